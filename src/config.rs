@@ -1,0 +1,482 @@
+//! Layered configuration: defaults < optional TOML file < `CHINOOK_*` environment, validated once.
+//!
+//! Every setting has one name in the file (`database_url`) and one in the environment
+//! (`CHINOOK_DATABASE_URL`). Values are parsed by the same function whichever layer they come
+//! from, so a bad value gives the same one-line error naming the setting and where it was set.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use url::Url;
+
+/// A configuration problem, shown to the operator as one line.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {setting}: {problem}")]
+pub struct ConfigError {
+    pub setting: String,
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(setting: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self {
+            setting: setting.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// A string that never shows itself in logs or `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Which database engine a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database URL. It may carry a password, so `Debug` and `Display` mask it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    url: Secret,
+    backend: Backend,
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let parsed = Url::parse(raw).map_err(|e| format!("not a valid URL ({e})"))?;
+        let backend = match parsed.scheme() {
+            "sqlite" => Backend::Sqlite,
+            "postgres" | "postgresql" => Backend::Postgres,
+            other => {
+                return Err(format!(
+                    "unsupported scheme `{other}` (expected sqlite:// or postgres://)"
+                ))
+            }
+        };
+        if backend == Backend::Postgres && parsed.host_str().unwrap_or("").is_empty() {
+            return Err("a postgres URL needs a host".into());
+        }
+        Ok(Self {
+            url: Secret::new(raw),
+            backend,
+        })
+    }
+
+    /// The SQLite database in `data_dir`, created when missing.
+    pub fn sqlite_in(data_dir: &Path) -> Self {
+        let path = data_dir.join("chinook.db");
+        Self {
+            url: Secret::new(format!("sqlite://{}?mode=rwc", path.display())),
+            backend: Backend::Sqlite,
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn expose(&self) -> &str {
+        self.url.expose()
+    }
+
+    /// The URL with any password replaced, fit for logs.
+    pub fn redacted(&self) -> String {
+        match Url::parse(self.url.expose()) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("*****"));
+                url.to_string()
+            }
+            Ok(url) => url.to_string(),
+            Err(_) => "[unparsable]".into(),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({})", self.redacted())
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The validated configuration the whole service runs from.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Listen address; port 0 picks a free port (tests).
+    pub bind: SocketAddr,
+    /// Database file, index, audio and covers.
+    pub data_dir: PathBuf,
+    pub database_url: DatabaseUrl,
+    /// `ChinookData.json` to import on first start.
+    pub dataset: Option<PathBuf>,
+    /// Password of the accounts the seed step creates for Chinook's customers and employees.
+    pub demo_password: Secret,
+    pub log_format: LogFormat,
+    /// A `tracing` filter, e.g. `info` or `chinook=debug,sqlx=warn`.
+    pub log_filter: String,
+    /// How long start-up keeps retrying an unreachable database before giving up.
+    pub db_connect_timeout: Duration,
+    pub db_max_connections: u32,
+    /// Largest request body accepted, in bytes; more is a 413.
+    pub max_body_bytes: usize,
+    /// Lifetime of a bearer token issued at login.
+    pub token_ttl: Duration,
+    /// After a stop signal: how long readiness reports 503 before the listener closes, so
+    /// load balancers stop sending new requests first.
+    pub shutdown_delay: Duration,
+    /// How long in-flight requests get to finish once the listener has closed.
+    pub shutdown_timeout: Duration,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+}
+
+pub const DEFAULT_DEMO_PASSWORD: &str = "chinook-demo";
+
+/// Where a value came from, so an error can point at it.
+#[derive(Debug, Clone)]
+enum Origin {
+    File(PathBuf),
+    Env,
+}
+
+/// Every setting: its file key and its environment name.
+const SETTINGS: &[(&str, &str)] = &[
+    ("bind", "CHINOOK_BIND"),
+    ("data_dir", "CHINOOK_DATA_DIR"),
+    ("database_url", "CHINOOK_DATABASE_URL"),
+    ("dataset", "CHINOOK_DATASET"),
+    ("demo_password", "CHINOOK_DEMO_PASSWORD"),
+    ("log_format", "CHINOOK_LOG_FORMAT"),
+    ("log", "CHINOOK_LOG"),
+    ("db_connect_timeout_secs", "CHINOOK_DB_CONNECT_TIMEOUT_SECS"),
+    ("db_max_connections", "CHINOOK_DB_MAX_CONNECTIONS"),
+    ("max_body_bytes", "CHINOOK_MAX_BODY_BYTES"),
+    ("token_ttl_secs", "CHINOOK_TOKEN_TTL_SECS"),
+    ("shutdown_delay_secs", "CHINOOK_SHUTDOWN_DELAY_SECS"),
+    ("shutdown_timeout_secs", "CHINOOK_SHUTDOWN_TIMEOUT_SECS"),
+    ("workers", "CHINOOK_WORKERS"),
+];
+
+/// Environment variables the binary reads that are not settings of this table.
+const OTHER_ENV: &[&str] = &["CHINOOK_CONFIG"];
+
+/// Raw values by file key, with where each came from.
+#[derive(Default)]
+struct Layers {
+    values: BTreeMap<&'static str, (String, Origin)>,
+}
+
+impl Layers {
+    fn setting_name(key: &str, origin: &Origin) -> String {
+        match origin {
+            Origin::Env => SETTINGS
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, env)| (*env).to_string())
+                .unwrap_or_else(|| key.to_string()),
+            Origin::File(path) => format!("{key} (in {})", path.display()),
+        }
+    }
+
+    /// Parses one setting with `parse`, or returns `None` when no layer set it.
+    fn get<T>(
+        &self,
+        key: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, ConfigError> {
+        match self.values.get(key) {
+            None => Ok(None),
+            Some((raw, origin)) => parse(raw)
+                .map(Some)
+                .map_err(|problem| ConfigError::new(Self::setting_name(key, origin), problem)),
+        }
+    }
+}
+
+impl Config {
+    /// Loads the configuration from the optional file and the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Self::from_sources(file, &env)
+    }
+
+    /// Loads from an explicit environment, which tests use to avoid touching process state.
+    pub fn from_sources(
+        file: Option<&Path>,
+        env: &[(String, String)],
+    ) -> Result<Self, ConfigError> {
+        let mut layers = Layers::default();
+        if let Some(path) = file {
+            read_file_layer(path, &mut layers)?;
+        }
+        for (name, value) in env {
+            if let Some((key, _)) = SETTINGS.iter().find(|(_, env_name)| env_name == name) {
+                layers.values.insert(key, (value.clone(), Origin::Env));
+            } else if name.starts_with("CHINOOK_") && !OTHER_ENV.contains(&name.as_str()) {
+                // Not fatal: the variable may be meant for a newer or older version.
+                eprintln!("warning: ignoring unknown setting {name}");
+            }
+        }
+        Self::from_layers(&layers)
+    }
+
+    fn from_layers(layers: &Layers) -> Result<Self, ConfigError> {
+        let data_dir = layers
+            .get("data_dir", non_empty)?
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("data"));
+        let database_url = layers
+            .get("database_url", DatabaseUrl::parse)?
+            .unwrap_or_else(|| DatabaseUrl::sqlite_in(&data_dir));
+        let demo_password = layers
+            .get("demo_password", |raw| {
+                crate::store::password::validate(raw).map(|()| Secret::new(raw))
+            })?
+            .unwrap_or_else(|| Secret::new(DEFAULT_DEMO_PASSWORD));
+
+        Ok(Self {
+            bind: layers
+                .get("bind", |raw| {
+                    raw.parse::<SocketAddr>()
+                        .map_err(|_| format!("`{raw}` is not an address like 127.0.0.1:8080"))
+                })?
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            data_dir,
+            database_url,
+            dataset: layers.get("dataset", non_empty)?.map(PathBuf::from),
+            demo_password,
+            log_format: layers
+                .get("log_format", |raw| match raw.to_ascii_lowercase().as_str() {
+                    "text" => Ok(LogFormat::Text),
+                    "json" => Ok(LogFormat::Json),
+                    _ => Err(format!("`{raw}` is not one of: text, json")),
+                })?
+                .unwrap_or(LogFormat::Text),
+            log_filter: layers
+                .get("log", |raw| {
+                    tracing_subscriber::EnvFilter::try_new(raw)
+                        .map(|_| raw.to_string())
+                        .map_err(|e| format!("not a valid log filter ({e})"))
+                })?
+                .unwrap_or_else(|| "info".into()),
+            db_connect_timeout: layers
+                .get("db_connect_timeout_secs", seconds)?
+                .unwrap_or(Duration::from_secs(30)),
+            db_max_connections: layers
+                .get("db_max_connections", |raw| number_in(raw, 1, 1000))?
+                .unwrap_or(10) as u32,
+            max_body_bytes: layers
+                .get("max_body_bytes", |raw| number_in(raw, 1024, 1 << 30))?
+                .unwrap_or(64 * 1024) as usize,
+            token_ttl: layers
+                .get("token_ttl_secs", |raw| {
+                    number_in(raw, 60, 365 * 24 * 3600).map(Duration::from_secs)
+                })?
+                .unwrap_or(Duration::from_secs(30 * 24 * 3600)),
+            shutdown_delay: layers
+                .get("shutdown_delay_secs", seconds)?
+                .unwrap_or(Duration::ZERO),
+            shutdown_timeout: layers
+                .get("shutdown_timeout_secs", seconds)?
+                .unwrap_or(Duration::from_secs(30)),
+            workers: layers
+                .get("workers", |raw| number_in(raw, 0, 1024))?
+                .unwrap_or(0) as usize,
+        })
+    }
+
+    /// The configuration tests start from: everything in `data_dir`, port 0, quiet logs.
+    pub fn for_tests(data_dir: &Path, database_url: Option<DatabaseUrl>) -> Self {
+        let mut config = Self::from_layers(&Layers::default()).expect("defaults are valid");
+        config.bind = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.database_url = database_url.unwrap_or_else(|| DatabaseUrl::sqlite_in(data_dir));
+        config.data_dir = data_dir.to_path_buf();
+        config.workers = 2;
+        config.db_connect_timeout = Duration::from_secs(10);
+        config
+    }
+}
+
+fn read_file_layer(path: &Path, layers: &mut Layers) -> Result<(), ConfigError> {
+    let origin_name = format!("config file {}", path.display());
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::new(&origin_name, format!("cannot be read ({e})")))?;
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        let problem = e.message().to_string();
+        let place = e
+            .span()
+            .map(|span| {
+                let line = text[..span.start].matches('\n').count() + 1;
+                format!(" at line {line}")
+            })
+            .unwrap_or_default();
+        ConfigError::new(&origin_name, format!("not valid TOML{place}: {problem}"))
+    })?;
+    for (key, value) in table {
+        let Some((known, _)) = SETTINGS.iter().find(|(k, _)| *k == key) else {
+            let known: Vec<&str> = SETTINGS.iter().map(|(k, _)| *k).collect();
+            return Err(ConfigError::new(
+                format!("{key} (in {})", path.display()),
+                format!("unknown setting; known settings are {}", known.join(", ")),
+            ));
+        };
+        let raw = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            other => {
+                return Err(ConfigError::new(
+                    format!("{key} (in {})", path.display()),
+                    format!("expected a string or a number, found {}", other.type_str()),
+                ))
+            }
+        };
+        layers
+            .values
+            .insert(known, (raw, Origin::File(path.to_path_buf())));
+    }
+    Ok(())
+}
+
+fn non_empty(raw: &str) -> Result<String, String> {
+    if raw.trim().is_empty() {
+        Err("must not be empty".into())
+    } else {
+        Ok(raw.to_string())
+    }
+}
+
+fn number_in(raw: &str, min: u64, max: u64) -> Result<u64, String> {
+    let n: u64 = raw
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{raw}` is not a whole number"))?;
+    if n < min || n > max {
+        return Err(format!("{n} is outside {min}..={max}"));
+    }
+    Ok(n)
+}
+
+fn seconds(raw: &str) -> Result<Duration, String> {
+    number_in(raw, 0, 24 * 3600).map(Duration::from_secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_run_on_sqlite_in_the_data_dir() {
+        let config = Config::from_sources(None, &[]).unwrap();
+        assert_eq!(config.database_url.backend(), Backend::Sqlite);
+        assert!(config.database_url.expose().contains("data/chinook.db"));
+        assert_eq!(config.bind.port(), 8080);
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("chinook.toml");
+        std::fs::write(&file, "bind = \"0.0.0.0:9000\"\nworkers = 3\n").unwrap();
+        let config =
+            Config::from_sources(Some(&file), &env(&[("CHINOOK_BIND", "127.0.0.1:9100")]))
+                .unwrap();
+        assert_eq!(config.bind.port(), 9100);
+        assert_eq!(config.workers, 3);
+    }
+
+    #[test]
+    fn an_unparsable_url_names_the_setting() {
+        let err = Config::from_sources(None, &env(&[("CHINOOK_DATABASE_URL", "not a url")]))
+            .unwrap_err();
+        assert_eq!(err.setting, "CHINOOK_DATABASE_URL");
+        assert!(err.to_string().contains("not a valid URL"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_scheme_is_refused() {
+        let err = Config::from_sources(
+            None,
+            &env(&[("CHINOOK_DATABASE_URL", "mysql://localhost/x")]),
+        )
+        .unwrap_err();
+        assert!(err.problem.contains("unsupported scheme `mysql`"), "{err}");
+    }
+
+    #[test]
+    fn file_errors_name_the_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad.toml");
+        std::fs::write(&file, "bind = \"127.0.0.1:1\"\nworkers = [1\n").unwrap();
+        let err = Config::from_sources(Some(&file), &[]).unwrap_err();
+        assert!(err.to_string().contains("line 2"), "{err}");
+
+        std::fs::write(&file, "colour = \"blue\"\n").unwrap();
+        let err = Config::from_sources(Some(&file), &[]).unwrap_err();
+        assert!(err.setting.starts_with("colour"), "{err}");
+        assert!(err.problem.contains("unknown setting"), "{err}");
+    }
+
+    #[test]
+    fn numbers_are_range_checked() {
+        let err = Config::from_sources(None, &env(&[("CHINOOK_DB_MAX_CONNECTIONS", "0")]))
+            .unwrap_err();
+        assert!(err.problem.contains("outside"), "{err}");
+        let err = Config::from_sources(None, &env(&[("CHINOOK_WORKERS", "many")])).unwrap_err();
+        assert!(err.problem.contains("not a whole number"), "{err}");
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        let config = Config::from_sources(
+            None,
+            &env(&[
+                ("CHINOOK_DATABASE_URL", "postgres://app:hunter2@db:5432/chinook"),
+                ("CHINOOK_DEMO_PASSWORD", "swordfish-99"),
+            ]),
+        )
+        .unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("swordfish-99"), "{shown}");
+        assert!(shown.contains("postgres://app:*****@db:5432/chinook"), "{shown}");
+    }
+}

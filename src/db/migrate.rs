@@ -1,0 +1,61 @@
+//! Schema migrations: one folder per backend under `migrations/`, embedded in the binary.
+
+use std::collections::HashSet;
+
+use anyhow::Context;
+use serde::Serialize;
+use sqlx::migrate::Migrator;
+
+use super::{Backend, Db};
+
+static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
+
+fn migrator(backend: Backend) -> &'static Migrator {
+    match backend {
+        Backend::Sqlite => &SQLITE,
+        Backend::Postgres => &POSTGRES,
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+pub struct MigrationStatus {
+    /// Migrations this build knows and the database has applied.
+    pub applied: usize,
+    /// Migrations this build knows.
+    pub expected: usize,
+}
+
+impl MigrationStatus {
+    pub fn is_current(&self) -> bool {
+        self.applied == self.expected
+    }
+}
+
+pub(super) async fn run(db: &Db) -> anyhow::Result<()> {
+    // On PostgreSQL the migrator holds an advisory lock, so pods starting together take turns.
+    migrator(db.backend)
+        .run(&db.writer)
+        .await
+        .context("running migrations failed")
+}
+
+pub(super) async fn status(db: &Db) -> anyhow::Result<MigrationStatus> {
+    let known: Vec<i64> = migrator(db.backend)
+        .iter()
+        .filter(|m| m.migration_type.is_up_migration())
+        .map(|m| m.version)
+        .collect();
+    let applied: HashSet<i64> =
+        sqlx::query_scalar::<_, i64>("SELECT version FROM _sqlx_migrations WHERE success = $1")
+            .bind(true)
+            .fetch_all(&db.reader)
+            .await
+            .context("reading applied migrations failed")?
+            .into_iter()
+            .collect();
+    Ok(MigrationStatus {
+        applied: known.iter().filter(|v| applied.contains(v)).count(),
+        expected: known.len(),
+    })
+}

@@ -1,0 +1,232 @@
+//! Database access: the pool router (a writer and a reader side), connection with retry, and
+//! migrations, on SQLite and PostgreSQL through sqlx's `Any` driver.
+//!
+//! One SQL dialect serves both backends: `$1` placeholders, `BIGINT` integers, integer cents,
+//! and RFC 3339 UTC text for timestamps. Aggregates that PostgreSQL widens to `NUMERIC`
+//! (`SUM`) are cast back to `BIGINT`, since the `Any` driver cannot decode `NUMERIC`.
+
+mod migrate;
+
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
+
+pub use crate::config::Backend;
+use crate::config::Config;
+pub use migrate::MigrationStatus;
+
+/// The pools every domain module shares. Writes and transactions go to `writer()`; plain
+/// reads go to `reader()`.
+///
+/// On SQLite the writer is a single connection, so writers queue in the pool instead of
+/// failing with `SQLITE_BUSY`, and readers are read-only connections that WAL mode lets run
+/// beside it. On PostgreSQL both sides are the primary's pool until replicas are configured.
+#[derive(Clone)]
+pub struct Db {
+    backend: Backend,
+    writer: AnyPool,
+    reader: AnyPool,
+}
+
+impl Db {
+    /// Connects to the configured database, retrying with backoff for
+    /// `config.db_connect_timeout` before giving up with the last error.
+    pub async fn connect(config: &Config) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        let url = &config.database_url;
+        let backend = url.backend();
+        if backend == Backend::Sqlite {
+            std::fs::create_dir_all(&config.data_dir).with_context(|| {
+                format!("cannot create data directory {}", config.data_dir.display())
+            })?;
+        }
+        wait_until_reachable(url.expose(), config.db_connect_timeout)
+            .await
+            .with_context(|| format!("database {url} is unreachable"))?;
+
+        let options = AnyConnectOptions::from_str(url.expose())
+            .context("invalid database URL")?
+            .log_statements(tracing::log::LevelFilter::Debug)
+            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
+        let db = match backend {
+            Backend::Sqlite => {
+                let writer = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;")
+                                .await
+                                .map(|_| ())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?;
+                // The writer has created the file and switched it to WAL; readers may now open it.
+                let reader_options = AnyConnectOptions::from_str(&read_only_sqlite_url(
+                    url.expose(),
+                )?)?
+                .log_statements(tracing::log::LevelFilter::Debug);
+                let reader = AnyPoolOptions::new()
+                    .max_connections(config.db_max_connections)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA busy_timeout = 5000;")
+                                .await
+                                .map(|_| ())
+                        })
+                    })
+                    .connect_lazy_with(reader_options);
+                Db {
+                    backend,
+                    writer,
+                    reader,
+                }
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(config.db_max_connections)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?;
+                Db {
+                    backend,
+                    writer: pool.clone(),
+                    reader: pool,
+                }
+            }
+        };
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool for writes and transactions.
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
+    }
+
+    /// The pool for reads that need not see the caller's own latest write.
+    pub fn reader(&self) -> &AnyPool {
+        &self.reader
+    }
+
+    /// Runs the migrations that have not run yet.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        migrate::run(self).await
+    }
+
+    /// How many migrations the database has applied against how many this build has.
+    pub async fn migration_status(&self) -> anyhow::Result<MigrationStatus> {
+        migrate::status(self).await
+    }
+
+    /// Round-trips a trivial query through the reader; returns how long it took.
+    pub async fn ping(&self) -> Result<Duration, sqlx::Error> {
+        let started = Instant::now();
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(started.elapsed())
+    }
+
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}
+
+/// Every table of the model, parents before children.
+pub const TABLES: &[&str] = &[
+    "genre",
+    "media_type",
+    "artist",
+    "album",
+    "track",
+    "playlist",
+    "playlist_track",
+    "employee",
+    "customer",
+    "invoice",
+    "invoice_line",
+    "account",
+    "access_token",
+];
+
+/// Row counts of every table, in one round trip.
+pub async fn table_counts(pool: &AnyPool) -> Result<Vec<(&'static str, i64)>, sqlx::Error> {
+    use sqlx::Row;
+    let sql = format!(
+        "SELECT {}",
+        TABLES
+            .iter()
+            .map(|t| format!("(SELECT COUNT(*) FROM {t})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let row = sqlx::query(&sql).fetch_one(pool).await?;
+    TABLES
+        .iter()
+        .enumerate()
+        .map(|(i, table)| Ok((*table, row.try_get::<i64, _>(i)?)))
+        .collect()
+}
+
+/// The current time as stored: RFC 3339 in UTC with whole seconds, which sorts as it reads.
+pub fn timestamp_now() -> String {
+    timestamp(chrono::Utc::now())
+}
+
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+async fn wait_until_reachable(url: &str, timeout: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    let mut delay = Duration::from_millis(100);
+    let mut attempts = 0u32;
+    loop {
+        attempts += 1;
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let attempt = tokio::time::timeout(
+            remaining.max(Duration::from_millis(100)),
+            sqlx::AnyConnection::connect(url),
+        )
+        .await;
+        let error = match attempt {
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+                return Ok(());
+            }
+            Ok(Err(e)) => anyhow::Error::new(e),
+            Err(_) => anyhow::anyhow!("connection attempt timed out"),
+        };
+        if Instant::now() + delay >= deadline {
+            return Err(error.context(format!(
+                "gave up after {attempts} attempts in {:.1}s",
+                timeout.as_secs_f64()
+            )));
+        }
+        tracing::warn!(attempt = attempts, error = %error, "database not reachable yet; retrying");
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(2));
+    }
+}
+
+/// The same SQLite database, opened read-only.
+fn read_only_sqlite_url(url: &str) -> anyhow::Result<String> {
+    let mut parsed = url::Url::parse(url).context("invalid SQLite URL")?;
+    let pairs: Vec<(String, String)> = parsed
+        .query_pairs()
+        .filter(|(k, _)| k != "mode")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    parsed
+        .query_pairs_mut()
+        .clear()
+        .extend_pairs(pairs)
+        .append_pair("mode", "ro");
+    Ok(parsed.to_string())
+}

@@ -1,0 +1,147 @@
+//! The one error type of the HTTP API, rendered as RFC 9457 `application/problem+json`.
+//!
+//! Domain code returns `ApiError`; handlers pass it through with `?`. Internal causes are
+//! logged in full with the request's id and never sent to the client.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the kind of problem, e.g. `/problems/validation`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    /// What was wrong with this request, in words.
+    pub detail: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed: unparsable JSON, a bad query parameter, a bad header.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// The request is well-formed but its content is invalid.
+    #[error("validation failed: {0}")]
+    Validation(String),
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("method not allowed: {0}")]
+    MethodNotAllowed(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("payload too large: {0}")]
+    PayloadTooLarge(String),
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    /// A dependency is down or the service is starting or stopping.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or an outage. The cause is logged, never shown.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    fn kind_and_title(&self) -> (&'static str, &'static str) {
+        match self {
+            Self::BadRequest(_) => ("/problems/bad-request", "Bad request"),
+            Self::Validation(_) => ("/problems/validation", "Invalid input"),
+            Self::Unauthorized(_) => ("/problems/unauthorized", "Not signed in"),
+            Self::Forbidden(_) => ("/problems/forbidden", "Not allowed"),
+            Self::NotFound(_) => ("/problems/not-found", "Not found"),
+            Self::MethodNotAllowed(_) => ("/problems/method-not-allowed", "Method not allowed"),
+            Self::Conflict(_) => ("/problems/conflict", "Conflict"),
+            Self::PayloadTooLarge(_) => ("/problems/payload-too-large", "Request body too large"),
+            Self::UnsupportedMediaType(_) => (
+                "/problems/unsupported-media-type",
+                "Unsupported media type",
+            ),
+            Self::Unavailable(_) => ("/problems/unavailable", "Service unavailable"),
+            Self::Internal(_) => ("/problems/internal", "Internal server error"),
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            Self::BadRequest(d)
+            | Self::Validation(d)
+            | Self::Unauthorized(d)
+            | Self::Forbidden(d)
+            | Self::NotFound(d)
+            | Self::MethodNotAllowed(d)
+            | Self::Conflict(d)
+            | Self::PayloadTooLarge(d)
+            | Self::UnsupportedMediaType(d)
+            | Self::Unavailable(d) => d.clone(),
+            Self::Internal(_) => {
+                "The server failed to handle this request. It has been logged; \
+                 quote the X-Request-Id header when reporting it."
+                    .into()
+            }
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let (kind, title) = self.kind_and_title();
+        Problem {
+            kind: kind.into(),
+            title: title.into(),
+            status: self.status_code().as_u16(),
+            detail: self.detail(),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(cause) = self {
+            // `{:#}` prints the whole chain of causes on one line.
+            tracing::error!(error = format!("{cause:#}"), "request failed");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        if let Self::Unauthorized(_) = self {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.json(self.problem())
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut => {
+                tracing::warn!("database pool timed out");
+                Self::Unavailable("The database is busy or unreachable; try again shortly.".into())
+            }
+            other => Self::Internal(anyhow::Error::new(other).context("database query failed")),
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,53 @@
+//! The `Authenticated` extractor: a request's bearer token, resolved to its account.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::accounts::{self, Account};
+
+/// A signed-in caller. Handlers that take it answer 401 to everyone else.
+pub struct Authenticated {
+    pub account: Account,
+    /// The bearer token the request carried, for logout.
+    pub token: String,
+}
+
+fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
+    let missing = || {
+        ApiError::Unauthorized(
+            "sign in first: send `Authorization: Bearer <token>` with a token from \
+             POST /api/v1/auth/login"
+                .into(),
+        )
+    };
+    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(missing)?;
+    let value = value.to_str().map_err(|_| missing())?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(missing)?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Err(missing());
+    }
+    Ok(token.to_string())
+}
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer_token(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let token = token?;
+            let state = state.ok_or_else(|| anyhow::anyhow!("application state is missing"))?;
+            let account = accounts::authenticate(&state.db, &token).await?;
+            Ok(Authenticated { account, token })
+        })
+    }
+}

@@ -1,0 +1,20 @@
+//! HTTP plumbing shared by every route: request ids, security headers, authentication,
+//! and turning extractor failures into problem+json.
+
+pub mod auth;
+pub mod extractors;
+pub mod request_id;
+
+use actix_web::middleware::DefaultHeaders;
+
+/// Headers every response carries.
+pub fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add((
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=(), payment=()",
+        ))
+}

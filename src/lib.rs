@@ -1,0 +1,17 @@
+//! Chinook: a music store and streaming service over the Chinook catalog.
+//!
+//! The binary (`main.rs`) is a thin command line over this library; the integration tests
+//! start the same application on a random port.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod money;
+pub mod progress;
+pub mod routes;
+pub mod seed;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,160 @@
+//! Health probes: `/health/live` (the process answers), `/health/ready` (it can serve), and
+//! `/health` (every check with its figures).
+
+use std::collections::BTreeMap;
+
+use actix_web::{get, web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::db::{self, MigrationStatus};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(live).service(ready).service(health);
+}
+
+#[derive(Serialize, ToSchema)]
+struct Status {
+    #[schema(example = "ok")]
+    status: &'static str,
+}
+
+/// The process is up. Needs nothing else, so an orchestrator restarts only a hung process.
+#[utoipa::path(tag = "operations", responses((status = 200, body = Status)))]
+#[get("/health/live")]
+async fn live() -> web::Json<Status> {
+    web::Json(Status { status: "ok" })
+}
+
+/// Ready for traffic: the database answers, migrations are current and the process is not
+/// shutting down.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, body = Status),
+        (status = 503, description = "Not ready; `detail` says why",
+         body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/health/ready")]
+async fn ready(state: web::Data<AppState>) -> ApiResult<web::Json<Status>> {
+    if state.lifecycle.is_draining() {
+        return Err(ApiError::Unavailable("shutting down".into()));
+    }
+    if let Err(e) = state.db.ping().await {
+        tracing::warn!(error = %e, "readiness: database unreachable");
+        return Err(ApiError::Unavailable("the database is unreachable".into()));
+    }
+    let migrations = state
+        .db
+        .migration_status()
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("migrations cannot be read: {e:#}")))?;
+    if !migrations.is_current() {
+        return Err(ApiError::Unavailable(format!(
+            "{} of {} migrations applied",
+            migrations.applied, migrations.expected
+        )));
+    }
+    Ok(web::Json(Status { status: "ok" }))
+}
+
+#[derive(Serialize, ToSchema)]
+struct DatabaseCheck {
+    status: &'static str,
+    #[schema(example = "sqlite")]
+    backend: &'static str,
+    /// Round trip of `SELECT 1`.
+    response_ms: Option<f64>,
+    error: Option<String>,
+    migrations: Option<MigrationStatus>,
+    /// Rows per table.
+    rows: BTreeMap<String, i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct HealthReport {
+    /// `ok` when every check passes, `unhealthy` otherwise.
+    status: &'static str,
+    version: &'static str,
+    uptime_seconds: u64,
+    draining: bool,
+    database: DatabaseCheck,
+}
+
+/// Every check with its figures: 200 when healthy, 503 when not.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, body = HealthReport),
+        (status = 503, description = "A check failed; the body says which", body = HealthReport),
+    )
+)]
+#[get("/health")]
+async fn health(state: web::Data<AppState>) -> HttpResponse {
+    let db = &state.db;
+    let mut database = DatabaseCheck {
+        status: "ok",
+        backend: match db.backend() {
+            db::Backend::Sqlite => "sqlite",
+            db::Backend::Postgres => "postgres",
+        },
+        response_ms: None,
+        error: None,
+        migrations: None,
+        rows: BTreeMap::new(),
+    };
+    match db.ping().await {
+        Ok(took) => database.response_ms = Some(took.as_secs_f64() * 1000.0),
+        Err(e) => {
+            tracing::warn!(error = %e, "health: database unreachable");
+            database.status = "failing";
+            database.error = Some("unreachable".into());
+        }
+    }
+    if database.error.is_none() {
+        match db.migration_status().await {
+            Ok(m) => {
+                if !m.is_current() {
+                    database.status = "failing";
+                    database.error = Some("migrations are behind".into());
+                }
+                database.migrations = Some(m);
+            }
+            Err(e) => {
+                tracing::warn!(error = format!("{e:#}"), "health: migrations unreadable");
+                database.status = "failing";
+                database.error = Some("migrations cannot be read".into());
+            }
+        }
+    }
+    if database.error.is_none() {
+        match db::table_counts(db.reader()).await {
+            Ok(counts) => {
+                database.rows = counts.into_iter().map(|(t, n)| (t.to_string(), n)).collect()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "health: counting rows failed");
+                database.status = "failing";
+                database.error = Some("counting rows failed".into());
+            }
+        }
+    }
+    let draining = state.lifecycle.is_draining();
+    let healthy = database.status == "ok" && !draining;
+    let report = HealthReport {
+        status: if healthy { "ok" } else { "unhealthy" },
+        version: env!("CARGO_PKG_VERSION"),
+        uptime_seconds: state.lifecycle.uptime().as_secs(),
+        draining,
+        database,
+    };
+    if healthy {
+        HttpResponse::Ok().json(report)
+    } else {
+        HttpResponse::ServiceUnavailable().json(report)
+    }
+}

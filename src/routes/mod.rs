@@ -1,0 +1,61 @@
+//! The HTTP routes, one module per resource. Each is thin: parse, call the domain, respond.
+//! Every route is registered through `utoipa_actix_web`, which only accepts handlers that
+//! carry an OpenAPI description, so an undocumented route does not compile.
+
+mod accounts;
+mod docs;
+mod fallback;
+mod health;
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub use docs::OpenApiJson;
+pub use fallback::{fallback, KnownRoutes};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Chinook",
+        description = "A music store and streaming service over the Chinook catalog. \
+                       Errors are RFC 9457 problem documents (`application/problem+json`)."
+    ),
+    components(schemas(crate::error::Problem)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "accounts", description = "Registration, sessions and the signed-in person"),
+        (name = "operations", description = "Health probes and the API description"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Registers every route of the service.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(utoipa_actix_web::scope("/api/v1").configure(accounts::configure));
+    health::configure(cfg);
+    docs::configure(cfg);
+}
+
+/// The OpenAPI document of every route, built without starting a server.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa_actix_web::AppExt;
+    let (_, doc) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(configure)
+        .split_for_parts();
+    doc
+}

@@ -1,0 +1,140 @@
+//! Building and running the application: connect, migrate, make sure there is a catalog,
+//! bind, serve, and stop gracefully when the shutdown token is cancelled.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::http::{self, extractors};
+use crate::routes::{self, ApiDoc, KnownRoutes, OpenApiJson};
+use crate::seed;
+use crate::state::{AppState, Lifecycle};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+    shutdown: CancellationToken,
+}
+
+impl Application {
+    /// Connects (retrying for `db_connect_timeout`), migrates, seeds an empty database, and
+    /// binds the listener. The server does not run until `run_until_stopped`.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = Db::connect(&config).await?;
+        db.migrate().await?;
+        ensure_catalog(&db, &config).await?;
+
+        let listener = TcpListener::bind(config.bind)
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let port = listener.local_addr()?.port();
+        let state = AppState {
+            db,
+            config: Arc::new(config),
+            lifecycle: Arc::new(Lifecycle::new()),
+        };
+        let server = serve(listener, state.clone())?;
+        tracing::info!(address = %state.config.bind.ip(), port, "listening");
+        Ok(Self {
+            port,
+            server,
+            state,
+            shutdown: CancellationToken::new(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Cancelling this token stops the server gracefully, as SIGTERM does.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until the shutdown token is cancelled, then drains: readiness turns 503 at
+    /// once, the listener closes after `shutdown_delay`, and in-flight requests get up to
+    /// `shutdown_timeout` to finish.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let handle = self.server.handle();
+        let lifecycle = self.state.lifecycle.clone();
+        let delay = self.state.config.shutdown_delay;
+        let token = self.shutdown.clone();
+        let stopper = tokio::spawn(async move {
+            token.cancelled().await;
+            lifecycle.start_draining();
+            tracing::info!(delay_ms = delay.as_millis() as u64, "draining");
+            tokio::time::sleep(delay).await;
+            handle.stop(true).await;
+        });
+        let served = self.server.await;
+        stopper.abort();
+        self.state.db.close().await;
+        tracing::info!("stopped");
+        served.context("the HTTP server failed")
+    }
+}
+
+/// A fresh database gets a catalog: the configured dataset, or the generated default.
+async fn ensure_catalog(db: &Db, config: &Config) -> anyhow::Result<()> {
+    let source = match &config.dataset {
+        Some(path) => seed::Source::Dataset(path.clone()),
+        None if seed::has_catalog(db).await? => return Ok(()),
+        None => seed::Source::default_synthetic(),
+    };
+    let report = seed::seed(db, &source, &config.demo_password, true).await?;
+    if let seed::Outcome::Seeded { elapsed } = report.outcome {
+        tracing::info!(
+            source = report.source,
+            elapsed_ms = elapsed.as_millis() as u64,
+            "seeded the catalog"
+        );
+    }
+    Ok(())
+}
+
+fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let config = state.config.clone();
+    let workers = match config.workers {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let shutdown_timeout = config.shutdown_timeout.as_secs();
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        let (app, doc) = App::new()
+            .wrap(http::security_headers())
+            .wrap(actix_web::middleware::from_fn(http::request_id::middleware))
+            .app_data(data.clone())
+            .app_data(extractors::json_config(config.max_body_bytes))
+            .app_data(extractors::query_config())
+            .app_data(extractors::path_config())
+            .into_utoipa_app()
+            .openapi(ApiDoc::openapi())
+            .configure(routes::configure)
+            .split_for_parts();
+        let json = doc.to_json().expect("the OpenAPI document serialises");
+        app.app_data(web::Data::new(KnownRoutes::from_openapi(&doc)))
+            .app_data(web::Data::new(OpenApiJson(json)))
+            .default_service(web::to(routes::fallback))
+    })
+    .workers(workers)
+    // Signals are the binary's business; they cancel the shutdown token.
+    .disable_signals()
+    .shutdown_timeout(shutdown_timeout)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

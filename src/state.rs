@@ -1,0 +1,50 @@
+//! What every request handler can reach: the database, the configuration, and the process's
+//! lifecycle (start time, draining).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::config::Config;
+use crate::db::Db;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub lifecycle: Arc<Lifecycle>,
+}
+
+/// Where the process is in its life. Draining starts at the stop signal: readiness turns
+/// 503 at once while in-flight requests finish.
+pub struct Lifecycle {
+    started_at: Instant,
+    draining: AtomicBool,
+}
+
+impl Lifecycle {
+    pub fn new() -> Self {
+        Self {
+            started_at: Instant::now(),
+            draining: AtomicBool::new(false),
+        }
+    }
+
+    pub fn uptime(&self) -> std::time::Duration {
+        self.started_at.elapsed()
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Default for Lifecycle {
+    fn default() -> Self {
+        Self::new()
+    }
+}

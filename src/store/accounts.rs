@@ -1,0 +1,367 @@
+//! Accounts and sessions: registration, login with opaque bearer tokens, logout, and who a
+//! token belongs to.
+
+use std::time::Duration;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::{password, Role};
+use crate::db::{self, Db};
+use crate::error::{ApiError, ApiResult};
+
+/// A signed-in account, as the rest of the service sees it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+    pub customer_id: Option<i64>,
+    pub employee_id: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AccountRow {
+    account_id: i64,
+    email: String,
+    role: String,
+    customer_id: Option<i64>,
+    employee_id: Option<i64>,
+}
+
+impl TryFrom<AccountRow> for Account {
+    type Error = ApiError;
+    fn try_from(row: AccountRow) -> ApiResult<Self> {
+        let role = Role::parse(&row.role).ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!(
+                "account {} has unknown role {:?}",
+                row.account_id,
+                row.role
+            ))
+        })?;
+        Ok(Account {
+            id: row.account_id,
+            email: row.email,
+            role,
+            customer_id: row.customer_id,
+            employee_id: row.employee_id,
+        })
+    }
+}
+
+/// A new customer's sign-up.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+    /// 8 to 128 characters.
+    #[schema(example = "correct horse battery")]
+    pub password: String,
+    #[schema(example = "Ada")]
+    pub first_name: String,
+    #[schema(example = "Lovelace")]
+    pub last_name: String,
+    pub company: Option<String>,
+    pub address: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    #[schema(example = "United Kingdom")]
+    pub country: Option<String>,
+    pub postal_code: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// A bearer token just issued. The token itself is shown once and stored only as a hash.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Session {
+    pub token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// RFC 3339 UTC.
+    pub expires_at: String,
+}
+
+/// The signed-in person.
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Profile {
+    pub id: i64,
+    pub email: String,
+    pub role: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub customer_id: Option<i64>,
+    pub employee_id: Option<i64>,
+    /// Job title, for employees.
+    pub title: Option<String>,
+    pub country: Option<String>,
+    /// The employee who looks after this customer.
+    pub support_rep_id: Option<i64>,
+    pub created_at: String,
+}
+
+const MAX_EMAIL_CHARS: usize = 254;
+const MAX_FIELD_CHARS: usize = 120;
+
+/// A lower-cased, trimmed email address, or what is wrong with it.
+pub fn normalize_email(raw: &str) -> Result<String, String> {
+    let email = raw.trim().to_lowercase();
+    if email.is_empty() {
+        return Err("email is required".into());
+    }
+    if email.chars().count() > MAX_EMAIL_CHARS {
+        return Err(format!("email has more than {MAX_EMAIL_CHARS} characters"));
+    }
+    if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("email must not contain spaces or control characters".into());
+    }
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return Err(format!("`{raw}` is not an email address (no @)"));
+    };
+    let domain_ok = domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && !domain.contains('@');
+    if local.is_empty() || local.contains('@') || !domain_ok {
+        return Err(format!("`{raw}` is not an email address like name@example.com"));
+    }
+    Ok(email)
+}
+
+/// A trimmed required text field, or a 422 naming it.
+fn required(field: &str, value: &str) -> ApiResult<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(ApiError::Validation(format!("{field} is required")));
+    }
+    optional(field, Some(value)).map(|v| v.unwrap_or_default())
+}
+
+fn optional(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if value.chars().count() > MAX_FIELD_CHARS {
+        return Err(ApiError::Validation(format!(
+            "{field} has more than {MAX_FIELD_CHARS} characters"
+        )));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(ApiError::Validation(format!(
+            "{field} must not contain control characters"
+        )));
+    }
+    Ok(Some(value.to_string()))
+}
+
+/// Creates a customer and their account. A taken email is a 409.
+pub async fn register(db: &Db, form: Registration) -> ApiResult<Account> {
+    let email = normalize_email(&form.email).map_err(ApiError::Validation)?;
+    password::validate(&form.password).map_err(ApiError::Validation)?;
+    let first_name = required("first_name", &form.first_name)?;
+    let last_name = required("last_name", &form.last_name)?;
+    let company = optional("company", form.company.as_deref())?;
+    let address = optional("address", form.address.as_deref())?;
+    let city = optional("city", form.city.as_deref())?;
+    let state = optional("state", form.state.as_deref())?;
+    let country = optional("country", form.country.as_deref())?;
+    let postal_code = optional("postal_code", form.postal_code.as_deref())?;
+    let phone = optional("phone", form.phone.as_deref())?;
+
+    let taken = || ApiError::Conflict(format!("an account with email {email} already exists"));
+    let exists: Option<i64> = sqlx::query_scalar("SELECT account_id FROM account WHERE email = $1")
+        .bind(&email)
+        .fetch_optional(db.writer())
+        .await?;
+    if exists.is_some() {
+        return Err(taken());
+    }
+    let password_hash = password::hash(form.password).await?;
+
+    let mut tx = db.writer().begin().await?;
+    // New customers go to the sales support agent with the fewest customers.
+    let support_rep: Option<i64> = sqlx::query_scalar(
+        "SELECT e.employee_id FROM employee e \
+         LEFT JOIN customer c ON c.support_rep_id = e.employee_id \
+         WHERE e.title = 'Sales Support Agent' \
+         GROUP BY e.employee_id ORDER BY COUNT(c.customer_id), e.employee_id LIMIT 1",
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let customer_id: i64 = sqlx::query_scalar(
+        "INSERT INTO customer (first_name, last_name, company, address, city, state, country, \
+         postal_code, phone, email, support_rep_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING customer_id",
+    )
+    .bind(&first_name)
+    .bind(&last_name)
+    .bind(company)
+    .bind(address)
+    .bind(city)
+    .bind(state)
+    .bind(country)
+    .bind(postal_code)
+    .bind(phone)
+    .bind(&email)
+    .bind(support_rep)
+    .fetch_one(&mut *tx)
+    .await?;
+    let inserted = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO account (email, password_hash, role, customer_id, created_at) \
+         VALUES ($1, $2, 'customer', $3, $4) RETURNING account_id",
+    )
+    .bind(&email)
+    .bind(&password_hash)
+    .bind(customer_id)
+    .bind(db::timestamp_now())
+    .fetch_one(&mut *tx)
+    .await;
+    let account_id = match inserted {
+        Ok(id) => id,
+        // Two sign-ups with one email raced past the check above; the constraint decides.
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(taken()),
+        Err(e) => return Err(e.into()),
+    };
+    tx.commit().await?;
+    Ok(Account {
+        id: account_id,
+        email,
+        role: Role::Customer,
+        customer_id: Some(customer_id),
+        employee_id: None,
+    })
+}
+
+/// Checks credentials and issues a token. Every failure is the same 401, so the answer
+/// never tells whether an email has an account.
+pub async fn login(db: &Db, email: &str, password: &str, ttl: Duration) -> ApiResult<Session> {
+    #[derive(sqlx::FromRow)]
+    struct Credentials {
+        account_id: i64,
+        password_hash: String,
+    }
+    let email = email.trim().to_lowercase();
+    let found: Option<Credentials> =
+        sqlx::query_as("SELECT account_id, password_hash FROM account WHERE email = $1")
+            .bind(&email)
+            .fetch_optional(db.reader())
+            .await?;
+    let (account_id, stored) = match found {
+        Some(c) => (Some(c.account_id), Some(c.password_hash)),
+        None => (None, None),
+    };
+    // Over-long passwords are refused without hashing them, but only after the lookup, so
+    // timing stays alike.
+    let plausible = password.chars().count() <= password::MAX_CHARS;
+    let verified = plausible && password::verify(password.to_string(), stored).await?;
+    match account_id {
+        Some(id) if verified => issue_token(db, id, ttl).await,
+        _ => Err(ApiError::Unauthorized("email or password is wrong".into())),
+    }
+}
+
+/// A new bearer token for an account that has just proved who it is.
+pub async fn issue_token(db: &Db, account_id: i64, ttl: Duration) -> ApiResult<Session> {
+    let mut secret = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut secret);
+    let token = format!("chk_{}", URL_SAFE_NO_PAD.encode(secret));
+    let now = chrono::Utc::now();
+    let ttl = chrono::Duration::from_std(ttl).map_err(anyhow::Error::from)?;
+    let expires_at = db::timestamp(now + ttl);
+    let mut tx = db.writer().begin().await?;
+    // Expired tokens of this account are swept here, so the table does not grow forever.
+    sqlx::query("DELETE FROM access_token WHERE account_id = $1 AND expires_at <= $2")
+        .bind(account_id)
+        .bind(db::timestamp(now))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO access_token (token_hash, account_id, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(token_hash(&token))
+    .bind(account_id)
+    .bind(db::timestamp(now))
+    .bind(&expires_at)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Session {
+        token,
+        token_type: "Bearer",
+        expires_at,
+    })
+}
+
+/// How a token is stored: hex SHA-256. Tokens are 256 random bits, so no salt is needed.
+pub fn token_hash(token: &str) -> String {
+    format!("{:x}", Sha256::digest(token.as_bytes()))
+}
+
+/// The account a live token belongs to.
+pub async fn authenticate(db: &Db, token: &str) -> ApiResult<Account> {
+    let row: Option<AccountRow> = sqlx::query_as(
+        "SELECT a.account_id, a.email, a.role, a.customer_id, a.employee_id \
+         FROM access_token t JOIN account a ON a.account_id = t.account_id \
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2",
+    )
+    .bind(token_hash(token))
+    .bind(db::timestamp_now())
+    .fetch_optional(db.reader())
+    .await?;
+    row.map(Account::try_from).transpose()?.ok_or_else(|| {
+        ApiError::Unauthorized("the bearer token is unknown, expired or revoked".into())
+    })
+}
+
+/// Revokes a token; later requests with it are 401.
+pub async fn logout(db: &Db, token: &str) -> ApiResult<()> {
+    sqlx::query("UPDATE access_token SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
+        .bind(db::timestamp_now())
+        .bind(token_hash(token))
+        .execute(db.writer())
+        .await?;
+    Ok(())
+}
+
+/// The person behind an account: their customer or employee record.
+pub async fn profile(db: &Db, account: &Account) -> ApiResult<Profile> {
+    let profile: Option<Profile> = sqlx::query_as(
+        "SELECT a.account_id AS id, a.email, a.role, \
+                COALESCE(c.first_name, e.first_name) AS first_name, \
+                COALESCE(c.last_name, e.last_name) AS last_name, \
+                a.customer_id, a.employee_id, e.title, \
+                COALESCE(c.country, e.country) AS country, c.support_rep_id, a.created_at \
+         FROM account a \
+         LEFT JOIN customer c ON c.customer_id = a.customer_id \
+         LEFT JOIN employee e ON e.employee_id = a.employee_id \
+         WHERE a.account_id = $1",
+    )
+    .bind(account.id)
+    .fetch_optional(db.reader())
+    .await?;
+    profile.ok_or_else(|| ApiError::NotFound("this account no longer exists".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_email;
+
+    #[test]
+    fn emails_are_trimmed_and_lower_cased() {
+        assert_eq!(normalize_email("  Ada@Example.COM ").unwrap(), "ada@example.com");
+    }
+
+    #[test]
+    fn malformed_emails_say_why() {
+        for bad in ["", "plain", "@example.com", "a@b", "a@.com", "a@b..com", "a b@c.com", "a@b.com."] {
+            assert!(normalize_email(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert!(normalize_email(&format!("{}@example.com", "a".repeat(250))).is_err());
+    }
+}

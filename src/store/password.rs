@@ -1,0 +1,90 @@
+//! Password rules and argon2id hashing. Hashing is slow by design, so it runs on the
+//! blocking pool, never on the async workers.
+
+use std::sync::LazyLock;
+
+use anyhow::Context;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+
+pub const MIN_CHARS: usize = 8;
+pub const MAX_CHARS: usize = 128;
+
+/// Checks a new password against the rules; the error says which rule failed.
+pub fn validate(password: &str) -> Result<(), String> {
+    let chars = password.chars().count();
+    if chars < MIN_CHARS {
+        return Err(format!("a password needs at least {MIN_CHARS} characters"));
+    }
+    if chars > MAX_CHARS {
+        return Err(format!("a password has at most {MAX_CHARS} characters"));
+    }
+    if password.chars().any(char::is_control) {
+        return Err("a password must not contain control characters".into());
+    }
+    if password.trim().is_empty() {
+        return Err("a password must not be only spaces".into());
+    }
+    Ok(())
+}
+
+/// An argon2id PHC string for `password`, with a fresh random salt.
+pub async fn hash(password: String) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("hashing a password failed: {e}"))
+    })
+    .await
+    .context("password hashing task failed")?
+}
+
+/// Whether `password` matches `stored`. With no stored hash (an unknown account) it checks
+/// against a dummy hash, so an unknown email costs as long as a wrong password.
+pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<bool> {
+    static DUMMY: LazyLock<String> = LazyLock::new(|| {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(b"no account has this password", &salt)
+            .expect("hashing a constant succeeds")
+            .to_string()
+    });
+    tokio::task::spawn_blocking(move || {
+        let known = stored.is_some();
+        let phc = stored.unwrap_or_else(|| DUMMY.clone());
+        let parsed = PasswordHash::new(&phc)
+            .map_err(|e| anyhow::anyhow!("a stored password hash is malformed: {e}"))?;
+        let matches = Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
+        Ok(known && matches)
+    })
+    .await
+    .context("password verification task failed")?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_hash_verifies_only_its_own_password() {
+        let stored = hash("correct horse".into()).await.unwrap();
+        assert!(stored.starts_with("$argon2id$"));
+        assert!(verify("correct horse".into(), Some(stored.clone())).await.unwrap());
+        assert!(!verify("wrong horse!".into(), Some(stored)).await.unwrap());
+        assert!(!verify("correct horse".into(), None).await.unwrap());
+    }
+
+    #[test]
+    fn rules_name_what_failed() {
+        assert!(validate("short").unwrap_err().contains("at least 8"));
+        assert!(validate(&"x".repeat(129)).unwrap_err().contains("at most 128"));
+        assert!(validate("bad\u{0}password").unwrap_err().contains("control"));
+        assert!(validate("          ").unwrap_err().contains("spaces"));
+        assert!(validate("ünïcødé-ok").is_ok());
+    }
+}
