@@ -278,10 +278,12 @@ impl Config {
             dataset: layers.get("dataset", non_empty)?.map(PathBuf::from),
             demo_password,
             log_format: layers
-                .get("log_format", |raw| match raw.to_ascii_lowercase().as_str() {
-                    "text" => Ok(LogFormat::Text),
-                    "json" => Ok(LogFormat::Json),
-                    _ => Err(format!("`{raw}` is not one of: text, json")),
+                .get("log_format", |raw| {
+                    match raw.to_ascii_lowercase().as_str() {
+                        "text" => Ok(LogFormat::Text),
+                        "json" => Ok(LogFormat::Json),
+                        _ => Err(format!("`{raw}` is not one of: text, json")),
+                    }
                 })?
                 .unwrap_or(LogFormat::Text),
             log_filter: layers
@@ -334,7 +336,7 @@ fn read_file_layer(path: &Path, layers: &mut Layers) -> Result<(), ConfigError> 
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError::new(&origin_name, format!("cannot be read ({e})")))?;
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        let problem = e.message().to_string();
+        let problem = e.message().trim().replace('\n', "; ");
         let place = e
             .span()
             .map(|span| {
@@ -417,16 +419,15 @@ mod tests {
         let file = dir.path().join("chinook.toml");
         std::fs::write(&file, "bind = \"0.0.0.0:9000\"\nworkers = 3\n").unwrap();
         let config =
-            Config::from_sources(Some(&file), &env(&[("CHINOOK_BIND", "127.0.0.1:9100")]))
-                .unwrap();
+            Config::from_sources(Some(&file), &env(&[("CHINOOK_BIND", "127.0.0.1:9100")])).unwrap();
         assert_eq!(config.bind.port(), 9100);
         assert_eq!(config.workers, 3);
     }
 
     #[test]
     fn an_unparsable_url_names_the_setting() {
-        let err = Config::from_sources(None, &env(&[("CHINOOK_DATABASE_URL", "not a url")]))
-            .unwrap_err();
+        let err =
+            Config::from_sources(None, &env(&[("CHINOOK_DATABASE_URL", "not a url")])).unwrap_err();
         assert_eq!(err.setting, "CHINOOK_DATABASE_URL");
         assert!(err.to_string().contains("not a valid URL"), "{err}");
     }
@@ -445,9 +446,10 @@ mod tests {
     fn file_errors_name_the_file_and_line() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("bad.toml");
-        std::fs::write(&file, "bind = \"127.0.0.1:1\"\nworkers = [1\n").unwrap();
+        std::fs::write(&file, "bind = \"127.0.0.1:1\"\nworkers = \"two\n").unwrap();
         let err = Config::from_sources(Some(&file), &[]).unwrap_err();
         assert!(err.to_string().contains("line 2"), "{err}");
+        assert!(!err.to_string().contains('\n'), "one line: {err}");
 
         std::fs::write(&file, "colour = \"blue\"\n").unwrap();
         let err = Config::from_sources(Some(&file), &[]).unwrap_err();
@@ -457,8 +459,8 @@ mod tests {
 
     #[test]
     fn numbers_are_range_checked() {
-        let err = Config::from_sources(None, &env(&[("CHINOOK_DB_MAX_CONNECTIONS", "0")]))
-            .unwrap_err();
+        let err =
+            Config::from_sources(None, &env(&[("CHINOOK_DB_MAX_CONNECTIONS", "0")])).unwrap_err();
         assert!(err.problem.contains("outside"), "{err}");
         let err = Config::from_sources(None, &env(&[("CHINOOK_WORKERS", "many")])).unwrap_err();
         assert!(err.problem.contains("not a whole number"), "{err}");
@@ -469,7 +471,10 @@ mod tests {
         let config = Config::from_sources(
             None,
             &env(&[
-                ("CHINOOK_DATABASE_URL", "postgres://app:hunter2@db:5432/chinook"),
+                (
+                    "CHINOOK_DATABASE_URL",
+                    "postgres://app:hunter2@db:5432/chinook",
+                ),
                 ("CHINOOK_DEMO_PASSWORD", "swordfish-99"),
             ]),
         )
@@ -477,6 +482,9 @@ mod tests {
         let shown = format!("{config:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(!shown.contains("swordfish-99"), "{shown}");
-        assert!(shown.contains("postgres://app:*****@db:5432/chinook"), "{shown}");
+        assert!(
+            shown.contains("postgres://app:*****@db:5432/chinook"),
+            "{shown}"
+        );
     }
 }

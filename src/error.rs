@@ -61,10 +61,9 @@ impl ApiError {
             Self::MethodNotAllowed(_) => ("/problems/method-not-allowed", "Method not allowed"),
             Self::Conflict(_) => ("/problems/conflict", "Conflict"),
             Self::PayloadTooLarge(_) => ("/problems/payload-too-large", "Request body too large"),
-            Self::UnsupportedMediaType(_) => (
-                "/problems/unsupported-media-type",
-                "Unsupported media type",
-            ),
+            Self::UnsupportedMediaType(_) => {
+                ("/problems/unsupported-media-type", "Unsupported media type")
+            }
             Self::Unavailable(_) => ("/problems/unavailable", "Service unavailable"),
             Self::Internal(_) => ("/problems/internal", "Internal server error"),
         }
@@ -82,11 +81,9 @@ impl ApiError {
             | Self::PayloadTooLarge(d)
             | Self::UnsupportedMediaType(d)
             | Self::Unavailable(d) => d.clone(),
-            Self::Internal(_) => {
-                "The server failed to handle this request. It has been logged; \
+            Self::Internal(_) => "The server failed to handle this request. It has been logged; \
                  quote the X-Request-Id header when reporting it."
-                    .into()
-            }
+                .into(),
         }
     }
 

@@ -133,11 +133,9 @@ async fn seed_command(config: Config, args: SeedArgs) -> anyhow::Result<()> {
     db.migrate().await?;
     let report = seed::seed(&db, &source, &config.demo_password, true).await?;
     match report.outcome {
-        Outcome::Seeded { elapsed } => println!(
-            "seeded {} in {:.2}s",
-            report.source,
-            elapsed.as_secs_f64()
-        ),
+        Outcome::Seeded { elapsed } => {
+            println!("seeded {} in {:.2}s", report.source, elapsed.as_secs_f64())
+        }
         Outcome::AlreadySeeded => println!("already seeded from {}; nothing to do", report.source),
     }
     for (table, rows) in &report.counts {

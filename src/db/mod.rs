@@ -65,10 +65,9 @@ impl Db {
                     .connect_with(options)
                     .await?;
                 // The writer has created the file and switched it to WAL; readers may now open it.
-                let reader_options = AnyConnectOptions::from_str(&read_only_sqlite_url(
-                    url.expose(),
-                )?)?
-                .log_statements(tracing::log::LevelFilter::Debug);
+                let reader_options =
+                    AnyConnectOptions::from_str(&read_only_sqlite_url(url.expose())?)?
+                        .log_statements(tracing::log::LevelFilter::Debug);
                 let reader = AnyPoolOptions::new()
                     .max_connections(config.db_max_connections)
                     .after_connect(|conn, _| {
@@ -132,8 +131,17 @@ impl Db {
         Ok(started.elapsed())
     }
 
+    /// Closes both pools. On SQLite the WAL is checkpointed first, so a cleanly stopped
+    /// database is one self-contained file, safe to copy or back up.
     pub async fn close(&self) {
-        self.writer.close().await;
+        if self.backend == Backend::Sqlite && !self.writer.is_closed() {
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.writer)
+                .await
+            {
+                tracing::warn!(error = %e, "checkpointing the SQLite WAL failed");
+            }
+        }
         self.reader.close().await;
     }
 }

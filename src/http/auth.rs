@@ -26,7 +26,10 @@ fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
                 .into(),
         )
     };
-    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(missing)?;
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(missing)?;
     let value = value.to_str().map_err(|_| missing())?;
     let (scheme, token) = value.split_once(' ').ok_or_else(missing)?;
     let token = token.trim();

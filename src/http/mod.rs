@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod extractors;
+pub mod json;
 pub mod request_id;
 
 use actix_web::middleware::DefaultHeaders;

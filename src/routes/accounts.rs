@@ -7,6 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{ApiResult, Problem};
 use crate::http::auth::Authenticated;
+use crate::http::json::Json;
 use crate::state::AppState;
 use crate::store::accounts::{self, Profile, Registration, Session};
 
@@ -37,10 +38,7 @@ struct Registered {
     )
 )]
 #[post("/auth/register")]
-async fn register(
-    state: web::Data<AppState>,
-    form: web::Json<Registration>,
-) -> ApiResult<HttpResponse> {
+async fn register(state: web::Data<AppState>, form: Json<Registration>) -> ApiResult<HttpResponse> {
     let account = accounts::register(&state.db, form.into_inner()).await?;
     let session = accounts::issue_token(&state.db, account.id, state.config.token_ttl).await?;
     let profile = accounts::profile(&state.db, &account).await?;
@@ -75,7 +73,7 @@ struct Credentials {
 #[post("/auth/login")]
 async fn login(
     state: web::Data<AppState>,
-    credentials: web::Json<Credentials>,
+    Json(credentials): Json<Credentials>,
 ) -> ApiResult<web::Json<Session>> {
     let session = accounts::login(
         &state.db,
@@ -113,5 +111,7 @@ async fn logout(state: web::Data<AppState>, caller: Authenticated) -> ApiResult<
 )]
 #[get("/me")]
 async fn me(state: web::Data<AppState>, caller: Authenticated) -> ApiResult<web::Json<Profile>> {
-    Ok(web::Json(accounts::profile(&state.db, &caller.account).await?))
+    Ok(web::Json(
+        accounts::profile(&state.db, &caller.account).await?,
+    ))
 }

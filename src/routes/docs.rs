@@ -11,7 +11,9 @@ pub struct OpenApiJson(pub String);
 const RAPIDOC: &[u8] = include_bytes!("../../static/vendor/rapidoc/rapidoc-min.js");
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(openapi_json).service(docs_page).service(docs_script);
+    cfg.service(openapi_json)
+        .service(docs_page)
+        .service(docs_script);
 }
 
 /// This API's OpenAPI 3.1 document.
@@ -27,10 +29,8 @@ async fn openapi_json(doc: web::Data<OpenApiJson>) -> HttpResponse {
 #[utoipa::path(tag = "operations", responses((status = 200, description = "An HTML page", content_type = "text/html")))]
 #[get("/docs")]
 async fn docs_page() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(ContentType::html())
-        .body(
-            r##"<!doctype html>
+    HttpResponse::Ok().content_type(ContentType::html()).body(
+        r##"<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
@@ -44,7 +44,7 @@ async fn docs_page() -> HttpResponse {
 </body>
 </html>
 "##,
-        )
+    )
 }
 
 /// The script of the documentation page.

@@ -134,7 +134,10 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
     if database.error.is_none() {
         match db::table_counts(db.reader()).await {
             Ok(counts) => {
-                database.rows = counts.into_iter().map(|(t, n)| (t.to_string(), n)).collect()
+                database.rows = counts
+                    .into_iter()
+                    .map(|(t, n)| (t.to_string(), n))
+                    .collect()
             }
             Err(e) => {
                 tracing::warn!(error = %e, "health: counting rows failed");

@@ -189,8 +189,9 @@ fn cents(amount: f64, at: &str, field: &str) -> anyhow::Result<i64> {
 
 /// `2021-01-01T00:00:00` as stored: RFC 3339 UTC.
 fn timestamp(raw: &str, at: &str, field: &str) -> anyhow::Result<String> {
-    let parsed = chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S")
-        .map_err(|e| anyhow!("{at}: {field} `{raw}` is not a date like 2021-01-01T00:00:00 ({e})"))?;
+    let parsed = chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S").map_err(|e| {
+        anyhow!("{at}: {field} `{raw}` is not a date like 2021-01-01T00:00:00 ({e})")
+    })?;
     Ok(crate::db::timestamp(parsed.and_utc()))
 }
 
@@ -204,11 +205,19 @@ impl Dataset {
         let employees = Ids::collect("Employee", self.employee.iter().map(|e| e.employee_id))?;
         let customers = Ids::collect("Customer", self.customer.iter().map(|c| c.customer_id))?;
         let invoices = Ids::collect("Invoice", self.invoice.iter().map(|i| i.invoice_id))?;
-        Ids::collect("InvoiceLine", self.invoice_line.iter().map(|l| l.invoice_line_id))?;
+        Ids::collect(
+            "InvoiceLine",
+            self.invoice_line.iter().map(|l| l.invoice_line_id),
+        )?;
         let playlists = Ids::collect("Playlist", self.playlist.iter().map(|p| p.id.id))?;
 
         for (i, album) in self.album.iter().enumerate() {
-            artists.require(&format!("Album[{i}]"), "ArtistId", "Artist", album.artist_id)?;
+            artists.require(
+                &format!("Album[{i}]"),
+                "ArtistId",
+                "Artist",
+                album.artist_id,
+            )?;
         }
         for (i, track) in self.track.iter().enumerate() {
             let at = format!("Track[{i}] (TrackId {})", track.track_id);
@@ -275,7 +284,9 @@ impl Dataset {
         while ordered.len() < self.employee.len() {
             let before = ordered.len();
             for employee in &self.employee {
-                let ready = employee.reports_to.is_none_or(|boss| placed.contains(&boss));
+                let ready = employee
+                    .reports_to
+                    .is_none_or(|boss| placed.contains(&boss));
                 if !placed.contains(&employee.employee_id) && ready {
                     placed.insert(employee.employee_id);
                     ordered.push(employee);
@@ -323,36 +334,55 @@ pub(super) async fn write(
     accounts: &AccountSeed,
     interactive: bool,
 ) -> anyhow::Result<()> {
-    let progress = Progress::new("importing the Chinook dataset", data.row_count(), interactive);
+    let progress = Progress::new(
+        "importing the Chinook dataset",
+        data.row_count(),
+        interactive,
+    );
 
     let named: [(&'static str, &'static [&'static str], Vec<(i64, &str)>); 3] = [
         (
             "genre",
             &["genre_id", "name"],
-            data.genre.iter().map(|g| (g.id.id, g.name.as_str())).collect(),
+            data.genre
+                .iter()
+                .map(|g| (g.id.id, g.name.as_str()))
+                .collect(),
         ),
         (
             "media_type",
             &["media_type_id", "name"],
-            data.media_type.iter().map(|m| (m.id.id, m.name.as_str())).collect(),
+            data.media_type
+                .iter()
+                .map(|m| (m.id.id, m.name.as_str()))
+                .collect(),
         ),
         (
             "artist",
             &["artist_id", "name"],
-            data.artist.iter().map(|a| (a.id.id, a.name.as_str())).collect(),
+            data.artist
+                .iter()
+                .map(|a| (a.id.id, a.name.as_str()))
+                .collect(),
         ),
     ];
     for (table, columns, rows) in named {
         let mut insert = BatchInsert::new(table, columns);
         for (id, name) in rows {
-            insert.push(conn, vec![id.into(), name.into()], &progress).await?;
+            insert
+                .push(conn, vec![id.into(), name.into()], &progress)
+                .await?;
         }
         insert.finish(conn, &progress).await?;
     }
 
     let mut albums = BatchInsert::new("album", &["album_id", "title", "artist_id"]);
     for a in &data.album {
-        let row = vec![a.album_id.into(), a.title.as_str().into(), a.artist_id.into()];
+        let row = vec![
+            a.album_id.into(),
+            a.title.as_str().into(),
+            a.artist_id.into(),
+        ];
         albums.push(conn, row, &progress).await?;
     }
     albums.finish(conn, &progress).await?;
@@ -382,8 +412,16 @@ pub(super) async fn write(
             e.first_name.as_str().into(),
             e.title.clone().into(),
             e.reports_to.into(),
-            e.birth_date.as_deref().map(|d| timestamp(d, "Employee", "BirthDate")).transpose()?.into(),
-            e.hire_date.as_deref().map(|d| timestamp(d, "Employee", "HireDate")).transpose()?.into(),
+            e.birth_date
+                .as_deref()
+                .map(|d| timestamp(d, "Employee", "BirthDate"))
+                .transpose()?
+                .into(),
+            e.hire_date
+                .as_deref()
+                .map(|d| timestamp(d, "Employee", "HireDate"))
+                .transpose()?
+                .into(),
         ];
         row.extend(contact_values(&e.contact));
         employees.push(conn, row, &progress).await?;
@@ -437,7 +475,11 @@ pub(super) async fn write(
     let mut playlists = BatchInsert::new("playlist", &["playlist_id", "name"]);
     for p in &data.playlist {
         playlists
-            .push(conn, vec![p.id.id.into(), p.name.as_str().into()], &progress)
+            .push(
+                conn,
+                vec![p.id.id.into(), p.name.as_str().into()],
+                &progress,
+            )
             .await?;
     }
     playlists.finish(conn, &progress).await?;
@@ -453,7 +495,8 @@ pub(super) async fn write(
     }
     entries.finish(conn, &progress).await?;
 
-    let mut logins = BatchInsert::with_suffix("account", ACCOUNT_COLUMNS, "ON CONFLICT (email) DO NOTHING");
+    let mut logins =
+        BatchInsert::with_suffix("account", ACCOUNT_COLUMNS, "ON CONFLICT (email) DO NOTHING");
     for c in &data.customer {
         let row = accounts.row(&c.contact.email, Role::Customer, Some(c.customer_id), None);
         logins.push(conn, row, &progress).await?;

@@ -42,7 +42,9 @@ impl Source {
 
 #[derive(Debug)]
 pub enum Outcome {
-    Seeded { elapsed: Duration },
+    Seeded {
+        elapsed: Duration,
+    },
     /// The database already holds exactly this catalog.
     AlreadySeeded,
 }
@@ -156,7 +158,13 @@ pub(crate) struct AccountSeed {
 }
 
 impl AccountSeed {
-    pub fn row(&self, email: &str, role: Role, customer: Option<i64>, employee: Option<i64>) -> Vec<rows::Value> {
+    pub fn row(
+        &self,
+        email: &str,
+        role: Role,
+        customer: Option<i64>,
+        employee: Option<i64>,
+    ) -> Vec<rows::Value> {
         vec![
             email.to_lowercase().into(),
             self.password_hash.as_str().into(),
@@ -192,7 +200,9 @@ async fn recorded_source(db: &Db) -> anyhow::Result<Option<String>> {
 
 async fn already_seeded(db: &Db, identity: &str, existing: &str) -> anyhow::Result<Report> {
     if existing != identity {
-        bail!("the database already holds another catalog ({existing}); seed into a fresh database");
+        bail!(
+            "the database already holds another catalog ({existing}); seed into a fresh database"
+        );
     }
     Ok(Report {
         source: identity.to_string(),

@@ -161,6 +161,9 @@ mod tests {
     #[test]
     fn insert_sql_numbers_every_placeholder() {
         let sql = super::insert_sql("genre", &["genre_id", "name"], 2, "");
-        assert_eq!(sql, "INSERT INTO genre (genre_id, name) VALUES ($1,$2),($3,$4)");
+        assert_eq!(
+            sql,
+            "INSERT INTO genre (genre_id, name) VALUES ($1,$2),($3,$4)"
+        );
     }
 }

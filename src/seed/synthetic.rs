@@ -123,32 +123,190 @@ const MEDIA_TYPES: &[&str] = &[
 const VIDEO_MEDIA_TYPE: i64 = 3;
 
 const FIRST_NAMES: &[&str] = &[
-    "Luís", "Leonie", "François", "Bjørn", "František", "Helena", "Astrid", "Daan", "Kara",
-    "Eduardo", "Alexandre", "Roberto", "Fernanda", "Mark", "Jennifer", "Frank", "Jack", "Michelle",
-    "Tim", "Dan", "Kathy", "Heather", "John", "Robert", "Edward", "Ellie", "Martha", "Aaron",
-    "Madalena", "Hannah", "Niklas", "Camille", "Dominique", "Marc", "Wyatt", "Isabelle", "Ladislav",
-    "Hugh", "Lucas", "Johannes", "Stanisław", "Enrique", "Joakim", "Emma", "Phil", "Steve", "Mark",
-    "Diego", "Luis", "Manoj", "Puja", "João", "Inês", "Zoë", "Søren",
+    "Luís",
+    "Leonie",
+    "François",
+    "Bjørn",
+    "František",
+    "Helena",
+    "Astrid",
+    "Daan",
+    "Kara",
+    "Eduardo",
+    "Alexandre",
+    "Roberto",
+    "Fernanda",
+    "Mark",
+    "Jennifer",
+    "Frank",
+    "Jack",
+    "Michelle",
+    "Tim",
+    "Dan",
+    "Kathy",
+    "Heather",
+    "John",
+    "Robert",
+    "Edward",
+    "Ellie",
+    "Martha",
+    "Aaron",
+    "Madalena",
+    "Hannah",
+    "Niklas",
+    "Camille",
+    "Dominique",
+    "Marc",
+    "Wyatt",
+    "Isabelle",
+    "Ladislav",
+    "Hugh",
+    "Lucas",
+    "Johannes",
+    "Stanisław",
+    "Enrique",
+    "Joakim",
+    "Emma",
+    "Phil",
+    "Steve",
+    "Mark",
+    "Diego",
+    "Luis",
+    "Manoj",
+    "Puja",
+    "João",
+    "Inês",
+    "Zoë",
+    "Søren",
 ];
 const LAST_NAMES: &[&str] = &[
-    "Gonçalves", "Köhler", "Tremblay", "Hansen", "Wichterlová", "Holý", "Gruber", "Peeters",
-    "Nielsen", "Martins", "Rocha", "Almeida", "Ramos", "Philips", "Peterson", "Harris", "Smith",
-    "Brooks", "Goyer", "Miller", "Chase", "Gordon", "Van Stevens", "Mitchell", "Sullivan", "Murray",
-    "Silk", "Fernandes", "Sampaio", "Schneider", "Zimmermann", "Dubois", "Lefebvre", "Girard",
-    "Mercier", "Bernard", "Kovács", "Rossi", "Gutiérrez", "Muñoz", "Srivastava", "Pareek",
-    "Van der Berg", "Johansson", "Jones", "Taylor", "Brown", "Kowalski", "Andersson", "Lindqvist",
+    "Gonçalves",
+    "Köhler",
+    "Tremblay",
+    "Hansen",
+    "Wichterlová",
+    "Holý",
+    "Gruber",
+    "Peeters",
+    "Nielsen",
+    "Martins",
+    "Rocha",
+    "Almeida",
+    "Ramos",
+    "Philips",
+    "Peterson",
+    "Harris",
+    "Smith",
+    "Brooks",
+    "Goyer",
+    "Miller",
+    "Chase",
+    "Gordon",
+    "Van Stevens",
+    "Mitchell",
+    "Sullivan",
+    "Murray",
+    "Silk",
+    "Fernandes",
+    "Sampaio",
+    "Schneider",
+    "Zimmermann",
+    "Dubois",
+    "Lefebvre",
+    "Girard",
+    "Mercier",
+    "Bernard",
+    "Kovács",
+    "Rossi",
+    "Gutiérrez",
+    "Muñoz",
+    "Srivastava",
+    "Pareek",
+    "Van der Berg",
+    "Johansson",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Kowalski",
+    "Andersson",
+    "Lindqvist",
 ];
 const WORDS: &[&str] = &[
-    "Midnight", "Velvet", "Electric", "Golden", "Broken", "Silent", "Crimson", "Wild", "Burning",
-    "Hollow", "Neon", "Lonely", "Frozen", "Restless", "Sweet", "Dark", "Blue", "Endless",
-    "Paper", "Iron", "River", "Heart", "Storm", "Highway", "Dream", "Fire", "Shadow", "Sky",
-    "Ocean", "Machine", "Garden", "Thunder", "Mirror", "Kingdom", "Rain", "Stone", "City",
-    "Angel", "Ghost", "Road", "Summer", "Winter", "Light", "Soul", "Mountain", "Desert", "Wolf",
-    "Rose", "Echo", "Saudade", "Coração", "Noite", "Canção", "Amor", "Sol", "Mar", "Lua",
+    "Midnight",
+    "Velvet",
+    "Electric",
+    "Golden",
+    "Broken",
+    "Silent",
+    "Crimson",
+    "Wild",
+    "Burning",
+    "Hollow",
+    "Neon",
+    "Lonely",
+    "Frozen",
+    "Restless",
+    "Sweet",
+    "Dark",
+    "Blue",
+    "Endless",
+    "Paper",
+    "Iron",
+    "River",
+    "Heart",
+    "Storm",
+    "Highway",
+    "Dream",
+    "Fire",
+    "Shadow",
+    "Sky",
+    "Ocean",
+    "Machine",
+    "Garden",
+    "Thunder",
+    "Mirror",
+    "Kingdom",
+    "Rain",
+    "Stone",
+    "City",
+    "Angel",
+    "Ghost",
+    "Road",
+    "Summer",
+    "Winter",
+    "Light",
+    "Soul",
+    "Mountain",
+    "Desert",
+    "Wolf",
+    "Rose",
+    "Echo",
+    "Saudade",
+    "Coração",
+    "Noite",
+    "Canção",
+    "Amor",
+    "Sol",
+    "Mar",
+    "Lua",
 ];
 const BAND_NOUNS: &[&str] = &[
-    "Riders", "Kings", "Saints", "Brothers", "Orchestra", "Quartet", "Collective", "Band",
-    "Experience", "Project", "Sound", "Trio", "Ensemble", "Machine", "Society", "Club",
+    "Riders",
+    "Kings",
+    "Saints",
+    "Brothers",
+    "Orchestra",
+    "Quartet",
+    "Collective",
+    "Band",
+    "Experience",
+    "Project",
+    "Sound",
+    "Trio",
+    "Ensemble",
+    "Machine",
+    "Society",
+    "Club",
 ];
 /// Chinook's countries, each with one city, state and postal code to bill to.
 const PLACES: &[(&str, &str, Option<&str>, &str)] = &[
@@ -299,7 +457,11 @@ impl Plan {
                         let (first, last) = person(&mut rng);
                         format!("{first} {last}")
                     }
-                    1 => format!("The {} {}", pick(&mut rng, WORDS), pick(&mut rng, BAND_NOUNS)),
+                    1 => format!(
+                        "The {} {}",
+                        pick(&mut rng, WORDS),
+                        pick(&mut rng, BAND_NOUNS)
+                    ),
                     _ => title(&mut rng, 2),
                 };
                 artists.push(name);
@@ -354,7 +516,14 @@ impl Plan {
 
         let playlists = (0..(tracks / 200).max(18))
             .map(|_| {
-                let name = format!("{} {}", title(&mut rng, 2), pick(&mut rng, &["Mix", "Classics", "Essentials", "Favourites", "Session"]));
+                let name = format!(
+                    "{} {}",
+                    title(&mut rng, 2),
+                    pick(
+                        &mut rng,
+                        &["Mix", "Classics", "Essentials", "Favourites", "Session"]
+                    )
+                );
                 (name, rng.gen_range(5..=60u32).min(tracks as u32))
             })
             .collect();
@@ -399,24 +568,38 @@ impl Plan {
 
         let mut genres = BatchInsert::new("genre", &["genre_id", "name"]);
         for (i, (name, _)) in GENRES.iter().enumerate() {
-            genres.push(conn, vec![(i as i64 + 1).into(), (*name).into()], &progress).await?;
+            genres
+                .push(conn, vec![(i as i64 + 1).into(), (*name).into()], &progress)
+                .await?;
         }
         genres.finish(conn, &progress).await?;
         let mut media = BatchInsert::new("media_type", &["media_type_id", "name"]);
         for (i, name) in MEDIA_TYPES.iter().enumerate() {
-            media.push(conn, vec![(i as i64 + 1).into(), (*name).into()], &progress).await?;
+            media
+                .push(conn, vec![(i as i64 + 1).into(), (*name).into()], &progress)
+                .await?;
         }
         media.finish(conn, &progress).await?;
 
         let mut artists = BatchInsert::new("artist", &["artist_id", "name"]);
         for (i, name) in self.artists.iter().enumerate() {
-            artists.push(conn, vec![(i as i64 + 1).into(), name.as_str().into()], &progress).await?;
+            artists
+                .push(
+                    conn,
+                    vec![(i as i64 + 1).into(), name.as_str().into()],
+                    &progress,
+                )
+                .await?;
         }
         artists.finish(conn, &progress).await?;
 
         let mut albums = BatchInsert::new("album", &["album_id", "title", "artist_id"]);
         for (i, album) in self.albums.iter().enumerate() {
-            let row = vec![(i as i64 + 1).into(), album.title.as_str().into(), album.artist_id.into()];
+            let row = vec![
+                (i as i64 + 1).into(),
+                album.title.as_str().into(),
+                album.artist_id.into(),
+            ];
             albums.push(conn, row, &progress).await?;
         }
         albums.finish(conn, &progress).await?;
@@ -510,8 +693,13 @@ impl Plan {
             let address = format!("{} {} Street", rng.gen_range(1..999), pick(&mut rng, WORDS));
             let mail = email(&first, &last, id, "example.com");
             customer_accounts.push((mail.clone(), id));
-            let company: Option<String> = (rng.gen_range(0..5) == 0)
-                .then(|| format!("{} {}", pick(&mut rng, WORDS), pick(&mut rng, &["Ltd", "GmbH", "S.A.", "Inc."])));
+            let company: Option<String> = (rng.gen_range(0..5) == 0).then(|| {
+                format!(
+                    "{} {}",
+                    pick(&mut rng, WORDS),
+                    pick(&mut rng, &["Ltd", "GmbH", "S.A.", "Inc."])
+                )
+            });
             let row: Vec<Value> = vec![
                 id.into(),
                 first.into(),
@@ -575,7 +763,13 @@ impl Plan {
 
         let mut playlists = BatchInsert::new("playlist", &["playlist_id", "name"]);
         for (i, (name, _)) in self.playlists.iter().enumerate() {
-            playlists.push(conn, vec![(i as i64 + 1).into(), name.as_str().into()], &progress).await?;
+            playlists
+                .push(
+                    conn,
+                    vec![(i as i64 + 1).into(), name.as_str().into()],
+                    &progress,
+                )
+                .await?;
         }
         playlists.finish(conn, &progress).await?;
         let mut entries = BatchInsert::new("playlist_track", PLAYLIST_TRACK_COLUMNS);
@@ -590,12 +784,23 @@ impl Plan {
 
         let mut logins = BatchInsert::new("account", ACCOUNT_COLUMNS);
         for (mail, id) in &customer_accounts {
-            logins.push(conn, accounts.row(mail, Role::Customer, Some(*id), None), &progress).await?;
+            logins
+                .push(
+                    conn,
+                    accounts.row(mail, Role::Customer, Some(*id), None),
+                    &progress,
+                )
+                .await?;
         }
         for (mail, role, id) in &staff_accounts {
-            logins.push(conn, accounts.row(mail, *role, None, Some(*id)), &progress).await?;
+            logins
+                .push(conn, accounts.row(mail, *role, None, Some(*id)), &progress)
+                .await?;
         }
-        logins.finish(conn, &progress).await.context("writing accounts failed")?;
+        logins
+            .finish(conn, &progress)
+            .await
+            .context("writing accounts failed")?;
         progress.finish();
         Ok(())
     }

@@ -128,7 +128,9 @@ pub fn normalize_email(raw: &str) -> Result<String, String> {
         && !domain.contains("..")
         && !domain.contains('@');
     if local.is_empty() || local.contains('@') || !domain_ok {
-        return Err(format!("`{raw}` is not an email address like name@example.com"));
+        return Err(format!(
+            "`{raw}` is not an email address like name@example.com"
+        ));
     }
     Ok(email)
 }
@@ -321,11 +323,13 @@ pub async fn authenticate(db: &Db, token: &str) -> ApiResult<Account> {
 
 /// Revokes a token; later requests with it are 401.
 pub async fn logout(db: &Db, token: &str) -> ApiResult<()> {
-    sqlx::query("UPDATE access_token SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
-        .bind(db::timestamp_now())
-        .bind(token_hash(token))
-        .execute(db.writer())
-        .await?;
+    sqlx::query(
+        "UPDATE access_token SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL",
+    )
+    .bind(db::timestamp_now())
+    .bind(token_hash(token))
+    .execute(db.writer())
+    .await?;
     Ok(())
 }
 
@@ -354,12 +358,24 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_and_lower_cased() {
-        assert_eq!(normalize_email("  Ada@Example.COM ").unwrap(), "ada@example.com");
+        assert_eq!(
+            normalize_email("  Ada@Example.COM ").unwrap(),
+            "ada@example.com"
+        );
     }
 
     #[test]
     fn malformed_emails_say_why() {
-        for bad in ["", "plain", "@example.com", "a@b", "a@.com", "a@b..com", "a b@c.com", "a@b.com."] {
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@b",
+            "a@.com",
+            "a@b..com",
+            "a b@c.com",
+            "a@b.com.",
+        ] {
             assert!(normalize_email(bad).is_err(), "{bad:?} was accepted");
         }
         assert!(normalize_email(&format!("{}@example.com", "a".repeat(250))).is_err());

@@ -74,7 +74,9 @@ mod tests {
     async fn a_hash_verifies_only_its_own_password() {
         let stored = hash("correct horse".into()).await.unwrap();
         assert!(stored.starts_with("$argon2id$"));
-        assert!(verify("correct horse".into(), Some(stored.clone())).await.unwrap());
+        assert!(verify("correct horse".into(), Some(stored.clone()))
+            .await
+            .unwrap());
         assert!(!verify("wrong horse!".into(), Some(stored)).await.unwrap());
         assert!(!verify("correct horse".into(), None).await.unwrap());
     }
@@ -82,8 +84,12 @@ mod tests {
     #[test]
     fn rules_name_what_failed() {
         assert!(validate("short").unwrap_err().contains("at least 8"));
-        assert!(validate(&"x".repeat(129)).unwrap_err().contains("at most 128"));
-        assert!(validate("bad\u{0}password").unwrap_err().contains("control"));
+        assert!(validate(&"x".repeat(129))
+            .unwrap_err()
+            .contains("at most 128"));
+        assert!(validate("bad\u{0}password")
+            .unwrap_err()
+            .contains("control"));
         assert!(validate("          ").unwrap_err().contains("spaces"));
         assert!(validate("ünïcødé-ok").is_ok());
     }

@@ -1,0 +1,71 @@
+# Helpers for the test tooling: install what is missing, start real servers on free loopback
+# ports in temporary directories, and stop them on exit. Sourced by scripts/test and
+# scripts/bench-seed; not meant to be run on its own.
+
+# Whether a missing service must fail the run instead of being skipped.
+strict() { [ "${CI:-}" = "true" ]; }
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# apt-get install, as root only, with one update first.
+apt_install() {
+  if [ "$(id -u)" != 0 ]; then
+    log "cannot install $* without root; install it yourself"
+    return 1
+  fi
+  if [ -z "${_APT_UPDATED:-}" ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || return 1
+    _APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
+pg_bindir() {
+  for v in 17 16 15; do
+    if [ -x "/usr/lib/postgresql/$v/bin/initdb" ]; then
+      echo "/usr/lib/postgresql/$v/bin"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# Starts a throwaway PostgreSQL and exports CHINOOK_TEST_POSTGRES_URL (a superuser URL on
+# its `postgres` database). PostgreSQL refuses to run as root, so as root the server runs as
+# the `postgres` system user in a directory that user owns.
+start_postgres() {
+  local bin
+  if ! bin=$(pg_bindir); then
+    log "PostgreSQL server binaries missing; installing postgresql"
+    apt_install postgresql >/dev/null || true
+    bin=$(pg_bindir) || { log "PostgreSQL is not available"; return 1; }
+  fi
+  PG_DIR=$(mktemp -d /tmp/chinook-pg.XXXXXX)
+  local port; port=$(free_port)
+  local as=()
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home-dir "$PG_DIR" postgres
+    chown postgres "$PG_DIR"
+    as=(runuser -u postgres --)
+  fi
+  PG_RUN=("${as[@]}")
+  "${as[@]}" "$bin/initdb" -D "$PG_DIR/data" -U chinook --auth=trust -E UTF8 --locale=C >"$PG_DIR/initdb.log" 2>&1 \
+    || { cat "$PG_DIR/initdb.log" >&2; return 1; }
+  "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    start >/dev/null || { cat "$PG_DIR/server.log" >&2; return 1; }
+  PG_BIN=$bin
+  export CHINOOK_TEST_POSTGRES_URL="postgres://chinook@127.0.0.1:$port/postgres"
+  log "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on port $port ($PG_DIR)"
+}
+
+stop_postgres() {
+  if [ -n "${PG_DIR:-}" ] && [ -d "$PG_DIR/data" ]; then
+    "${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$PG_DIR"
+  fi
+}

@@ -1,0 +1,44 @@
+//! A JSON body extractor whose errors name the offending field (`email: invalid type ...`),
+//! where actix's own only gives a line and column.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// A request body parsed as JSON. Size limit, content type and syntax are checked by
+/// actix's `JsonConfig` (see `extractors::json_config`); the shape is checked here.
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let value = web::Json::<serde_json::Value>::from_request(req, payload);
+        Box::pin(async move {
+            let value = value.await?.into_inner();
+            serde_path_to_error::deserialize(value)
+                .map(Json)
+                .map_err(|e| {
+                    let path = e.path().to_string();
+                    let detail = if path == "." {
+                        format!("the JSON body does not fit: {}", e.inner())
+                    } else {
+                        format!("field `{path}`: {}", e.inner())
+                    };
+                    ApiError::Validation(detail).into()
+                })
+        })
+    }
+}

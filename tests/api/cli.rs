@@ -1,0 +1,198 @@
+//! The `chinook` binary: exit codes, error lines, commands, and signals.
+
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use crate::helpers::{backend, TestDatabase};
+
+fn chinook(database: &TestDatabase) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_chinook"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("CHINOOK_DATA_DIR", database.dir.path())
+        .env("CHINOOK_DATABASE_URL", database.url.expose())
+        .env("CHINOOK_LOG", "warn");
+    command
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn a_bad_setting_exits_2_with_one_line_naming_it() {
+    let database = TestDatabase::empty().await;
+    for (name, value, expected) in [
+        (
+            "CHINOOK_DATABASE_URL",
+            "::not a url::",
+            "CHINOOK_DATABASE_URL: not a valid URL",
+        ),
+        ("CHINOOK_BIND", "localhost", "CHINOOK_BIND"),
+        ("CHINOOK_LOG_FORMAT", "xml", "CHINOOK_LOG_FORMAT"),
+        ("CHINOOK_DEMO_PASSWORD", "short", "CHINOOK_DEMO_PASSWORD"),
+    ] {
+        let output = chinook(&database)
+            .env(name, value)
+            .arg("migrate")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{name}={value}");
+        let text = stderr(&output);
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.contains(expected), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn a_malformed_config_file_exits_2_naming_the_file_and_line() {
+    let database = TestDatabase::empty().await;
+    let file = database.dir.path().join("chinook.toml");
+    std::fs::write(&file, "bind = \"127.0.0.1:0\"\nworkers = \"two\n").unwrap();
+    let output = chinook(&database)
+        .arg("--config")
+        .arg(&file)
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let text = stderr(&output);
+    assert!(
+        text.contains("chinook.toml") && text.contains("line 2"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_retried_then_reported() {
+    let database = TestDatabase::empty().await;
+    // A port nothing listens on: bind one, then let it go.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let output = chinook(&database)
+        .env(
+            "CHINOOK_DATABASE_URL",
+            format!("postgres://chinook:secret-pw@127.0.0.1:{port}/chinook"),
+        )
+        .env("CHINOOK_DB_CONNECT_TIMEOUT_SECS", "1")
+        .env("CHINOOK_LOG", "error")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = stderr(&output);
+    assert!(
+        text.contains("unreachable") && text.contains("gave up after"),
+        "{text}"
+    );
+    assert!(!text.contains("secret-pw"), "the password leaked: {text}");
+}
+
+#[tokio::test]
+async fn help_lists_the_commands() {
+    let database = TestDatabase::empty().await;
+    let output = chinook(&database).arg("--help").output().unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    for command in ["serve", "migrate", "seed"] {
+        assert!(text.contains(command), "{text}");
+    }
+    let output = chinook(&database)
+        .args(["seed", "--help"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("--dataset") && text.contains("--tracks") && text.contains("--seed"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn migrate_then_seed_a_synthetic_catalog_from_the_command_line() {
+    let database = TestDatabase::empty().await;
+    let output = chinook(&database).arg("migrate").output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("1 of 1 applied"));
+
+    let output = chinook(&database)
+        .args(["seed", "--synthetic", "--tracks", "1500", "--seed", "9"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("seeded synthetic tracks=1500 seed=9"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["track", "1500"]),
+        "{text}"
+    );
+
+    // Off a terminal, progress is plain log lines.
+    let again = chinook(&database)
+        .args(["seed", "--synthetic", "--tracks", "1500", "--seed", "9"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already seeded"));
+}
+
+#[tokio::test]
+async fn seeding_a_missing_dataset_fails_clearly() {
+    let database = TestDatabase::empty().await;
+    let output = chinook(&database)
+        .args(["seed", "--dataset", "/nonexistent/ChinookData.json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("cannot read dataset /nonexistent/ChinookData.json"));
+}
+
+#[tokio::test]
+async fn serve_stops_on_sigterm_and_exits_0() {
+    let database = TestDatabase::chinook().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = chinook(&database)
+        .env("CHINOOK_BIND", format!("127.0.0.1:{port}"))
+        .env("CHINOOK_WORKERS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let ready = format!("http://127.0.0.1:{port}/health/ready");
+    let mut became_ready = false;
+    for _ in 0..1000 {
+        if client
+            .get(&ready)
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            became_ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(became_ready, "serve did not become ready ({:?})", backend());
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+}

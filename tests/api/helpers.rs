@@ -1,0 +1,307 @@
+//! The test harness: a real application on a random port, over a fresh database of the
+//! backend under test (`CHINOOK_TEST_BACKEND=sqlite|postgres`), in its own data directory.
+//!
+//! The Chinook dataset is imported once per test run into a template (a SQLite file, or a
+//! PostgreSQL template database); each test starts from a copy of it.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use chinook::config::{Backend, Config, DatabaseUrl};
+use chinook::db::Db;
+use chinook::startup::Application;
+use chinook::state::AppState;
+use serde_json::Value;
+use sqlx::{Connection, Executor};
+use tokio_util::sync::CancellationToken;
+
+pub const DEMO_PASSWORD: &str = chinook::config::DEFAULT_DEMO_PASSWORD;
+
+/// `ChinookData.json` beside the repository, or `CHINOOK_TEST_DATASET`.
+pub fn dataset_path() -> PathBuf {
+    let path = std::env::var_os("CHINOOK_TEST_DATASET")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../shared/data/chinook/ChinookData.json")
+        });
+    assert!(
+        path.is_file(),
+        "the Chinook dataset is missing at {}; set CHINOOK_TEST_DATASET",
+        path.display()
+    );
+    path
+}
+
+pub fn backend() -> Backend {
+    match std::env::var("CHINOOK_TEST_BACKEND").as_deref() {
+        Ok("postgres") => Backend::Postgres,
+        Ok("sqlite") | Err(_) => Backend::Sqlite,
+        Ok(other) => panic!("CHINOOK_TEST_BACKEND={other}: expected sqlite or postgres"),
+    }
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("CHINOOK_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+        panic!(
+            "CHINOOK_TEST_BACKEND=postgres needs CHINOOK_TEST_POSTGRES_URL; \
+             scripts/test starts a server and sets it"
+        )
+    })
+}
+
+fn unique_name(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+}
+
+fn with_database(admin_url: &str, name: &str) -> String {
+    let mut url = url::Url::parse(admin_url).expect("the admin URL parses");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+async fn postgres_admin(sql: &str) {
+    let mut conn = sqlx::AnyConnection::connect(&postgres_admin_url())
+        .await
+        .expect("the test PostgreSQL server answers");
+    conn.execute(sql).await.expect(sql);
+    let _ = conn.close().await;
+}
+
+/// A database of its own for one test, in a data directory of its own.
+pub struct TestDatabase {
+    pub dir: tempfile::TempDir,
+    pub url: DatabaseUrl,
+}
+
+impl TestDatabase {
+    /// An empty database: no schema, no rows.
+    pub async fn empty() -> Self {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = match backend() {
+            Backend::Sqlite => DatabaseUrl::sqlite_in(dir.path()),
+            Backend::Postgres => {
+                let name = unique_name("test");
+                postgres_admin(&format!("CREATE DATABASE {name}")).await;
+                DatabaseUrl::parse(&with_database(&postgres_admin_url(), &name)).unwrap()
+            }
+        };
+        Self { dir, url }
+    }
+
+    /// A copy of the template holding the imported Chinook dataset.
+    pub async fn chinook() -> Self {
+        sqlx::any::install_default_drivers();
+        let template = template();
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = match template {
+            Template::Sqlite(file) => {
+                std::fs::copy(file, dir.path().join("chinook.db")).expect("copying the template");
+                DatabaseUrl::sqlite_in(dir.path())
+            }
+            Template::Postgres(name) => {
+                let copy = unique_name("test");
+                postgres_admin(&format!("CREATE DATABASE {copy} TEMPLATE {name}")).await;
+                DatabaseUrl::parse(&with_database(&postgres_admin_url(), &copy)).unwrap()
+            }
+        };
+        Self { dir, url }
+    }
+
+    pub fn config(&self) -> Config {
+        let mut config = Config::for_tests(self.dir.path(), Some(self.url.clone()));
+        config.db_max_connections = 4;
+        config
+    }
+
+    pub async fn connect(&self) -> Db {
+        Db::connect(&self.config())
+            .await
+            .expect("the test database connects")
+    }
+}
+
+enum Template {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+/// Imports the dataset once per test binary, through the real `chinook seed` command.
+fn template() -> &'static Template {
+    static TEMPLATE: OnceLock<(Template, tempfile::TempDir)> = OnceLock::new();
+    let (template, _dir) = TEMPLATE.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let (template, url) = match backend() {
+            Backend::Sqlite => (
+                Template::Sqlite(dir.path().join("chinook.db")),
+                DatabaseUrl::sqlite_in(dir.path()).expose().to_string(),
+            ),
+            Backend::Postgres => {
+                let name = unique_name("template");
+                let admin = postgres_admin_url();
+                let sql = format!("CREATE DATABASE {name}");
+                // A runtime of its own: this runs inside whichever test gets here first.
+                std::thread::spawn(move || {
+                    tokio::runtime::Runtime::new()
+                        .unwrap()
+                        .block_on(postgres_admin(&sql))
+                })
+                .join()
+                .unwrap();
+                let url = with_database(&admin, &name);
+                (Template::Postgres(name), url)
+            }
+        };
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_chinook"))
+            .args(["seed", "--dataset"])
+            .arg(dataset_path())
+            .env("CHINOOK_DATA_DIR", dir.path())
+            .env("CHINOOK_DATABASE_URL", &url)
+            .env("CHINOOK_LOG", "warn")
+            .output()
+            .expect("chinook seed runs");
+        assert!(
+            output.status.success(),
+            "seeding the template failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (template, dir)
+    });
+    template
+}
+
+/// The application, running on a random port.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    /// Held so the data directory lives as long as the app.
+    _database: TestDatabase,
+    shutdown: CancellationToken,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl TestApp {
+    /// The app over a copy of the Chinook dataset.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_on(TestDatabase::chinook().await, adjust).await
+    }
+
+    pub async fn spawn_on(database: TestDatabase, adjust: impl FnOnce(&mut Config)) -> Self {
+        let mut config = database.config();
+        adjust(&mut config);
+        let app = Application::build(config).await.expect("the app builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let shutdown = app.shutdown_token();
+        let state = app.state().clone();
+        let server = tokio::spawn(app.run_until_stopped());
+        let test_app = Self {
+            address,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            state,
+            _database: database,
+            shutdown,
+            server,
+        };
+        test_app.wait_until_ready().await;
+        test_app
+    }
+
+    /// Polls `/health/ready` until it answers 200.
+    pub async fn wait_until_ready(&self) {
+        for _ in 0..500 {
+            if let Ok(r) = self.get("/health/ready").await {
+                if r.status() == 200 {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the app did not become ready");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Result<reqwest::Response> {
+        self.client.get(self.url(path)).send().await
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let response = self.get(path).await.expect("the request is answered");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("the request is answered")
+    }
+
+    pub async fn get_authed(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the request is answered")
+    }
+
+    /// Logs in and returns the bearer token.
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let response = self
+            .post_json(
+                "/api/v1/auth/login",
+                &serde_json::json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(response.status(), 200, "login of {email} failed");
+        let body: Value = response.json().await.unwrap();
+        body["token"].as_str().expect("a token").to_string()
+    }
+
+    /// Stops the app as SIGTERM would and returns how the server ended.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.server.await.expect("the server task completes")
+    }
+
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+}
+
+/// Asserts that a response is an RFC 9457 problem with `status`, and returns its body.
+pub async fn assert_problem(response: reqwest::Response, status: u16) -> Value {
+    assert_eq!(response.status().as_u16(), status, "unexpected status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().await.expect("a JSON problem");
+    assert_eq!(body["status"], status);
+    for field in ["type", "title", "detail"] {
+        assert!(
+            body[field].as_str().is_some_and(|s| !s.is_empty()),
+            "problem lacks {field}: {body}"
+        );
+    }
+    body
+}

@@ -1,0 +1,10 @@
+//! Integration suites against the real application. One binary, so it links once.
+
+mod accounts;
+mod bad_input;
+mod cli;
+mod health;
+mod helpers;
+mod openapi;
+mod seeding;
+mod shutdown;

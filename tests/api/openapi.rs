@@ -1,0 +1,138 @@
+//! The OpenAPI document covers every route, and every route in it is served.
+
+use serde_json::Value;
+
+use crate::helpers::TestApp;
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+#[tokio::test]
+async fn the_document_is_openapi_3_1_and_served() {
+    let app = TestApp::spawn().await;
+    let (status, doc) = app.get_json("/api/openapi.json").await;
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+#[tokio::test]
+async fn every_documented_operation_is_routed() {
+    let app = TestApp::spawn().await;
+    let (_, doc) = app.get_json("/api/openapi.json").await;
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 9, "{:?}", paths.keys().collect::<Vec<_>>());
+    for (path, item) in paths {
+        let concrete = path.replace("{id}", "1");
+        for method in METHODS.iter().filter(|m| item.get(**m).is_some()) {
+            let response = app
+                .client
+                .request(method.to_uppercase().parse().unwrap(), app.url(&concrete))
+                .header("content-type", "application/json")
+                .body("{}")
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            let unrouted = body["type"] == "/problems/method-not-allowed"
+                || (status == 404
+                    && body["detail"]
+                        .as_str()
+                        .is_some_and(|d| d.starts_with("there is no resource")));
+            assert!(
+                !unrouted,
+                "{method} {path} is documented but not routed: {body}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_operation_documents_its_errors() {
+    let doc = serde_json::to_value(chinook::routes::openapi()).unwrap();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in METHODS.iter().filter(|m| item.get(**m).is_some()) {
+            let operation = &item[*method];
+            let responses = operation["responses"].as_object().unwrap();
+            let documented = |code: &str| responses.contains_key(code);
+            if operation.get("requestBody").is_some() {
+                for code in ["400", "413", "415", "422"] {
+                    assert!(documented(code), "{method} {path} lacks {code}");
+                }
+            }
+            if operation.get("security").is_some() {
+                assert!(documented("401"), "{method} {path} lacks 401");
+            }
+            for (code, response) in responses {
+                if code.starts_with('4') || code.starts_with('5') {
+                    let problem = &response["content"]["application/problem+json"];
+                    let health = path.starts_with("/health");
+                    assert!(
+                        problem.is_object() || health,
+                        "{method} {path} {code} is not a problem"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Every handler in `src/routes` carries `#[utoipa::path]`, so none escapes the document.
+#[test]
+fn every_handler_in_the_source_is_documented() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/routes");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let source = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = source.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let trimmed = line.trim_start();
+            let is_route = [
+                "#[get(",
+                "#[post(",
+                "#[put(",
+                "#[patch(",
+                "#[delete(",
+                "#[route(",
+            ]
+            .iter()
+            .any(|m| trimmed.starts_with(m));
+            if is_route {
+                let before = lines[..i].iter().rev().take_while(|l| {
+                    !l.trim().is_empty() && !l.trim_start().starts_with("async fn")
+                });
+                let documented = before
+                    .clone()
+                    .any(|l| l.trim_start().starts_with("#[utoipa::path"));
+                assert!(
+                    documented,
+                    "{}:{} has a route without #[utoipa::path]",
+                    path.display(),
+                    i + 1
+                );
+            }
+        }
+        assert!(
+            !source.contains(".route("),
+            "{}: register routes with .service()",
+            path.display()
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_docs_page_loads_its_script_and_the_document() {
+    let app = TestApp::spawn().await;
+    let page = app.get("/docs").await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"spec-url="/api/openapi.json""#));
+    let script = app.get("/docs/rapidoc-min.js").await.unwrap();
+    assert_eq!(script.status(), 200);
+    assert!(script.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    assert!(script.bytes().await.unwrap().len() > 100_000);
+}
