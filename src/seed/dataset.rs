@@ -10,7 +10,7 @@ use anyhow::{anyhow, bail, Context};
 use serde::Deserialize;
 use sqlx::AnyConnection;
 
-use super::rows::{BatchInsert, Value};
+use super::rows::{write_named, BatchInsert, Value};
 use super::{AccountSeed, ACCOUNT_COLUMNS};
 use crate::progress::Progress;
 use crate::store::Role;
@@ -340,41 +340,19 @@ pub(super) async fn write(
         interactive,
     );
 
-    let named: [(&'static str, &'static [&'static str], Vec<(i64, &str)>); 3] = [
-        (
-            "genre",
-            &["genre_id", "name"],
-            data.genre
-                .iter()
-                .map(|g| (g.id.id, g.name.as_str()))
-                .collect(),
-        ),
-        (
-            "media_type",
-            &["media_type_id", "name"],
-            data.media_type
-                .iter()
-                .map(|m| (m.id.id, m.name.as_str()))
-                .collect(),
-        ),
-        (
-            "artist",
-            &["artist_id", "name"],
-            data.artist
-                .iter()
-                .map(|a| (a.id.id, a.name.as_str()))
-                .collect(),
-        ),
-    ];
-    for (table, columns, rows) in named {
-        let mut insert = BatchInsert::new(table, columns);
-        for (id, name) in rows {
-            insert
-                .push(conn, vec![id.into(), name.into()], &progress)
-                .await?;
-        }
-        insert.finish(conn, &progress).await?;
-    }
+    let genres = data.genre.iter().map(|g| (g.id.id, g.name.as_str()));
+    write_named(conn, "genre", &["genre_id", "name"], genres, &progress).await?;
+    let media = data.media_type.iter().map(|m| (m.id.id, m.name.as_str()));
+    write_named(
+        conn,
+        "media_type",
+        &["media_type_id", "name"],
+        media,
+        &progress,
+    )
+    .await?;
+    let artists = data.artist.iter().map(|a| (a.id.id, a.name.as_str()));
+    write_named(conn, "artist", &["artist_id", "name"], artists, &progress).await?;
 
     let mut albums = BatchInsert::new("album", &["album_id", "title", "artist_id"]);
     for a in &data.album {
@@ -472,17 +450,15 @@ pub(super) async fn write(
     }
     lines.finish(conn, &progress).await?;
 
-    let mut playlists = BatchInsert::new("playlist", &["playlist_id", "name"]);
-    for p in &data.playlist {
-        playlists
-            .push(
-                conn,
-                vec![p.id.id.into(), p.name.as_str().into()],
-                &progress,
-            )
-            .await?;
-    }
-    playlists.finish(conn, &progress).await?;
+    let playlists = data.playlist.iter().map(|p| (p.id.id, p.name.as_str()));
+    write_named(
+        conn,
+        "playlist",
+        &["playlist_id", "name"],
+        playlists,
+        &progress,
+    )
+    .await?;
 
     // The file's order is the playlist's order.
     let mut positions: HashMap<i64, i64> = HashMap::new();

@@ -131,6 +131,24 @@ impl BatchInsert {
     }
 }
 
+/// Writes the rows of a table that holds only an id and a name.
+pub async fn write_named<'a>(
+    conn: &mut AnyConnection,
+    table: &'static str,
+    columns: &'static [&'static str],
+    rows: impl Iterator<Item = (i64, &'a str)>,
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    let mut insert = BatchInsert::new(table, columns);
+    for (id, name) in rows {
+        insert
+            .push(conn, vec![id.into(), name.into()], progress)
+            .await?;
+    }
+    insert.finish(conn, progress).await?;
+    Ok(())
+}
+
 fn insert_sql(table: &str, columns: &[&str], rows: usize, suffix: &str) -> String {
     let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
     let mut n = 1;

@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sqlx::AnyConnection;
 
-use super::rows::{BatchInsert, Value};
+use super::rows::{write_named, BatchInsert, Value};
 use super::{AccountSeed, ACCOUNT_COLUMNS};
 use crate::progress::Progress;
 use crate::store::Role;
@@ -566,32 +566,20 @@ impl Plan {
         // A second stream for the rows generated while writing, so the plan stays unchanged.
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed.wrapping_add(0x9E37_79B9_7F4A_7C15));
 
-        let mut genres = BatchInsert::new("genre", &["genre_id", "name"]);
-        for (i, (name, _)) in GENRES.iter().enumerate() {
-            genres
-                .push(conn, vec![(i as i64 + 1).into(), (*name).into()], &progress)
-                .await?;
-        }
-        genres.finish(conn, &progress).await?;
-        let mut media = BatchInsert::new("media_type", &["media_type_id", "name"]);
-        for (i, name) in MEDIA_TYPES.iter().enumerate() {
-            media
-                .push(conn, vec![(i as i64 + 1).into(), (*name).into()], &progress)
-                .await?;
-        }
-        media.finish(conn, &progress).await?;
-
-        let mut artists = BatchInsert::new("artist", &["artist_id", "name"]);
-        for (i, name) in self.artists.iter().enumerate() {
-            artists
-                .push(
-                    conn,
-                    vec![(i as i64 + 1).into(), name.as_str().into()],
-                    &progress,
-                )
-                .await?;
-        }
-        artists.finish(conn, &progress).await?;
+        let ids = 1i64..;
+        let genres = ids.clone().zip(GENRES.iter().map(|(name, _)| *name));
+        write_named(conn, "genre", &["genre_id", "name"], genres, &progress).await?;
+        let media = ids.clone().zip(MEDIA_TYPES.iter().copied());
+        write_named(
+            conn,
+            "media_type",
+            &["media_type_id", "name"],
+            media,
+            &progress,
+        )
+        .await?;
+        let artists = ids.clone().zip(self.artists.iter().map(String::as_str));
+        write_named(conn, "artist", &["artist_id", "name"], artists, &progress).await?;
 
         let mut albums = BatchInsert::new("album", &["album_id", "title", "artist_id"]);
         for (i, album) in self.albums.iter().enumerate() {
@@ -761,17 +749,15 @@ impl Plan {
         }
         lines.finish(conn, &progress).await?;
 
-        let mut playlists = BatchInsert::new("playlist", &["playlist_id", "name"]);
-        for (i, (name, _)) in self.playlists.iter().enumerate() {
-            playlists
-                .push(
-                    conn,
-                    vec![(i as i64 + 1).into(), name.as_str().into()],
-                    &progress,
-                )
-                .await?;
-        }
-        playlists.finish(conn, &progress).await?;
+        let playlists = ids.zip(self.playlists.iter().map(|(name, _)| name.as_str()));
+        write_named(
+            conn,
+            "playlist",
+            &["playlist_id", "name"],
+            playlists,
+            &progress,
+        )
+        .await?;
         let mut entries = BatchInsert::new("playlist_track", PLAYLIST_TRACK_COLUMNS);
         for (i, (_, size)) in self.playlists.iter().enumerate() {
             for position in 1..=*size as i64 {
