@@ -173,7 +173,7 @@ impl Ids {
         if self.0.contains(&id) {
             Ok(())
         } else {
-            bail!("{at}: {field} {id} is not a {target} of the dataset")
+            bail!("{at}: {field} {id} matches no {target} in the dataset")
         }
     }
 }

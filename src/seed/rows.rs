@@ -38,9 +38,10 @@ impl From<Option<String>> for Value {
     }
 }
 
-/// Both SQLite (32,766) and PostgreSQL (65,535) accept this many bound values per statement.
-const MAX_PARAMS: usize = 30_000;
-const MAX_ROWS: usize = 1_000;
+/// Bound values per statement. Far below the engines' limits on purpose: SQLite looks up
+/// each parameter's name by scanning all of them, so binding costs grow with the square of
+/// the statement's size; around 500 keeps that negligible while batching well.
+const PARAMS_PER_BATCH: usize = 512;
 
 /// Collects rows for one table and writes them a batch at a time.
 pub struct BatchInsert {
@@ -64,7 +65,7 @@ impl BatchInsert {
         columns: &'static [&'static str],
         suffix: &'static str,
     ) -> Self {
-        let rows_per_batch = (MAX_PARAMS / columns.len()).min(MAX_ROWS);
+        let rows_per_batch = (PARAMS_PER_BATCH / columns.len()).max(1);
         Self {
             table,
             columns,

@@ -154,45 +154,84 @@ async fn seeding_a_missing_dataset_fails_clearly() {
     assert!(stderr(&output).contains("cannot read dataset /nonexistent/ChinookData.json"));
 }
 
-#[tokio::test]
-async fn serve_stops_on_sigterm_and_exits_0() {
-    let database = TestDatabase::chinook().await;
+/// Starts `chinook serve` on a free port and polls until it is ready.
+async fn serve(mut command: Command) -> (std::process::Child, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let mut child = chinook(&database)
+    let mut child = command
         .env("CHINOOK_BIND", format!("127.0.0.1:{port}"))
         .env("CHINOOK_WORKERS", "1")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let client = reqwest::Client::new();
     let ready = format!("http://127.0.0.1:{port}/health/ready");
-    let mut became_ready = false;
     for _ in 0..1000 {
-        if client
-            .get(&ready)
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            became_ready = true;
-            break;
+        if reqwest::get(&ready).await.is_ok_and(|r| r.status() == 200) {
+            return (child, port);
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert!(became_ready, "serve did not become ready ({:?})", backend());
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("serve did not become ready ({:?})", backend());
+}
+
+async fn terminate(child: std::process::Child) -> Output {
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
-    let status = tokio::task::spawn_blocking(move || child.wait())
+    tokio::task::spawn_blocking(move || child.wait_with_output())
         .await
         .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn serve_stops_on_sigterm_and_exits_0() {
+    let database = TestDatabase::chinook().await;
+    let mut command = chinook(&database);
+    command.stderr(Stdio::null());
+    let (child, _) = serve(command).await;
+    let output = terminate(child).await;
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[tokio::test]
+async fn json_logs_carry_the_request_id_on_every_request_line() {
+    let database = TestDatabase::chinook().await;
+    let mut command = chinook(&database);
+    command
+        .env("CHINOOK_LOG_FORMAT", "json")
+        .env("CHINOOK_LOG", "info")
+        .stderr(Stdio::piped());
+    let (child, port) = serve(command).await;
+    let response = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/api/v1/me"))
+        .header("x-request-id", "json-log-test-1")
+        .send()
+        .await
         .unwrap();
-    assert_eq!(status.code(), Some(0));
+    assert_eq!(response.status(), 401);
+    let output = terminate(child).await;
+    let text = stderr(&output);
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    let ours: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["span"]["request_id"] == "json-log-test-1")
+        .collect();
+    assert!(!ours.is_empty(), "{text}");
+    let finished = ours
+        .iter()
+        .find(|l| l["fields"]["message"] == "request finished")
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(finished["fields"]["status"], 401);
+    assert_eq!(finished["span"]["path"], "/api/v1/me");
 }
