@@ -65,33 +65,37 @@ pub async fn seed(
     interactive: bool,
 ) -> anyhow::Result<Report> {
     let started = Instant::now();
-    // Everything that can fail on bad input happens before the transaction opens.
-    let (identity, prepared) = match source {
+    let (identity, input) = match source {
         Source::Dataset(path) => {
             let bytes = tokio::fs::read(path)
                 .await
                 .with_context(|| format!("cannot read dataset {}", path.display()))?;
             let identity = format!("chinook-dataset sha256:{:x}", Sha256::digest(&bytes));
-            let name = path.display().to_string();
-            let parsed = tokio::task::spawn_blocking(move || dataset::parse(&bytes, &name))
-                .await
-                .context("dataset parser panicked")??;
-            (identity, Prepared::Dataset(Box::new(parsed)))
+            (identity, Input::Dataset(bytes, path.display().to_string()))
         }
         Source::Synthetic { tracks, seed } => {
             if *tracks == 0 {
                 bail!("a synthetic catalog needs at least one track");
             }
-            (
-                format!("synthetic tracks={tracks} seed={seed}"),
-                Prepared::Synthetic(synthetic::Plan::new(*tracks, *seed)),
-            )
+            let identity = format!("synthetic tracks={tracks} seed={seed}");
+            (identity, Input::Synthetic(*tracks, *seed))
         }
     };
-
+    // A database that already has this catalog is done before any parsing, so a restart
+    // with CHINOOK_DATASET set costs one hash of the file.
     if let Some(existing) = recorded_source(db).await? {
         return already_seeded(db, &identity, &existing).await;
     }
+    // Everything that can fail on bad input happens before the transaction opens.
+    let prepared = match input {
+        Input::Dataset(bytes, name) => {
+            let parsed = tokio::task::spawn_blocking(move || dataset::parse(&bytes, &name))
+                .await
+                .context("dataset parser panicked")??;
+            Prepared::Dataset(Box::new(parsed))
+        }
+        Input::Synthetic(tracks, seed) => Prepared::Synthetic(synthetic::Plan::new(tracks, seed)),
+    };
     let occupied = db::table_counts(db.reader())
         .await?
         .into_iter()
@@ -143,6 +147,11 @@ pub async fn seed(
         },
         counts: db::table_counts(db.writer()).await?,
     })
+}
+
+enum Input {
+    Dataset(Vec<u8>, String),
+    Synthetic(u64, u64),
 }
 
 enum Prepared {

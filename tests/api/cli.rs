@@ -120,10 +120,16 @@ async fn migrate_then_seed_a_synthetic_catalog_from_the_command_line() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("1 of 1 applied"));
 
     let output = chinook(&database)
+        .env("CHINOOK_LOG", "info")
         .args(["seed", "--synthetic", "--tracks", "1500", "--seed", "9"])
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
+    // Off a terminal, progress is plain log lines.
+    let log = stderr(&output);
+    let progress_lines = log.lines().filter(|l| l.contains("generating 1500 tracks: ")).count();
+    assert!((5..=10).contains(&progress_lines), "{log}");
+    assert!(!log.contains('\u{1b}'), "no terminal colours off a terminal: {log}");
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
         text.contains("seeded synthetic tracks=1500 seed=9"),
@@ -135,7 +141,6 @@ async fn migrate_then_seed_a_synthetic_catalog_from_the_command_line() {
         "{text}"
     );
 
-    // Off a terminal, progress is plain log lines.
     let again = chinook(&database)
         .args(["seed", "--synthetic", "--tracks", "1500", "--seed", "9"])
         .output()

@@ -226,6 +226,27 @@ async fn garbage_and_missing_files_are_clear_errors() {
 }
 
 #[tokio::test]
+async fn seeded_accounts_get_the_configured_demo_password() {
+    let database = TestDatabase::empty().await;
+    let db = migrated(&database).await;
+    let source = Source::Synthetic {
+        tracks: 200,
+        seed: 1,
+    };
+    seed::seed(&db, &source, &Secret::new("another-secret-9"), false)
+        .await
+        .unwrap();
+    let hash: String =
+        sqlx::query_scalar("SELECT password_hash FROM account ORDER BY account_id LIMIT 1")
+            .fetch_one(db.reader())
+            .await
+            .unwrap();
+    let verify = |p: &str| chinook::store::password::verify(p.to_string(), Some(hash.clone()));
+    assert!(verify("another-secret-9").await.unwrap());
+    assert!(!verify(DEMO_PASSWORD).await.unwrap());
+}
+
+#[tokio::test]
 async fn a_different_catalog_is_not_mixed_in() {
     let database = TestDatabase::chinook().await;
     let db = migrated(&database).await;
