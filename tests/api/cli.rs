@@ -127,9 +127,15 @@ async fn migrate_then_seed_a_synthetic_catalog_from_the_command_line() {
     assert!(output.status.success(), "{}", stderr(&output));
     // Off a terminal, progress is plain log lines.
     let log = stderr(&output);
-    let progress_lines = log.lines().filter(|l| l.contains("generating 1500 tracks: ")).count();
+    let progress_lines = log
+        .lines()
+        .filter(|l| l.contains("generating 1500 tracks: "))
+        .count();
     assert!((5..=10).contains(&progress_lines), "{log}");
-    assert!(!log.contains('\u{1b}'), "no terminal colours off a terminal: {log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "no terminal colours off a terminal: {log}"
+    );
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
         text.contains("seeded synthetic tracks=1500 seed=9"),
