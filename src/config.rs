@@ -77,8 +77,17 @@ impl DatabaseUrl {
         if backend == Backend::Postgres && parsed.host_str().unwrap_or("").is_empty() {
             return Err("a postgres URL needs a host".into());
         }
+        let mut url = raw.to_string();
+        // Like the default database, a configured SQLite file is created when missing.
+        if backend == Backend::Sqlite && !parsed.query_pairs().any(|(k, _)| k == "mode") {
+            url.push(if parsed.query().is_some() { '&' } else { '?' });
+            url.push_str("mode=rwc");
+        }
+        sqlx::any::install_default_drivers();
+        <sqlx::any::AnyConnectOptions as std::str::FromStr>::from_str(&url)
+            .map_err(|_| "the URL's options are not valid for its database".to_string())?;
         Ok(Self {
-            url: Secret::new(raw),
+            url: Secret::new(url),
             backend,
         })
     }
@@ -102,14 +111,28 @@ impl DatabaseUrl {
 
     /// The URL with any password replaced, fit for logs.
     pub fn redacted(&self) -> String {
-        match Url::parse(self.url.expose()) {
-            Ok(mut url) if url.password().is_some() => {
-                let _ = url.set_password(Some("*****"));
-                url.to_string()
-            }
-            Ok(url) => url.to_string(),
-            Err(_) => "[unparsable]".into(),
+        let Ok(mut url) = Url::parse(self.url.expose()) else {
+            return "[unparsable]".into();
+        };
+        if url.password().is_some() {
+            let _ = url.set_password(Some("*****"));
         }
+        // PostgreSQL also takes the password as a query parameter.
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k.eq_ignore_ascii_case("password") {
+                    "*****".into()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        if !pairs.is_empty() {
+            url.query_pairs_mut().clear().extend_pairs(pairs);
+        }
+        url.to_string()
     }
 }
 
@@ -473,7 +496,7 @@ mod tests {
             &env(&[
                 (
                     "CHINOOK_DATABASE_URL",
-                    "postgres://app:hunter2@db:5432/chinook",
+                    "postgres://app:hunter2@db:5432/chinook?password=hunter3",
                 ),
                 ("CHINOOK_DEMO_PASSWORD", "swordfish-99"),
             ]),
@@ -481,10 +504,19 @@ mod tests {
         .unwrap();
         let shown = format!("{config:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("hunter3"), "{shown}");
         assert!(!shown.contains("swordfish-99"), "{shown}");
         assert!(
             shown.contains("postgres://app:*****@db:5432/chinook"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn a_configured_sqlite_file_is_created_when_missing() {
+        let url = DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap();
+        assert_eq!(url.expose(), "sqlite:///tmp/x.db?mode=rwc");
+        let url = DatabaseUrl::parse("sqlite:///tmp/x.db?mode=ro").unwrap();
+        assert_eq!(url.expose(), "sqlite:///tmp/x.db?mode=ro");
     }
 }

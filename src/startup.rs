@@ -89,9 +89,16 @@ impl Application {
 
 /// A fresh database gets a catalog: the configured dataset, or the generated default.
 async fn ensure_catalog(db: &Db, config: &Config) -> anyhow::Result<()> {
+    if seed::has_catalog(db).await? {
+        if config.dataset.is_some() {
+            tracing::info!(
+                "the database has a catalog already; CHINOOK_DATASET is only read on first start"
+            );
+        }
+        return Ok(());
+    }
     let source = match &config.dataset {
         Some(path) => seed::Source::Dataset(path.clone()),
-        None if seed::has_catalog(db).await? => return Ok(()),
         None => seed::Source::default_synthetic(),
     };
     let report = seed::seed(db, &source, &config.demo_password, true).await?;

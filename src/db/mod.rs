@@ -143,6 +143,7 @@ impl Db {
             }
         }
         self.reader.close().await;
+        self.writer.close().await;
     }
 }
 
@@ -208,7 +209,10 @@ async fn wait_until_reachable(url: &str, timeout: Duration) -> anyhow::Result<()
                 let _ = conn.close().await;
                 return Ok(());
             }
-            Ok(Err(e)) => anyhow::Error::new(e),
+            // Only a server that is not there (yet) is worth waiting for; a wrong password,
+            // a missing database or a file that cannot be opened will not heal by retrying.
+            Ok(Err(e @ (sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut))) => anyhow::Error::new(e),
+            Ok(Err(e)) => return Err(anyhow::Error::new(e)),
             Err(_) => anyhow::anyhow!("connection attempt timed out"),
         };
         if Instant::now() + delay >= deadline {

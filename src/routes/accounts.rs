@@ -35,6 +35,8 @@ struct Registered {
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid; `detail` names it", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is busy or unreachable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/register")]
@@ -68,6 +70,8 @@ struct Credentials {
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is missing or of the wrong type", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is busy or unreachable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/login")]
@@ -92,6 +96,8 @@ async fn login(
     responses(
         (status = 204, description = "The token is revoked"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is busy or unreachable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/logout")]
@@ -106,7 +112,10 @@ async fn logout(state: web::Data<AppState>, caller: Authenticated) -> ApiResult<
     security(("bearer" = [])),
     responses(
         (status = 200, body = Profile),
+        (status = 404, description = "The account was deleted", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is busy or unreachable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/me")]

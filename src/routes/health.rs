@@ -48,11 +48,10 @@ async fn ready(state: web::Data<AppState>) -> ApiResult<web::Json<Status>> {
         tracing::warn!(error = %e, "readiness: database unreachable");
         return Err(ApiError::Unavailable("the database is unreachable".into()));
     }
-    let migrations = state
-        .db
-        .migration_status()
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("migrations cannot be read: {e:#}")))?;
+    let migrations = state.db.migration_status().await.map_err(|e| {
+        tracing::warn!(error = format!("{e:#}"), "readiness: migrations unreadable");
+        ApiError::Unavailable("the database's migrations cannot be read".into())
+    })?;
     if !migrations.is_current() {
         return Err(ApiError::Unavailable(format!(
             "{} of {} migrations applied",

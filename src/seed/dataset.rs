@@ -234,8 +234,17 @@ impl Dataset {
             cents(track.unit_price, &at, "UnitPrice")?;
         }
         for (i, employee) in self.employee.iter().enumerate() {
+            let at = format!("Employee[{i}] (EmployeeId {})", employee.employee_id);
             if let Some(boss) = employee.reports_to {
-                employees.require(&format!("Employee[{i}]"), "ReportsTo", "Employee", boss)?;
+                employees.require(&at, "ReportsTo", "Employee", boss)?;
+            }
+            for (field, date) in [
+                ("BirthDate", &employee.birth_date),
+                ("HireDate", &employee.hire_date),
+            ] {
+                if let Some(date) = date {
+                    timestamp(date, &at, field)?;
+                }
             }
         }
         self.employees_in_hierarchy_order()?;
@@ -252,8 +261,13 @@ impl Dataset {
             if line.quantity <= 0 {
                 bail!("{at}: Quantity {} must be positive", line.quantity);
             }
-            *line_sums.entry(line.invoice_id).or_default() +=
-                cents(line.unit_price, &at, "UnitPrice")? * line.quantity;
+            let amount = cents(line.unit_price, &at, "UnitPrice")?
+                .checked_mul(line.quantity)
+                .with_context(|| format!("{at}: UnitPrice × Quantity is out of range"))?;
+            let sum = line_sums.entry(line.invoice_id).or_default();
+            *sum = sum
+                .checked_add(amount)
+                .with_context(|| format!("{at}: the invoice's total is out of range"))?;
         }
         for (i, invoice) in self.invoice.iter().enumerate() {
             let at = format!("Invoice[{i}] (InvoiceId {})", invoice.invoice_id);

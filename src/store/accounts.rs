@@ -54,7 +54,7 @@ impl TryFrom<AccountRow> for Account {
 }
 
 /// A new customer's sign-up.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Registration {
     #[schema(example = "ada@example.com")]
@@ -77,13 +77,32 @@ pub struct Registration {
 }
 
 /// A bearer token just issued. The token itself is shown once and stored only as a hash.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct Session {
     pub token: String,
     #[schema(example = "Bearer")]
     pub token_type: &'static str,
     /// RFC 3339 UTC.
     pub expires_at: String,
+}
+
+// Passwords and tokens stay out of `Debug` output, and so out of any log line.
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("email", &self.email)
+            .field("password", &"[redacted]")
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("token", &"[redacted]")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 /// The signed-in person.
@@ -247,7 +266,11 @@ pub async fn login(db: &Db, email: &str, password: &str, ttl: Duration) -> ApiRe
         account_id: i64,
         password_hash: String,
     }
-    let email = email.trim().to_lowercase();
+    let unauthorized = || ApiError::Unauthorized("email or password is wrong".into());
+    // A malformed address has no account; PostgreSQL would also refuse a NUL byte in it.
+    let Ok(email) = normalize_email(email) else {
+        return Err(unauthorized());
+    };
     let found: Option<Credentials> =
         sqlx::query_as("SELECT account_id, password_hash FROM account WHERE email = $1")
             .bind(&email)
@@ -263,7 +286,7 @@ pub async fn login(db: &Db, email: &str, password: &str, ttl: Duration) -> ApiRe
     let verified = plausible && password::verify(password.to_string(), stored).await?;
     match account_id {
         Some(id) if verified => issue_token(db, id, ttl).await,
-        _ => Err(ApiError::Unauthorized("email or password is wrong".into())),
+        _ => Err(unauthorized()),
     }
 }
 

@@ -8,6 +8,10 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
+/// Hashes running at once. Each argon2 hash holds 19 MiB for tens of milliseconds; without a
+/// bound, a flood of logins would fill the blocking pool (512 threads) and memory with them.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
 pub const MIN_CHARS: usize = 8;
 pub const MAX_CHARS: usize = 128;
 
@@ -31,6 +35,10 @@ pub fn validate(password: &str) -> Result<(), String> {
 
 /// An argon2id PHC string for `password`, with a fresh random salt.
 pub async fn hash(password: String) -> anyhow::Result<String> {
+    let _permit = HASHING
+        .acquire()
+        .await
+        .context("the hashing limit is closed")?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -52,6 +60,10 @@ pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<
             .expect("hashing a constant succeeds")
             .to_string()
     });
+    let _permit = HASHING
+        .acquire()
+        .await
+        .context("the hashing limit is closed")?;
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let phc = stored.unwrap_or_else(|| DUMMY.clone());

@@ -73,12 +73,17 @@ async fn a_body_that_is_not_json_is_415() {
 #[tokio::test]
 async fn malformed_json_is_400_saying_where() {
     let app = TestApp::spawn().await;
-    for body in [
-        r#"{"email": "a@example.com", "password": "#,
-        "not json at all",
-        "",
-        "{\"email\": \"\u{1}\"}",
-    ] {
+    let truncated = r#"{"email": "a@example.com", "password": "#;
+    let response = post_raw(&app, "/api/v1/auth/login", "application/json", truncated).await;
+    let problem = assert_problem(response, 400).await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("line 1 column"),
+        "{problem}"
+    );
+    for body in ["not json at all", "", "{\"email\": \"\u{1}\"}"] {
         let response = post_raw(
             &app,
             "/api/v1/auth/login",

@@ -73,23 +73,29 @@ async fn an_unreachable_database_is_retried_then_reported() {
         .local_addr()
         .unwrap()
         .port();
-    let output = chinook(&database)
-        .env(
-            "CHINOOK_DATABASE_URL",
-            format!("postgres://chinook:secret-pw@127.0.0.1:{port}/chinook"),
-        )
-        .env("CHINOOK_DB_CONNECT_TIMEOUT_SECS", "1")
-        .env("CHINOOK_LOG", "error")
-        .arg("migrate")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let text = stderr(&output);
-    assert!(
-        text.contains("unreachable") && text.contains("gave up after"),
-        "{text}"
-    );
-    assert!(!text.contains("secret-pw"), "the password leaked: {text}");
+    for command in ["migrate", "serve"] {
+        let output = chinook(&database)
+            .env(
+                "CHINOOK_DATABASE_URL",
+                format!("postgres://chinook:secret-pw@127.0.0.1:{port}/chinook"),
+            )
+            .env("CHINOOK_DB_CONNECT_TIMEOUT_SECS", "1")
+            .env("CHINOOK_LOG", "error")
+            .arg(command)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{command}");
+        let text = stderr(&output);
+        assert!(text.contains("unreachable"), "{text}");
+        let attempts: u32 = text
+            .split("gave up after ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{text}"));
+        assert!(attempts >= 3, "retried with backoff: {text}");
+        assert!(!text.contains("secret-pw"), "the password leaked: {text}");
+    }
 }
 
 #[tokio::test]

@@ -36,6 +36,25 @@ async fn health_reports_every_check_with_figures() {
 }
 
 #[tokio::test]
+async fn the_dataset_is_imported_on_first_start_only() {
+    let dataset = crate::helpers::dataset_path();
+    let app = TestApp::spawn_on(crate::helpers::TestDatabase::empty().await, |c| {
+        c.dataset = Some(dataset)
+    })
+    .await;
+    let (_, body) = app.get_json("/health").await;
+    assert_eq!(body["database"]["rows"]["track"], 3503);
+    assert_eq!(body["database"]["rows"]["invoice_line"], 2240);
+
+    // A later start leaves the catalog alone, even when the file is gone.
+    let database = app.stop_keeping_database().await;
+    let gone = database.dir.path().join("gone.json");
+    let again = TestApp::spawn_on(database, |c| c.dataset = Some(gone)).await;
+    let (_, body) = again.get_json("/health").await;
+    assert_eq!(body["database"]["rows"]["track"], 3503);
+}
+
+#[tokio::test]
 async fn readiness_and_health_turn_503_when_the_database_is_gone() {
     let app = TestApp::spawn().await;
     app.state.db.close().await;

@@ -280,6 +280,16 @@ impl TestApp {
         self.server.await.expect("the server task completes")
     }
 
+    /// Stops the app and hands back its database, to start another app on it.
+    pub async fn stop_keeping_database(self) -> TestDatabase {
+        self.shutdown.cancel();
+        self.server
+            .await
+            .expect("the server task completes")
+            .expect("the server stops");
+        self._database
+    }
+
     pub fn shutdown_token(&self) -> CancellationToken {
         self.shutdown.clone()
     }

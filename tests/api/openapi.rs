@@ -61,6 +61,11 @@ async fn every_operation_documents_its_errors() {
                     assert!(documented(code), "{method} {path} lacks {code}");
                 }
             }
+            if path.starts_with("/api/v1/") {
+                for code in ["500", "503"] {
+                    assert!(documented(code), "{method} {path} lacks {code}");
+                }
+            }
             if operation.get("security").is_some() {
                 assert!(documented("401"), "{method} {path} lacks 401");
             }

@@ -42,6 +42,20 @@ async fn draining_turns_readiness_503_while_in_flight_requests_finish() {
     // Liveness stays green: draining is not dying.
     assert_eq!(app.get("/health/live").await.unwrap().status(), 200);
 
+    // The listener closes after the delay; only then may the held request finish, so the
+    // test fails if stopping dropped in-flight requests.
+    let mut closed = false;
+    for _ in 0..400 {
+        if tokio::net::TcpStream::connect(app.address.trim_start_matches("http://"))
+            .await
+            .is_err()
+        {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(closed, "the listener never closed");
     release.send(()).unwrap();
     let response = in_flight
         .await
