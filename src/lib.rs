@@ -3,6 +3,7 @@
 //! The binary (`main.rs`) is a thin command line over this library; the integration tests
 //! start the same application on a random port.
 
+pub mod catalog;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -10,6 +11,7 @@ pub mod http;
 pub mod money;
 pub mod progress;
 pub mod routes;
+pub mod search;
 pub mod seed;
 pub mod startup;
 pub mod state;

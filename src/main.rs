@@ -1,4 +1,4 @@
-//! The `chinook` command line: serve (the default), migrate, seed.
+//! The `chinook` command line: serve (the default), migrate, seed, reindex.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use chinook::config::Config;
 use chinook::db::Db;
+use chinook::search::CatalogIndex;
 use chinook::seed::{self, Outcome, Source};
 use chinook::startup::Application;
 
@@ -35,6 +36,8 @@ enum Command {
     Migrate,
     /// Fill an empty database with the Chinook dataset or a generated catalog.
     Seed(SeedArgs),
+    /// Rebuild the search index from the database, whether or not it is current.
+    Reindex,
 }
 
 #[derive(Args)]
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
             Command::Serve => serve(config).await,
             Command::Migrate => migrate(config).await,
             Command::Seed(args) => seed_command(config, args).await,
+            Command::Reindex => reindex(config).await,
         }
     });
     match result {
@@ -112,6 +116,20 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
     println!(
         "migrations: {} of {} applied on {}",
         status.applied, status.expected, config.database_url
+    );
+    db.close().await;
+    Ok(())
+}
+
+async fn reindex(config: Config) -> anyhow::Result<()> {
+    let db = Db::connect(&config).await?;
+    db.migrate().await?;
+    let started = std::time::Instant::now();
+    let documents = CatalogIndex::rebuild(&db, &config.data_dir, true).await?;
+    println!(
+        "indexed {documents} catalog entries into {} in {:.2}s",
+        config.data_dir.join("index").display(),
+        started.elapsed().as_secs_f64()
     );
     db.close().await;
     Ok(())

@@ -1,8 +1,9 @@
 //! Building and running the application: connect, migrate, make sure there is a catalog,
-//! bind, serve, and stop gracefully when the shutdown token is cancelled.
+//! bind, open and warm the search index (readiness stays 503 until it is), serve, and stop
+//! gracefully when the shutdown token is cancelled.
 
 use std::net::TcpListener;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
@@ -15,6 +16,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::http::{self, extractors};
 use crate::routes::{self, ApiDoc, KnownRoutes, OpenApiJson};
+use crate::search::{CatalogIndex, IndexSlot};
 use crate::seed;
 use crate::state::{AppState, Lifecycle};
 
@@ -23,6 +25,8 @@ pub struct Application {
     server: Server,
     state: AppState,
     shutdown: CancellationToken,
+    /// Why the process must stop, when opening the index failed.
+    failure: Arc<Mutex<Option<anyhow::Error>>>,
 }
 
 impl Application {
@@ -40,14 +44,19 @@ impl Application {
             db,
             config: Arc::new(config),
             lifecycle: Arc::new(Lifecycle::new()),
+            index: Arc::new(IndexSlot::default()),
         };
         let server = serve(listener, state.clone())?;
         tracing::info!(address = %state.config.bind.ip(), port, "listening");
+        let shutdown = CancellationToken::new();
+        let failure = Arc::new(Mutex::new(None));
+        tokio::spawn(open_index(state.clone(), shutdown.clone(), failure.clone()));
         Ok(Self {
             port,
             server,
             state,
-            shutdown: CancellationToken::new(),
+            shutdown,
+            failure,
         })
     }
 
@@ -83,7 +92,37 @@ impl Application {
         stopper.abort();
         self.state.db.close().await;
         tracing::info!("stopped");
+        if let Some(failure) = self.failure.lock().expect("not poisoned").take() {
+            return Err(failure);
+        }
         served.context("the HTTP server failed")
+    }
+}
+
+/// Opens (or builds) and warms the index while the server already answers probes. A
+/// failure stops the process: without its index it can never become ready.
+async fn open_index(
+    state: AppState,
+    shutdown: CancellationToken,
+    failure: Arc<Mutex<Option<anyhow::Error>>>,
+) {
+    match CatalogIndex::open_or_build(&state.db, &state.config.data_dir, true).await {
+        Ok((index, report)) => {
+            tracing::info!(
+                origin = ?report.origin,
+                documents = report.documents,
+                open_ms = report.open_ms,
+                warm_ms = report.warm_ms,
+                "the search index is open and warm"
+            );
+            state.index.fill(index, report);
+        }
+        Err(e) => {
+            let e = e.context("the search index could not be opened");
+            tracing::error!(error = format!("{e:#}"), "stopping");
+            *failure.lock().expect("not poisoned") = Some(e);
+            shutdown.cancel();
+        }
     }
 }
 

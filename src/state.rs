@@ -7,12 +7,24 @@ use std::time::Instant;
 
 use crate::config::Config;
 use crate::db::Db;
+use crate::error::{ApiError, ApiResult};
+use crate::search::{CatalogIndex, IndexSlot};
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub lifecycle: Arc<Lifecycle>,
+    pub index: Arc<IndexSlot>,
+}
+
+impl AppState {
+    /// The catalog index, or a 503 while it is still being built or warmed.
+    pub fn catalog(&self) -> ApiResult<&CatalogIndex> {
+        self.index.get().ok_or_else(|| {
+            ApiError::Unavailable("the catalog index is warming up; retry shortly".into())
+        })
+    }
 }
 
 /// Where the process is in its life. Draining starts at the stop signal: readiness turns

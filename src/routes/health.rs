@@ -10,6 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::{self, MigrationStatus};
 use crate::error::{ApiError, ApiResult};
+use crate::search::OpenReport;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -29,8 +30,8 @@ async fn live() -> web::Json<Status> {
     web::Json(Status { status: "ok" })
 }
 
-/// Ready for traffic: the database answers, migrations are current and the process is not
-/// shutting down.
+/// Ready for traffic: the search index is open and warm, the database answers, migrations
+/// are current and the process is not shutting down.
 #[utoipa::path(
     tag = "operations",
     responses(
@@ -44,6 +45,7 @@ async fn ready(state: web::Data<AppState>) -> ApiResult<web::Json<Status>> {
     if state.lifecycle.is_draining() {
         return Err(ApiError::Unavailable("shutting down".into()));
     }
+    state.catalog()?;
     if let Err(e) = state.db.ping().await {
         tracing::warn!(error = %e, "readiness: database unreachable");
         return Err(ApiError::Unavailable("the database is unreachable".into()));
@@ -75,6 +77,13 @@ struct DatabaseCheck {
 }
 
 #[derive(Serialize, ToSchema)]
+struct IndexCheck {
+    /// `ok` once open and warm, `warming` before.
+    status: &'static str,
+    report: Option<OpenReport>,
+}
+
+#[derive(Serialize, ToSchema)]
 struct HealthReport {
     /// `ok` when every check passes, `unhealthy` otherwise.
     status: &'static str,
@@ -82,6 +91,7 @@ struct HealthReport {
     uptime_seconds: u64,
     draining: bool,
     database: DatabaseCheck,
+    index: IndexCheck,
 }
 
 /// Every check with its figures: 200 when healthy, 503 when not.
@@ -145,14 +155,23 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
             }
         }
     }
+    let index = IndexCheck {
+        status: if state.index.get().is_some() {
+            "ok"
+        } else {
+            "warming"
+        },
+        report: state.index.report().cloned(),
+    };
     let draining = state.lifecycle.is_draining();
-    let healthy = database.status == "ok" && !draining;
+    let healthy = database.status == "ok" && index.status == "ok" && !draining;
     let report = HealthReport {
         status: if healthy { "ok" } else { "unhealthy" },
         version: env!("CARGO_PKG_VERSION"),
         uptime_seconds: state.lifecycle.uptime().as_secs(),
         draining,
         database,
+        index,
     };
     if healthy {
         HttpResponse::Ok().json(report)

@@ -3,6 +3,7 @@
 //! carry an OpenAPI description, so an undocumented route does not compile.
 
 mod accounts;
+mod catalog;
 mod docs;
 mod fallback;
 mod health;
@@ -25,6 +26,7 @@ pub use fallback::{fallback, KnownRoutes};
     modifiers(&BearerAuth),
     tags(
         (name = "accounts", description = "Registration, sessions and the signed-in person"),
+        (name = "catalog", description = "Artists, albums, tracks, genres, media types and playlists, served from the search index"),
         (name = "operations", description = "Health probes and the API description"),
     )
 )]
@@ -44,7 +46,11 @@ impl Modify for BearerAuth {
 
 /// Registers every route of the service.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(utoipa_actix_web::scope("/api/v1").configure(accounts::configure));
+    cfg.service(
+        utoipa_actix_web::scope("/api/v1")
+            .configure(accounts::configure)
+            .configure(catalog::configure),
+    );
     health::configure(cfg);
     docs::configure(cfg);
 }

@@ -161,6 +161,22 @@ async fn migrate_then_seed_a_synthetic_catalog_from_the_command_line() {
 }
 
 #[tokio::test]
+async fn reindex_rebuilds_the_search_index() {
+    let database = TestDatabase::chinook().await;
+    let output = chinook(&database).arg("reindex").output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = String::from_utf8_lossy(&output.stdout);
+    // 275 artists, 347 albums, 3503 tracks, 25 genres, 5 media types, 18 playlists.
+    assert!(text.contains("indexed 4173 catalog entries"), "{text}");
+    assert!(database
+        .dir
+        .path()
+        .join("index/chinook-index.json")
+        .is_file());
+    assert!(!database.dir.path().join("index.building").exists());
+}
+
+#[tokio::test]
 async fn seeding_a_missing_dataset_fails_clearly() {
     let database = TestDatabase::empty().await;
     let output = chinook(&database)

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod bad_input;
+mod catalog;
 mod cli;
 mod health;
 mod helpers;

@@ -14,23 +14,26 @@ async fn draining_turns_readiness_503_while_in_flight_requests_finish() {
 
     // A login whose body is still arriving when the stop comes.
     let (release, released) = tokio::sync::oneshot::channel::<()>();
+    let (sent_head, head_sent) = tokio::sync::oneshot::channel::<()>();
     let body = format!(r#"{{"email": "luisg@embraer.com.br", "password": "{DEMO_PASSWORD}"}}"#);
     let (head, tail) = body.split_at(10);
     let (head, tail) = (head.to_string(), tail.to_string());
     let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(head) }).chain(
         futures_util::stream::once(async move {
+            // Polled only once the connection is up and the head is on the wire.
+            let _ = sent_head.send(());
             let _ = released.await;
             Ok(tail)
         }),
     );
-    let in_flight = app
-        .client
+    // A connection of its own, not one the pool reuses and the server may close as idle.
+    let in_flight = reqwest::Client::new()
         .post(app.url("/api/v1/auth/login"))
         .header("content-type", "application/json")
         .body(reqwest::Body::wrap_stream(stream))
         .send();
     let in_flight = tokio::spawn(in_flight);
-    tokio::task::yield_now().await;
+    head_sent.await.expect("the request started");
 
     app.shutdown_token().cancel();
     let response = app.get("/health/ready").await.unwrap();
@@ -56,7 +59,7 @@ async fn draining_turns_readiness_503_while_in_flight_requests_finish() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(closed, "the listener never closed");
-    release.send(()).unwrap();
+    release.send(()).expect("the request is still in flight");
     let response = in_flight
         .await
         .unwrap()

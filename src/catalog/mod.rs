@@ -1,0 +1,149 @@
+//! The catalog: artists, albums, tracks, genres, media types and playlists. Their API
+//! representations live here, with the SQL that reads them to build the search index; reads
+//! of the API are served from that index (see `search`), never from SQL.
+
+mod load;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::money::Cents;
+
+pub use load::load;
+
+/// The kinds of catalog entries, as stored in the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Artist,
+    Album,
+    Track,
+    Genre,
+    MediaType,
+    Playlist,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 6] = [
+        Kind::Artist,
+        Kind::Album,
+        Kind::Track,
+        Kind::Genre,
+        Kind::MediaType,
+        Kind::Playlist,
+    ];
+
+    pub fn code(self) -> u64 {
+        match self {
+            Kind::Artist => 1,
+            Kind::Album => 2,
+            Kind::Track => 3,
+            Kind::Genre => 4,
+            Kind::MediaType => 5,
+            Kind::Playlist => 6,
+        }
+    }
+
+    /// The singular noun, for messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Artist => "artist",
+            Kind::Album => "album",
+            Kind::Track => "track",
+            Kind::Genre => "genre",
+            Kind::MediaType => "media type",
+            Kind::Playlist => "playlist",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Artist {
+    pub id: i64,
+    pub name: String,
+    pub album_count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Album {
+    pub id: i64,
+    pub title: String,
+    pub artist_id: i64,
+    pub track_count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Track {
+    pub id: i64,
+    pub name: String,
+    pub album_id: Option<i64>,
+    pub media_type_id: i64,
+    pub genre_id: Option<i64>,
+    pub composer: Option<String>,
+    pub milliseconds: i64,
+    pub bytes: Option<i64>,
+    pub unit_price: Cents,
+    /// Units sold.
+    pub popularity: i64,
+}
+
+/// A genre, media type or playlist: a name and how many tracks it has.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Group {
+    pub id: i64,
+    pub name: String,
+    pub track_count: i64,
+}
+
+/// One entry of the catalog, as loaded from SQL for indexing.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    Artist(Artist),
+    Album(Album),
+    Track(Track),
+    Genre(Group),
+    MediaType(Group),
+    Playlist(Group),
+}
+
+impl Entry {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Entry::Artist(_) => Kind::Artist,
+            Entry::Album(_) => Kind::Album,
+            Entry::Track(_) => Kind::Track,
+            Entry::Genre(_) => Kind::Genre,
+            Entry::MediaType(_) => Kind::MediaType,
+            Entry::Playlist(_) => Kind::Playlist,
+        }
+    }
+
+    pub fn id(&self) -> i64 {
+        match self {
+            Entry::Artist(a) => a.id,
+            Entry::Album(a) => a.id,
+            Entry::Track(t) => t.id,
+            Entry::Genre(g) | Entry::MediaType(g) | Entry::Playlist(g) => g.id,
+        }
+    }
+
+    /// The name people search and sort by.
+    pub fn name(&self) -> &str {
+        match self {
+            Entry::Artist(a) => &a.name,
+            Entry::Album(a) => &a.title,
+            Entry::Track(t) => &t.name,
+            Entry::Genre(g) | Entry::MediaType(g) | Entry::Playlist(g) => &g.name,
+        }
+    }
+
+    /// The API representation, as JSON.
+    pub fn to_json(&self) -> String {
+        let value = match self {
+            Entry::Artist(a) => serde_json::to_string(a),
+            Entry::Album(a) => serde_json::to_string(a),
+            Entry::Track(t) => serde_json::to_string(t),
+            Entry::Genre(g) | Entry::MediaType(g) | Entry::Playlist(g) => serde_json::to_string(g),
+        };
+        value.expect("catalog entries serialise")
+    }
+}

@@ -1,0 +1,72 @@
+//! Catalog details by id, served from the search index.
+
+use actix_web::http::header::ContentType;
+use actix_web::{get, web, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::catalog::{Album, Artist, Group, Kind, Track};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(artist)
+        .service(album)
+        .service(track)
+        .service(genre)
+        .service(media_type)
+        .service(playlist);
+}
+
+/// One entry as stored in the index, already JSON.
+fn detail(state: &AppState, kind: Kind, id: i64) -> ApiResult<HttpResponse> {
+    let body = state
+        .catalog()?
+        .get(kind, id)?
+        .ok_or_else(|| ApiError::NotFound(format!("there is no {} with id {id}", kind.noun())))?;
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(body))
+}
+
+macro_rules! detail_route {
+    ($handler:ident, $path:literal, $kind:expr, $schema:ty, $noun:literal) => {
+        #[doc = concat!("One ", $noun, " by id.")]
+        #[utoipa::path(
+            tag = "catalog",
+            params(("id" = i64, Path, description = concat!("The ", $noun, "'s id"))),
+            responses(
+                (status = 200, body = $schema),
+                (status = 400, description = "The id is not a whole number", body = Problem, content_type = "application/problem+json"),
+                (status = 404, description = concat!("There is no such ", $noun), body = Problem, content_type = "application/problem+json"),
+                (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
+                (status = 503, description = "The catalog index is warming up", body = Problem, content_type = "application/problem+json"),
+            )
+        )]
+        #[get($path)]
+        async fn $handler(
+            state: web::Data<AppState>,
+            id: web::Path<i64>,
+        ) -> ApiResult<HttpResponse> {
+            detail(&state, $kind, id.into_inner())
+        }
+    };
+}
+
+detail_route!(artist, "/artists/{id}", Kind::Artist, Artist, "artist");
+detail_route!(album, "/albums/{id}", Kind::Album, Album, "album");
+detail_route!(track, "/tracks/{id}", Kind::Track, Track, "track");
+detail_route!(genre, "/genres/{id}", Kind::Genre, Group, "genre");
+detail_route!(
+    media_type,
+    "/media-types/{id}",
+    Kind::MediaType,
+    Group,
+    "media type"
+);
+detail_route!(
+    playlist,
+    "/playlists/{id}",
+    Kind::Playlist,
+    Group,
+    "playlist"
+);

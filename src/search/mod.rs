@@ -1,0 +1,314 @@
+//! The catalog's tantivy index: its schema, building it from SQL, persisting and reusing it
+//! in the data directory, warming it before the process reports ready, and reading entries.
+//!
+//! The index lives in `<data_dir>/index`, stamped with the schema version and the catalog it
+//! was built from (source and version). A start reuses it when both match; otherwise it is
+//! rebuilt beside the old one (`index.building`) and swapped in whole, so a crash mid-build
+//! never leaves a half-built index in place. The process keeps one long-lived reader.
+
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use tantivy::collector::TopDocs;
+use tantivy::query::TermQuery;
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+use crate::catalog::{self, Kind};
+use crate::db::Db;
+use crate::progress::Progress;
+use schema::CatalogSchema;
+pub use schema::SCHEMA_VERSION;
+
+/// Memory each indexing thread may buffer before it flushes a segment.
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+const STAMP_FILE: &str = "chinook-index.json";
+
+/// What the index was built from; it is reused only when this matches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    pub schema_version: u32,
+    pub catalog_source: String,
+    pub catalog_version: String,
+}
+
+impl Stamp {
+    /// The stamp an index built now from `db` would carry.
+    pub async fn current(db: &Db) -> anyhow::Result<Self> {
+        let read = |key: &'static str| async move {
+            sqlx::query_scalar::<_, String>("SELECT value FROM catalog_meta WHERE key = $1")
+                .bind(key)
+                .fetch_optional(db.reader())
+                .await
+                .map(Option::unwrap_or_default)
+        };
+        Ok(Self {
+            schema_version: SCHEMA_VERSION,
+            catalog_source: read("source").await?,
+            catalog_version: read("catalog_version").await?,
+        })
+    }
+}
+
+/// How the index came to be open, for logs and `/health`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// The persisted index was current and reused.
+    Reused,
+    /// It was built from SQL.
+    Built,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OpenReport {
+    pub origin: Origin,
+    pub documents: u64,
+    pub open_ms: u64,
+    pub warm_ms: u64,
+}
+
+/// The index as the running app holds it: empty until it is open and warm.
+#[derive(Default)]
+pub struct IndexSlot {
+    ready: std::sync::OnceLock<(CatalogIndex, OpenReport)>,
+}
+
+impl IndexSlot {
+    pub fn fill(&self, index: CatalogIndex, report: OpenReport) {
+        if self.ready.set((index, report)).is_err() {
+            tracing::error!("the search index was opened twice; keeping the first");
+        }
+    }
+
+    pub fn get(&self) -> Option<&CatalogIndex> {
+        self.ready.get().map(|(index, _)| index)
+    }
+
+    pub fn report(&self) -> Option<&OpenReport> {
+        self.ready.get().map(|(_, report)| report)
+    }
+}
+
+pub struct CatalogIndex {
+    /// The process's one long-lived reader.
+    reader: IndexReader,
+    schema: CatalogSchema,
+}
+
+fn index_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("index")
+}
+
+fn read_stamp(dir: &Path) -> Option<Stamp> {
+    let text = std::fs::read_to_string(dir.join(STAMP_FILE)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+impl CatalogIndex {
+    /// Opens the persisted index when it matches the database, or builds it; then warms it.
+    pub async fn open_or_build(
+        db: &Db,
+        data_dir: &Path,
+        interactive: bool,
+    ) -> anyhow::Result<(Self, OpenReport)> {
+        let started = Instant::now();
+        let stamp = Stamp::current(db).await?;
+        let dir = index_dir(data_dir);
+        let origin = if read_stamp(&dir).as_ref() == Some(&stamp) {
+            Origin::Reused
+        } else {
+            tracing::info!(?stamp, "the search index is missing or stale; building it");
+            build(db, data_dir, &stamp, interactive).await?;
+            Origin::Built
+        };
+        let opened = {
+            let dir = dir.clone();
+            tokio::task::spawn_blocking(move || Self::open(&dir))
+                .await
+                .context("opening the index panicked")?
+        };
+        let (index, origin) = match (opened, origin) {
+            (Ok(index), origin) => (index, origin),
+            // A current stamp on a damaged index: build it again rather than never start.
+            (Err(e), Origin::Reused) => {
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    "the persisted index is damaged; rebuilding it"
+                );
+                build(db, data_dir, &stamp, interactive).await?;
+                let index = tokio::task::spawn_blocking(move || Self::open(&dir))
+                    .await
+                    .context("opening the index panicked")??;
+                (index, Origin::Built)
+            }
+            (Err(e), Origin::Built) => return Err(e),
+        };
+        let open_ms = started.elapsed().as_millis() as u64;
+        let (index, warm) = tokio::task::spawn_blocking(move || {
+            let warm = index.warm();
+            (index, warm)
+        })
+        .await
+        .context("warming the index panicked")?;
+        let warm = warm?;
+        let report = OpenReport {
+            origin,
+            documents: index.documents(),
+            open_ms,
+            warm_ms: warm.as_millis() as u64,
+        };
+        Ok((index, report))
+    }
+
+    /// Rebuilds the index from SQL whatever its stamp says (`chinook reindex`).
+    pub async fn rebuild(db: &Db, data_dir: &Path, interactive: bool) -> anyhow::Result<u64> {
+        let stamp = Stamp::current(db).await?;
+        build(db, data_dir, &stamp, interactive).await
+    }
+
+    fn open(dir: &Path) -> anyhow::Result<Self> {
+        let index = Index::open_in_dir(dir)
+            .with_context(|| format!("cannot open the index in {}", dir.display()))?;
+        schema::register_tokenizers(&index);
+        let schema = CatalogSchema::from(index.schema())?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .context("cannot open an index reader")?;
+        Ok(Self { reader, schema })
+    }
+
+    /// Touches what queries read, so the first requests do not pay for cold pages: every
+    /// term dictionary of the indexed fields and every fast-field column.
+    fn warm(&self) -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        let searcher = self.reader.searcher();
+        for segment in searcher.segment_readers() {
+            for field in self.schema.indexed_fields() {
+                let inverted = segment.inverted_index(field)?;
+                let mut terms = inverted.terms().stream()?;
+                while terms.advance() {}
+            }
+            let fast = segment.fast_fields();
+            for name in schema::FAST_U64_FIELDS {
+                let column = fast.u64(name)?;
+                let mut sum = 0u64;
+                for doc in 0..segment.max_doc() {
+                    sum = sum.wrapping_add(column.first(doc).unwrap_or(0));
+                }
+                std::hint::black_box(sum);
+            }
+        }
+        Ok(started.elapsed())
+    }
+
+    pub fn documents(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// The JSON representation of one entry, or `None` when there is no such entry.
+    pub fn get(&self, kind: Kind, id: i64) -> anyhow::Result<Option<String>> {
+        let Ok(id) = u64::try_from(id) else {
+            return Ok(None);
+        };
+        let searcher = self.reader.searcher();
+        let term = Term::from_field_u64(self.schema.key, schema::key(kind, id));
+        let query = TermQuery::new(term, IndexRecordOption::Basic);
+        let hits = searcher.search(&query, &TopDocs::with_limit(1))?;
+        let Some((_, address)) = hits.first() else {
+            return Ok(None);
+        };
+        let doc: TantivyDocument = searcher.doc(*address)?;
+        let body = doc
+            .get_first(self.schema.body)
+            .and_then(|v| v.as_str())
+            .context("an indexed entry has no body")?;
+        Ok(Some(body.to_string()))
+    }
+
+    /// Makes the latest commit visible to searches. Tests call it instead of waiting.
+    pub fn reload(&self) -> anyhow::Result<()> {
+        self.reader
+            .reload()
+            .context("reloading the index reader failed")
+    }
+}
+
+/// Builds a fresh index from SQL beside the live one and swaps it in; returns the number of
+/// documents.
+async fn build(db: &Db, data_dir: &Path, stamp: &Stamp, interactive: bool) -> anyhow::Result<u64> {
+    let live = index_dir(data_dir);
+    let building = data_dir.join("index.building");
+    if building.exists() {
+        std::fs::remove_dir_all(&building)
+            .with_context(|| format!("cannot clear {}", building.display()))?;
+    }
+    std::fs::create_dir_all(&building)
+        .with_context(|| format!("cannot create {}", building.display()))?;
+    let (index, schema) = CatalogSchema::create(&building)?;
+
+    let total: i64 = crate::db::table_counts(db.reader())
+        .await?
+        .into_iter()
+        .filter(|(table, _)| {
+            [
+                "artist",
+                "album",
+                "track",
+                "genre",
+                "media_type",
+                "playlist",
+            ]
+            .contains(table)
+        })
+        .map(|(_, n)| n)
+        .sum();
+    let progress = Progress::new("indexing the catalog", total.max(0) as u64, interactive);
+
+    // Entries cross to a blocking thread that owns the writer; the channel bounds memory.
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<catalog::Entry>(4096);
+    let indexer = tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
+        let mut writer: IndexWriter = index
+            .writer_with_num_threads(2, 2 * WRITER_MEMORY)
+            .context("cannot open a writer for the new index")?;
+        let mut count = 0u64;
+        while let Some(entry) = receiver.blocking_recv() {
+            writer.add_document(schema.document(&entry))?;
+            progress.inc(1);
+            count += 1;
+        }
+        writer.commit().context("committing the new index failed")?;
+        writer
+            .wait_merging_threads()
+            .context("merging the new index failed")?;
+        progress.finish();
+        Ok(count)
+    });
+    let loaded = catalog::load(db, &sender).await;
+    drop(sender);
+    let indexed = indexer.await.context("the indexing thread panicked")?;
+    let loaded = loaded.context("reading the catalog for the index failed")?;
+    let indexed = indexed?;
+    anyhow::ensure!(indexed == loaded, "indexed {indexed} of {loaded} entries");
+
+    std::fs::write(building.join(STAMP_FILE), serde_json::to_vec_pretty(stamp)?)?;
+    let old = data_dir.join("index.old");
+    if old.exists() {
+        std::fs::remove_dir_all(&old)?;
+    }
+    if live.exists() {
+        std::fs::rename(&live, &old)?;
+    }
+    std::fs::rename(&building, &live)?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old)?;
+    }
+    tracing::info!(documents = indexed, "built the search index");
+    Ok(indexed)
+}

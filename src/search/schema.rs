@@ -1,0 +1,150 @@
+//! The index schema: one document per catalog entry, with its JSON representation stored,
+//! folded text for search, and fast fields for filters and sorts.
+
+use std::path::Path;
+
+use anyhow::Context;
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED,
+};
+use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, SimpleTokenizer, TextAnalyzer};
+use tantivy::{Index, TantivyDocument};
+
+use crate::catalog::{Entry, Kind};
+
+/// Bumped whenever fields or their options change; an index of another version is rebuilt.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Lower-cased and accent-folded words, so "vinicius" finds "Vinícius".
+pub const TOKENIZER: &str = "folded";
+
+/// Numeric fast fields, each also indexed for exact filters.
+pub const FAST_U64_FIELDS: [&str; 9] = [
+    "kind",
+    "id",
+    "artist_id",
+    "album_id",
+    "genre_id",
+    "media_type_id",
+    "price_cents",
+    "milliseconds",
+    "popularity",
+];
+
+#[derive(Clone)]
+pub struct CatalogSchema {
+    /// `kind` and `id` in one term, the unique key of a document.
+    pub key: Field,
+    pub name: Field,
+    pub composer: Field,
+    pub body: Field,
+    numbers: Vec<Field>,
+}
+
+/// The unique key of an entry.
+pub fn key(kind: Kind, id: u64) -> u64 {
+    (kind.code() << 48) | id
+}
+
+pub fn register_tokenizers(index: &Index) {
+    let folded = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build();
+    index.tokenizers().register(TOKENIZER, folded);
+}
+
+fn build_schema() -> Schema {
+    let mut builder = Schema::builder();
+    builder.add_u64_field("key", INDEXED);
+    let text = TextOptions::default().set_stored().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(TOKENIZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    builder.add_text_field("name", text.clone());
+    builder.add_text_field("composer", text);
+    builder.add_text_field("body", STORED);
+    for name in FAST_U64_FIELDS {
+        builder.add_u64_field(name, INDEXED | FAST);
+    }
+    builder.build()
+}
+
+impl CatalogSchema {
+    /// A new, empty index in `dir`.
+    pub fn create(dir: &Path) -> anyhow::Result<(Index, Self)> {
+        let index = Index::create_in_dir(dir, build_schema())
+            .with_context(|| format!("cannot create an index in {}", dir.display()))?;
+        register_tokenizers(&index);
+        let schema = Self::from(index.schema())?;
+        Ok((index, schema))
+    }
+
+    /// The fields of an opened index; fails when it is not of this schema.
+    pub fn from(schema: Schema) -> anyhow::Result<Self> {
+        let field = |name: &str| {
+            schema
+                .get_field(name)
+                .with_context(|| format!("the index has no field {name}"))
+        };
+        Ok(Self {
+            key: field("key")?,
+            name: field("name")?,
+            composer: field("composer")?,
+            body: field("body")?,
+            numbers: FAST_U64_FIELDS
+                .iter()
+                .map(|name| field(name))
+                .collect::<anyhow::Result<_>>()?,
+        })
+    }
+
+    /// Fields with a term dictionary, which warm-up walks.
+    pub fn indexed_fields(&self) -> Vec<Field> {
+        let mut fields = vec![self.key, self.name, self.composer];
+        fields.extend(&self.numbers);
+        fields
+    }
+
+    fn number(&self, name: &str) -> Field {
+        let at = FAST_U64_FIELDS
+            .iter()
+            .position(|n| *n == name)
+            .expect("a known numeric field");
+        self.numbers[at]
+    }
+
+    pub fn document(&self, entry: &Entry) -> TantivyDocument {
+        let mut doc = TantivyDocument::default();
+        let id = entry.id().max(0) as u64;
+        doc.add_u64(self.key, key(entry.kind(), id));
+        doc.add_u64(self.number("kind"), entry.kind().code());
+        doc.add_u64(self.number("id"), id);
+        doc.add_text(self.name, entry.name());
+        doc.add_text(self.body, entry.to_json());
+        let mut number = |name: &str, value: Option<i64>| {
+            if let Some(v) = value.and_then(|v| u64::try_from(v).ok()) {
+                doc.add_u64(self.number(name), v);
+            }
+        };
+        match entry {
+            Entry::Album(album) => number("artist_id", Some(album.artist_id)),
+            Entry::Track(track) => {
+                number("album_id", track.album_id);
+                number("genre_id", track.genre_id);
+                number("media_type_id", Some(track.media_type_id));
+                number("milliseconds", Some(track.milliseconds));
+                number("popularity", Some(track.popularity));
+                number("price_cents", Some(track.unit_price.0));
+            }
+            Entry::Artist(_) | Entry::Genre(_) | Entry::MediaType(_) | Entry::Playlist(_) => {}
+        }
+        if let Entry::Track(track) = entry {
+            if let Some(composer) = &track.composer {
+                doc.add_text(self.composer, composer);
+            }
+        }
+        doc
+    }
+}
