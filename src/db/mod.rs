@@ -142,8 +142,17 @@ impl Db {
                 tracing::warn!(error = %e, "checkpointing the SQLite WAL failed");
             }
         }
-        self.reader.close().await;
-        self.writer.close().await;
+        // Closing waits for borrowed connections to come back. A connection dropped on an
+        // HTTP worker's runtime as that runtime shut down never comes back, so the wait is
+        // bounded; the process is exiting and the OS closes what is left.
+        for pool in [&self.reader, &self.writer] {
+            if tokio::time::timeout(Duration::from_secs(5), pool.close())
+                .await
+                .is_err()
+            {
+                tracing::warn!("gave up waiting for database connections to be returned");
+            }
+        }
     }
 }
 

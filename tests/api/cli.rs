@@ -212,16 +212,25 @@ async fn serve(mut command: Command) -> (std::process::Child, u16) {
     panic!("serve did not become ready ({:?})", backend());
 }
 
-async fn terminate(child: std::process::Child) -> Output {
+/// Sends SIGTERM and waits for the exit; a process that hangs on the way out fails the test.
+async fn terminate(mut child: std::process::Child) -> Output {
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
-    tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap()
+    for _ in 0..3000 {
+        if child.try_wait().unwrap().is_some() {
+            return tokio::task::spawn_blocking(move || child.wait_with_output())
+                .await
+                .unwrap()
+                .unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the server did not exit within 30 s of SIGTERM");
 }
 
 #[tokio::test]
