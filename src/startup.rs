@@ -36,6 +36,7 @@ impl Application {
         let db = Db::connect(&config).await?;
         db.migrate().await?;
         ensure_catalog(&db, &config).await?;
+        let cursor_secret = crate::catalog::cursor_secret(&db).await?;
 
         let listener = TcpListener::bind(config.bind)
             .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -45,6 +46,7 @@ impl Application {
             config: Arc::new(config),
             lifecycle: Arc::new(Lifecycle::new()),
             index: Arc::new(IndexSlot::default()),
+            cursor_secret: Arc::new(cursor_secret),
         };
         let server = serve(listener, state.clone())?;
         tracing::info!(address = %state.config.bind.ip(), port, "listening");

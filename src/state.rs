@@ -16,6 +16,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub lifecycle: Arc<Lifecycle>,
     pub index: Arc<IndexSlot>,
+    /// Signs list cursors, so a tampered one is refused.
+    pub cursor_secret: Arc<Vec<u8>>,
 }
 
 impl AppState {

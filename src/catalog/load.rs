@@ -69,26 +69,37 @@ pub async fn load(db: &Db, out: &Sender<Entry>) -> anyhow::Result<u64> {
         }
     }
 
+    // Members in order, read in one pass and handed out per playlist.
+    let mut members: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
     let mut rows = sqlx::query(
-        "SELECT p.playlist_id, p.name, (SELECT COUNT(*) FROM playlist_track e WHERE e.playlist_id = p.playlist_id) \
-         FROM playlist p",
+        "SELECT playlist_id, track_id FROM playlist_track ORDER BY playlist_id, position",
     )
     .fetch(pool);
     while let Some(row) = rows.try_next().await? {
-        sink(Entry::Playlist(Group {
-            id: row.try_get(0)?,
+        members
+            .entry(row.try_get(0)?)
+            .or_default()
+            .push(row.try_get(1)?);
+    }
+    drop(rows);
+    let mut rows = sqlx::query("SELECT playlist_id, name FROM playlist").fetch(pool);
+    while let Some(row) = rows.try_next().await? {
+        let id: i64 = row.try_get(0)?;
+        let tracks = members.remove(&id).unwrap_or_default();
+        let group = Group {
+            id,
             name: row.try_get(1)?,
-            track_count: row.try_get(2)?,
-        }))
-        .await?;
+            track_count: tracks.len() as i64,
+        };
+        sink(Entry::Playlist(group, tracks)).await?;
         count += 1;
     }
 
     // Popularity is units sold; it is summed once per track here, not per request.
     let mut rows = sqlx::query(
         "SELECT t.track_id, t.name, t.album_id, t.media_type_id, t.genre_id, t.composer, \
-                t.milliseconds, t.bytes, t.unit_price_cents, COALESCE(s.units, 0) \
-         FROM track t LEFT JOIN \
+                t.milliseconds, t.bytes, t.unit_price_cents, COALESCE(s.units, 0), a.artist_id \
+         FROM track t LEFT JOIN album a ON a.album_id = t.album_id LEFT JOIN \
               (SELECT track_id, CAST(SUM(quantity) AS BIGINT) AS units FROM invoice_line GROUP BY track_id) s \
               ON s.track_id = t.track_id",
     )
@@ -98,6 +109,7 @@ pub async fn load(db: &Db, out: &Sender<Entry>) -> anyhow::Result<u64> {
             id: row.try_get(0)?,
             name: row.try_get(1)?,
             album_id: row.try_get(2)?,
+            artist_id: row.try_get(10)?,
             media_type_id: row.try_get(3)?,
             genre_id: row.try_get(4)?,
             composer: row.try_get(5)?,

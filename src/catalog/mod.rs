@@ -2,6 +2,7 @@
 //! representations live here, with the SQL that reads them to build the search index; reads
 //! of the API are served from that index (see `search`), never from SQL.
 
+pub mod list;
 mod load;
 
 use serde::{Deserialize, Serialize};
@@ -76,6 +77,8 @@ pub struct Track {
     pub id: i64,
     pub name: String,
     pub album_id: Option<i64>,
+    /// The album's artist.
+    pub artist_id: Option<i64>,
     pub media_type_id: i64,
     pub genre_id: Option<i64>,
     pub composer: Option<String>,
@@ -102,7 +105,8 @@ pub enum Entry {
     Track(Track),
     Genre(Group),
     MediaType(Group),
-    Playlist(Group),
+    /// A playlist and its tracks in order.
+    Playlist(Group, Vec<i64>),
 }
 
 impl Entry {
@@ -113,7 +117,7 @@ impl Entry {
             Entry::Track(_) => Kind::Track,
             Entry::Genre(_) => Kind::Genre,
             Entry::MediaType(_) => Kind::MediaType,
-            Entry::Playlist(_) => Kind::Playlist,
+            Entry::Playlist(..) => Kind::Playlist,
         }
     }
 
@@ -122,7 +126,7 @@ impl Entry {
             Entry::Artist(a) => a.id,
             Entry::Album(a) => a.id,
             Entry::Track(t) => t.id,
-            Entry::Genre(g) | Entry::MediaType(g) | Entry::Playlist(g) => g.id,
+            Entry::Genre(g) | Entry::MediaType(g) | Entry::Playlist(g, _) => g.id,
         }
     }
 
@@ -132,7 +136,7 @@ impl Entry {
             Entry::Artist(a) => &a.name,
             Entry::Album(a) => &a.title,
             Entry::Track(t) => &t.name,
-            Entry::Genre(g) | Entry::MediaType(g) | Entry::Playlist(g) => &g.name,
+            Entry::Genre(g) | Entry::MediaType(g) | Entry::Playlist(g, _) => &g.name,
         }
     }
 
@@ -142,8 +146,36 @@ impl Entry {
             Entry::Artist(a) => serde_json::to_string(a),
             Entry::Album(a) => serde_json::to_string(a),
             Entry::Track(t) => serde_json::to_string(t),
-            Entry::Genre(g) | Entry::MediaType(g) | Entry::Playlist(g) => serde_json::to_string(g),
+            Entry::Genre(g) | Entry::MediaType(g) | Entry::Playlist(g, _) => {
+                serde_json::to_string(g)
+            }
         };
         value.expect("catalog entries serialise")
     }
+}
+
+/// The key that signs list cursors, shared by every instance through the database and
+/// created on first use.
+pub async fn cursor_secret(db: &crate::db::Db) -> anyhow::Result<Vec<u8>> {
+    let read = || {
+        sqlx::query_scalar::<_, String>(
+            "SELECT value FROM catalog_meta WHERE key = 'cursor_secret'",
+        )
+        .fetch_optional(db.writer())
+    };
+    if read().await?.is_none() {
+        let mut secret = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
+        let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+        sqlx::query(
+            "INSERT INTO catalog_meta (key, value) VALUES ('cursor_secret', $1) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(hex)
+        .execute(db.writer())
+        .await?;
+    }
+    let hex = read()
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the cursor secret vanished"))?;
+    Ok(hex.into_bytes())
 }

@@ -1,15 +1,22 @@
-//! Catalog details by id, served from the search index.
+//! Catalog lists and details by id, served from the search index.
 
 use actix_web::http::header::ContentType;
 use actix_web::{get, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::catalog::list::{ListParams, ListQuery, PageInfo};
 use crate::catalog::{Album, Artist, Group, Kind, Track};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(artist)
+    cfg.service(artists)
+        .service(albums)
+        .service(tracks)
+        .service(genres)
+        .service(media_types)
+        .service(playlists)
+        .service(artist)
         .service(album)
         .service(track)
         .service(genre)
@@ -69,4 +76,69 @@ detail_route!(
     Kind::Playlist,
     Group,
     "playlist"
+);
+
+/// One page of a list.
+fn list(state: &AppState, kind: Kind, params: &ListParams) -> ApiResult<HttpResponse> {
+    let query = ListQuery::parse(kind, params, &state.cursor_secret)?;
+    let page = query.run(state.catalog()?, &state.cursor_secret)?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+macro_rules! list_route {
+    ($handler:ident, $page:ident, $path:literal, $kind:expr, $schema:ty, $nouns:literal) => {
+        #[derive(utoipa::ToSchema)]
+        #[allow(dead_code)] // Only describes the response in the OpenAPI document.
+        struct $page {
+            data: Vec<$schema>,
+            page: PageInfo,
+        }
+
+        #[doc = concat!("A page of ", $nouns, ", filtered and sorted.")]
+        #[utoipa::path(
+            tag = "catalog",
+            params(ListParams),
+            responses(
+                (status = 200, body = $page),
+                (status = 400, description = "A parameter is invalid or does not apply; `detail` names it", body = Problem, content_type = "application/problem+json"),
+                (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
+                (status = 503, description = "The catalog index is warming up", body = Problem, content_type = "application/problem+json"),
+            )
+        )]
+        #[get($path)]
+        async fn $handler(
+            state: web::Data<AppState>,
+            params: web::Query<ListParams>,
+        ) -> ApiResult<HttpResponse> {
+            list(&state, $kind, &params)
+        }
+    };
+}
+
+list_route!(
+    artists,
+    ArtistPage,
+    "/artists",
+    Kind::Artist,
+    Artist,
+    "artists"
+);
+list_route!(albums, AlbumPage, "/albums", Kind::Album, Album, "albums");
+list_route!(tracks, TrackPage, "/tracks", Kind::Track, Track, "tracks");
+list_route!(genres, GenrePage, "/genres", Kind::Genre, Group, "genres");
+list_route!(
+    media_types,
+    MediaTypePage,
+    "/media-types",
+    Kind::MediaType,
+    Group,
+    "media types"
+);
+list_route!(
+    playlists,
+    PlaylistPage,
+    "/playlists",
+    Kind::Playlist,
+    Group,
+    "playlists"
 );

@@ -6,6 +6,7 @@
 //! rebuilt beside the old one (`index.building`) and swapped in whole, so a crash mid-build
 //! never leaves a half-built index in place. The process keeps one long-lived reader.
 
+mod list;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 use crate::catalog::{self, Kind};
 use crate::db::Db;
 use crate::progress::Progress;
+pub use list::{sort_key, Key, ListPage, ListRequest, SortField, SortValue};
 use schema::CatalogSchema;
 pub use schema::SCHEMA_VERSION;
 
@@ -230,6 +232,28 @@ impl CatalogIndex {
             .and_then(|v| v.as_str())
             .context("an indexed entry has no body")?;
         Ok(Some(body.to_string()))
+    }
+
+    /// A playlist's track ids in order; empty when there is no such playlist.
+    pub fn members(&self, playlist: i64) -> anyhow::Result<Vec<i64>> {
+        let Ok(id) = u64::try_from(playlist) else {
+            return Ok(Vec::new());
+        };
+        let searcher = self.reader.searcher();
+        let term = Term::from_field_u64(self.schema.key, schema::key(Kind::Playlist, id));
+        let hits = searcher.search(
+            &TermQuery::new(term, IndexRecordOption::Basic),
+            &TopDocs::with_limit(1),
+        )?;
+        let Some((_, address)) = hits.first() else {
+            return Ok(Vec::new());
+        };
+        let doc: TantivyDocument = searcher.doc(*address)?;
+        let members = doc
+            .get_first(self.schema.members)
+            .and_then(|v| v.as_str())
+            .unwrap_or("[]");
+        Ok(serde_json::from_str(members)?)
     }
 
     /// Makes the latest commit visible to searches. Tests call it instead of waiting.

@@ -13,7 +13,7 @@ use tantivy::{Index, TantivyDocument};
 use crate::catalog::{Entry, Kind};
 
 /// Bumped whenever fields or their options change; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Lower-cased and accent-folded words, so "vinicius" finds "Vinícius".
 pub const TOKENIZER: &str = "folded";
@@ -38,6 +38,8 @@ pub struct CatalogSchema {
     pub name: Field,
     pub composer: Field,
     pub body: Field,
+    pub name_sort: Field,
+    pub members: Field,
     numbers: Vec<Field>,
 }
 
@@ -46,12 +48,15 @@ pub fn key(kind: Kind, id: u64) -> u64 {
     (kind.code() << 48) | id
 }
 
-pub fn register_tokenizers(index: &Index) {
-    let folded = TextAnalyzer::builder(SimpleTokenizer::default())
+pub fn folded_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
-        .build();
-    index.tokenizers().register(TOKENIZER, folded);
+        .build()
+}
+
+pub fn register_tokenizers(index: &Index) {
+    index.tokenizers().register(TOKENIZER, folded_analyzer());
 }
 
 fn build_schema() -> Schema {
@@ -65,6 +70,10 @@ fn build_schema() -> Schema {
     builder.add_text_field("name", text.clone());
     builder.add_text_field("composer", text);
     builder.add_text_field("body", STORED);
+    // A playlist's track ids in order, as JSON.
+    builder.add_text_field("members", STORED);
+    // The sort key of the name, as a column: lists sort by it.
+    builder.add_text_field("name_sort", TextOptions::default().set_fast(None));
     for name in FAST_U64_FIELDS {
         builder.add_u64_field(name, INDEXED | FAST);
     }
@@ -93,6 +102,8 @@ impl CatalogSchema {
             name: field("name")?,
             composer: field("composer")?,
             body: field("body")?,
+            name_sort: field("name_sort")?,
+            members: field("members")?,
             numbers: FAST_U64_FIELDS
                 .iter()
                 .map(|name| field(name))
@@ -105,6 +116,10 @@ impl CatalogSchema {
         let mut fields = vec![self.key, self.name, self.composer];
         fields.extend(&self.numbers);
         fields
+    }
+
+    pub fn field(&self, name: &str) -> Field {
+        self.number(name)
     }
 
     fn number(&self, name: &str) -> Field {
@@ -123,6 +138,7 @@ impl CatalogSchema {
         doc.add_u64(self.number("id"), id);
         doc.add_text(self.name, entry.name());
         doc.add_text(self.body, entry.to_json());
+        doc.add_text(self.name_sort, super::list::sort_key(entry.name()));
         let mut number = |name: &str, value: Option<i64>| {
             if let Some(v) = value.and_then(|v| u64::try_from(v).ok()) {
                 doc.add_u64(self.number(name), v);
@@ -132,13 +148,18 @@ impl CatalogSchema {
             Entry::Album(album) => number("artist_id", Some(album.artist_id)),
             Entry::Track(track) => {
                 number("album_id", track.album_id);
+                number("artist_id", track.artist_id);
                 number("genre_id", track.genre_id);
                 number("media_type_id", Some(track.media_type_id));
                 number("milliseconds", Some(track.milliseconds));
                 number("popularity", Some(track.popularity));
                 number("price_cents", Some(track.unit_price.0));
             }
-            Entry::Artist(_) | Entry::Genre(_) | Entry::MediaType(_) | Entry::Playlist(_) => {}
+            Entry::Playlist(_, tracks) => {
+                let members = serde_json::to_string(tracks).expect("ids serialise");
+                doc.add_text(self.members, members);
+            }
+            Entry::Artist(_) | Entry::Genre(_) | Entry::MediaType(_) => {}
         }
         if let Entry::Track(track) = entry {
             if let Some(composer) = &track.composer {

@@ -101,7 +101,8 @@ async fn every_track_agrees_with_sql_including_units_sold() {
     let app = TestApp::spawn().await;
     let rows = sqlx::query(
         "SELECT t.track_id, t.name, t.album_id, t.media_type_id, t.genre_id, t.composer, t.milliseconds, t.bytes, \
-                t.unit_price_cents, (SELECT CAST(COALESCE(SUM(l.quantity), 0) AS BIGINT) FROM invoice_line l WHERE l.track_id = t.track_id) \
+                t.unit_price_cents, (SELECT CAST(COALESCE(SUM(l.quantity), 0) AS BIGINT) FROM invoice_line l WHERE l.track_id = t.track_id), \
+                (SELECT a.artist_id FROM album a WHERE a.album_id = t.album_id) \
          FROM track t ORDER BY t.track_id",
     )
     .fetch_all(app.state.db.reader())
@@ -117,6 +118,7 @@ async fn every_track_agrees_with_sql_including_units_sold() {
                 "id": id,
                 "name": r.get::<String, _>(1),
                 "album_id": r.get::<Option<i64>, _>(2),
+                "artist_id": r.get::<Option<i64>, _>(10),
                 "media_type_id": r.get::<i64, _>(3),
                 "genre_id": r.get::<Option<i64>, _>(4),
                 "composer": r.get::<Option<String>, _>(5),

@@ -6,6 +6,7 @@ mod catalog;
 mod cli;
 mod health;
 mod helpers;
+mod lists;
 mod openapi;
 mod seeding;
 mod shutdown;
