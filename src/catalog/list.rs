@@ -66,7 +66,7 @@ pub struct Page {
     pub page: PageInfo,
 }
 
-fn bad(message: impl Into<String>) -> ApiError {
+pub(crate) fn bad(message: impl Into<String>) -> ApiError {
     ApiError::BadRequest(message.into())
 }
 
@@ -130,6 +130,99 @@ fn plural(kind: Kind) -> &'static str {
     }
 }
 
+/// The filters lists and search share, as sent.
+pub(crate) struct TrackFilters<'a> {
+    pub genre: &'a Option<String>,
+    pub album_id: &'a Option<String>,
+    pub artist_id: &'a Option<String>,
+    pub media_type: &'a Option<String>,
+    pub min_price: &'a Option<String>,
+    pub max_price: &'a Option<String>,
+    pub min_ms: &'a Option<String>,
+    pub max_ms: &'a Option<String>,
+}
+
+pub(crate) type Filters = (Vec<(&'static str, u64)>, Vec<(&'static str, u64, u64)>);
+
+impl TrackFilters<'_> {
+    fn check_applies_to(&self, kind: Kind) -> ApiResult<()> {
+        let filters: [(&str, &Option<String>, &[Kind]); 8] = [
+            ("genre", self.genre, &[Kind::Track]),
+            ("album_id", self.album_id, &[Kind::Track]),
+            ("artist_id", self.artist_id, &[Kind::Track, Kind::Album]),
+            ("media_type", self.media_type, &[Kind::Track]),
+            ("min_price", self.min_price, &[Kind::Track]),
+            ("max_price", self.max_price, &[Kind::Track]),
+            ("min_ms", self.min_ms, &[Kind::Track]),
+            ("max_ms", self.max_ms, &[Kind::Track]),
+        ];
+        for (name, value, applies_to) in filters {
+            if value.is_some() && !applies_to.contains(&kind) {
+                return Err(bad(format!(
+                    "{} cannot be filtered by {name}",
+                    plural(kind)
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Equality filters and inclusive ranges on index fields.
+    pub(crate) fn parse(&self) -> ApiResult<Filters> {
+        let mut equal: Vec<(&'static str, u64)> = Vec::new();
+        let mut ranges: Vec<(&'static str, u64, u64)> = Vec::new();
+        let price = |name: &str, raw: &Option<String>| -> ApiResult<Option<u64>> {
+            raw.as_deref()
+                .map(|r| {
+                    parse_cents(r.trim())
+                        .ok()
+                        .and_then(|c| u64::try_from(c).ok())
+                        .ok_or_else(|| {
+                            bad(format!("{name} must be an amount like 0.99, not `{r}`"))
+                        })
+                })
+                .transpose()
+        };
+        let number = |name: &str, raw: &Option<String>| -> ApiResult<Option<u64>> {
+            raw.as_deref().map(|r| whole_number(name, r)).transpose()
+        };
+        for (name, field, raw) in [
+            ("genre", "genre_id", self.genre),
+            ("album_id", "album_id", self.album_id),
+            ("artist_id", "artist_id", self.artist_id),
+            ("media_type", "media_type_id", self.media_type),
+        ] {
+            if let Some(value) = number(name, raw)? {
+                equal.push((field, value));
+            }
+        }
+        let min_price = price("min_price", self.min_price)?;
+        let max_price = price("max_price", self.max_price)?;
+        if min_price.is_some() || max_price.is_some() {
+            ranges.push((
+                "price_cents",
+                min_price.unwrap_or(0),
+                max_price.unwrap_or(u64::MAX),
+            ));
+        }
+        let min_ms = number("min_ms", self.min_ms)?;
+        let max_ms = number("max_ms", self.max_ms)?;
+        if min_ms.is_some() || max_ms.is_some() {
+            ranges.push((
+                "milliseconds",
+                min_ms.unwrap_or(0),
+                max_ms.unwrap_or(u64::MAX),
+            ));
+        }
+        for (_, min, max) in &ranges {
+            if min > max {
+                return Err(bad("a minimum is above its maximum"));
+            }
+        }
+        Ok((equal, ranges))
+    }
+}
+
 /// A checked list request, ready for the index.
 pub struct ListQuery {
     pub request: ListRequest,
@@ -181,74 +274,18 @@ impl ListQuery {
             }
         };
 
-        let mut equal: Vec<(&'static str, u64)> = Vec::new();
-        let mut ranges: Vec<(&'static str, u64, u64)> = Vec::new();
-        let filters: [(&str, &Option<String>, &[Kind]); 8] = [
-            ("genre", &params.genre, &[Kind::Track]),
-            ("album_id", &params.album_id, &[Kind::Track]),
-            ("artist_id", &params.artist_id, &[Kind::Track, Kind::Album]),
-            ("media_type", &params.media_type, &[Kind::Track]),
-            ("min_price", &params.min_price, &[Kind::Track]),
-            ("max_price", &params.max_price, &[Kind::Track]),
-            ("min_ms", &params.min_ms, &[Kind::Track]),
-            ("max_ms", &params.max_ms, &[Kind::Track]),
-        ];
-        for (name, value, applies_to) in filters {
-            if value.is_some() && !applies_to.contains(&kind) {
-                return Err(bad(format!(
-                    "{} cannot be filtered by {name}",
-                    plural(kind)
-                )));
-            }
-        }
-        let price = |name: &str, raw: &Option<String>| -> ApiResult<Option<u64>> {
-            raw.as_deref()
-                .map(|r| {
-                    parse_cents(r.trim())
-                        .ok()
-                        .and_then(|c| u64::try_from(c).ok())
-                        .ok_or_else(|| {
-                            bad(format!("{name} must be an amount like 0.99, not `{r}`"))
-                        })
-                })
-                .transpose()
+        let filters = TrackFilters {
+            genre: &params.genre,
+            album_id: &params.album_id,
+            artist_id: &params.artist_id,
+            media_type: &params.media_type,
+            min_price: &params.min_price,
+            max_price: &params.max_price,
+            min_ms: &params.min_ms,
+            max_ms: &params.max_ms,
         };
-        let number = |name: &str, raw: &Option<String>| -> ApiResult<Option<u64>> {
-            raw.as_deref().map(|r| whole_number(name, r)).transpose()
-        };
-        for (name, field, raw) in [
-            ("genre", "genre_id", &params.genre),
-            ("album_id", "album_id", &params.album_id),
-            ("artist_id", "artist_id", &params.artist_id),
-            ("media_type", "media_type_id", &params.media_type),
-        ] {
-            if let Some(value) = number(name, raw)? {
-                equal.push((field, value));
-            }
-        }
-        let min_price = price("min_price", &params.min_price)?;
-        let max_price = price("max_price", &params.max_price)?;
-        if min_price.is_some() || max_price.is_some() {
-            ranges.push((
-                "price_cents",
-                min_price.unwrap_or(0),
-                max_price.unwrap_or(u64::MAX),
-            ));
-        }
-        let min_ms = number("min_ms", &params.min_ms)?;
-        let max_ms = number("max_ms", &params.max_ms)?;
-        if min_ms.is_some() || max_ms.is_some() {
-            ranges.push((
-                "milliseconds",
-                min_ms.unwrap_or(0),
-                max_ms.unwrap_or(u64::MAX),
-            ));
-        }
-        for (_, min, max) in &ranges {
-            if min > max {
-                return Err(bad("a minimum is above its maximum"));
-            }
-        }
+        filters.check_applies_to(kind)?;
+        let (equal, ranges) = filters.parse()?;
 
         let fields: Vec<String> = names(&params.fields)
             .into_iter()
@@ -430,7 +467,7 @@ fn mac(secret: &[u8], payload: &[u8]) -> HmacSha256 {
     mac
 }
 
-fn encode_cursor(key: &Key, fingerprint: &str, secret: &[u8]) -> String {
+pub(crate) fn encode_cursor(key: &Key, fingerprint: &str, secret: &[u8]) -> String {
     let query = format!("{:x}", Sha256::digest(fingerprint.as_bytes()));
     let body = serde_json::to_vec(&CursorBody {
         q: query[..16].to_string(),
@@ -445,7 +482,7 @@ fn encode_cursor(key: &Key, fingerprint: &str, secret: &[u8]) -> String {
     )
 }
 
-fn decode_cursor(cursor: &str, fingerprint: &str, secret: &[u8]) -> ApiResult<Key> {
+pub(crate) fn decode_cursor(cursor: &str, fingerprint: &str, secret: &[u8]) -> ApiResult<Key> {
     let invalid = || bad("the cursor is not one this service issued; start again without it");
     let (body, tag) = cursor.split_once('.').ok_or_else(invalid)?;
     let body = URL_SAFE_NO_PAD.decode(body).map_err(|_| invalid())?;

@@ -35,17 +35,20 @@ pub async fn load(db: &Db, out: &Sender<Entry>) -> anyhow::Result<u64> {
     }
 
     let mut rows = sqlx::query(
-        "SELECT a.album_id, a.title, a.artist_id, (SELECT COUNT(*) FROM track t WHERE t.album_id = a.album_id) \
-         FROM album a",
+        "SELECT a.album_id, a.title, a.artist_id, (SELECT COUNT(*) FROM track t WHERE t.album_id = a.album_id), r.name \
+         FROM album a LEFT JOIN artist r ON r.artist_id = a.artist_id",
     )
     .fetch(pool);
     while let Some(row) = rows.try_next().await? {
-        sink(Entry::Album(Album {
-            id: row.try_get(0)?,
-            title: row.try_get(1)?,
-            artist_id: row.try_get(2)?,
-            track_count: row.try_get(3)?,
-        }))
+        sink(Entry::Album(
+            Album {
+                id: row.try_get(0)?,
+                title: row.try_get(1)?,
+                artist_id: row.try_get(2)?,
+                track_count: row.try_get(3)?,
+            },
+            row.try_get(4)?,
+        ))
         .await?;
         count += 1;
     }
@@ -98,26 +101,32 @@ pub async fn load(db: &Db, out: &Sender<Entry>) -> anyhow::Result<u64> {
     // Popularity is units sold; it is summed once per track here, not per request.
     let mut rows = sqlx::query(
         "SELECT t.track_id, t.name, t.album_id, t.media_type_id, t.genre_id, t.composer, \
-                t.milliseconds, t.bytes, t.unit_price_cents, COALESCE(s.units, 0), a.artist_id \
-         FROM track t LEFT JOIN album a ON a.album_id = t.album_id LEFT JOIN \
+                t.milliseconds, t.bytes, t.unit_price_cents, COALESCE(s.units, 0), a.artist_id, \
+                a.title, r.name \
+         FROM track t LEFT JOIN album a ON a.album_id = t.album_id \
+              LEFT JOIN artist r ON r.artist_id = a.artist_id LEFT JOIN \
               (SELECT track_id, CAST(SUM(quantity) AS BIGINT) AS units FROM invoice_line GROUP BY track_id) s \
               ON s.track_id = t.track_id",
     )
     .fetch(pool);
     while let Some(row) = rows.try_next().await? {
-        sink(Entry::Track(Track {
-            id: row.try_get(0)?,
-            name: row.try_get(1)?,
-            album_id: row.try_get(2)?,
-            artist_id: row.try_get(10)?,
-            media_type_id: row.try_get(3)?,
-            genre_id: row.try_get(4)?,
-            composer: row.try_get(5)?,
-            milliseconds: row.try_get(6)?,
-            bytes: row.try_get(7)?,
-            unit_price: Cents(row.try_get(8)?),
-            popularity: row.try_get(9)?,
-        }))
+        sink(Entry::Track(
+            Track {
+                id: row.try_get(0)?,
+                name: row.try_get(1)?,
+                album_id: row.try_get(2)?,
+                artist_id: row.try_get(10)?,
+                media_type_id: row.try_get(3)?,
+                genre_id: row.try_get(4)?,
+                composer: row.try_get(5)?,
+                milliseconds: row.try_get(6)?,
+                bytes: row.try_get(7)?,
+                unit_price: Cents(row.try_get(8)?),
+                popularity: row.try_get(9)?,
+            },
+            row.try_get(11)?,
+            row.try_get(12)?,
+        ))
         .await?;
         count += 1;
     }

@@ -4,6 +4,7 @@
 
 pub mod list;
 mod load;
+pub mod search;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -101,8 +102,10 @@ pub struct Group {
 #[derive(Debug, Clone)]
 pub enum Entry {
     Artist(Artist),
-    Album(Album),
-    Track(Track),
+    /// An album, with its artist's name for search.
+    Album(Album, Option<String>),
+    /// A track, with its album's title and artist's name for search.
+    Track(Track, Option<String>, Option<String>),
     Genre(Group),
     MediaType(Group),
     /// A playlist and its tracks in order.
@@ -113,8 +116,8 @@ impl Entry {
     pub fn kind(&self) -> Kind {
         match self {
             Entry::Artist(_) => Kind::Artist,
-            Entry::Album(_) => Kind::Album,
-            Entry::Track(_) => Kind::Track,
+            Entry::Album(..) => Kind::Album,
+            Entry::Track(..) => Kind::Track,
             Entry::Genre(_) => Kind::Genre,
             Entry::MediaType(_) => Kind::MediaType,
             Entry::Playlist(..) => Kind::Playlist,
@@ -124,8 +127,8 @@ impl Entry {
     pub fn id(&self) -> i64 {
         match self {
             Entry::Artist(a) => a.id,
-            Entry::Album(a) => a.id,
-            Entry::Track(t) => t.id,
+            Entry::Album(a, _) => a.id,
+            Entry::Track(t, ..) => t.id,
             Entry::Genre(g) | Entry::MediaType(g) | Entry::Playlist(g, _) => g.id,
         }
     }
@@ -134,8 +137,8 @@ impl Entry {
     pub fn name(&self) -> &str {
         match self {
             Entry::Artist(a) => &a.name,
-            Entry::Album(a) => &a.title,
-            Entry::Track(t) => &t.name,
+            Entry::Album(a, _) => &a.title,
+            Entry::Track(t, ..) => &t.name,
             Entry::Genre(g) | Entry::MediaType(g) | Entry::Playlist(g, _) => &g.name,
         }
     }
@@ -144,8 +147,8 @@ impl Entry {
     pub fn to_json(&self) -> String {
         let value = match self {
             Entry::Artist(a) => serde_json::to_string(a),
-            Entry::Album(a) => serde_json::to_string(a),
-            Entry::Track(t) => serde_json::to_string(t),
+            Entry::Album(a, _) => serde_json::to_string(a),
+            Entry::Track(t, ..) => serde_json::to_string(t),
             Entry::Genre(g) | Entry::MediaType(g) | Entry::Playlist(g, _) => {
                 serde_json::to_string(g)
             }

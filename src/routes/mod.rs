@@ -7,6 +7,7 @@ mod catalog;
 mod docs;
 mod fallback;
 mod health;
+mod search;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -27,6 +28,7 @@ pub use fallback::{fallback, KnownRoutes};
     tags(
         (name = "accounts", description = "Registration, sessions and the signed-in person"),
         (name = "catalog", description = "Artists, albums, tracks, genres, media types and playlists, served from the search index"),
+        (name = "search", description = "Typo-tolerant search with highlights and facets, and autocomplete"),
         (name = "operations", description = "Health probes and the API description"),
     )
 )]
@@ -49,7 +51,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(
         utoipa_actix_web::scope("/api/v1")
             .configure(accounts::configure)
-            .configure(catalog::configure),
+            .configure(catalog::configure)
+            .configure(search::configure),
     );
     health::configure(cfg);
     docs::configure(cfg);

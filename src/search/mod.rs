@@ -7,6 +7,7 @@
 //! never leaves a half-built index in place. The process keeps one long-lived reader.
 
 mod list;
+mod query;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +24,9 @@ use crate::catalog::{self, Kind};
 use crate::db::Db;
 use crate::progress::Progress;
 pub use list::{sort_key, Key, ListPage, ListRequest, SortField, SortValue};
+pub use query::{
+    words, Facets, Hit, SearchRequest, SearchResults, MAX_QUERY_CHARS, MAX_QUERY_WORDS,
+};
 use schema::CatalogSchema;
 pub use schema::SCHEMA_VERSION;
 

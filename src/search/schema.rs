@@ -5,7 +5,8 @@ use std::path::Path;
 
 use anyhow::Context;
 use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED,
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST,
+    INDEXED, STORED,
 };
 use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, SimpleTokenizer, TextAnalyzer};
 use tantivy::{Index, TantivyDocument};
@@ -13,7 +14,7 @@ use tantivy::{Index, TantivyDocument};
 use crate::catalog::{Entry, Kind};
 
 /// Bumped whenever fields or their options change; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Lower-cased and accent-folded words, so "vinicius" finds "Vinícius".
 pub const TOKENIZER: &str = "folded";
@@ -36,6 +37,8 @@ pub struct CatalogSchema {
     /// `kind` and `id` in one term, the unique key of a document.
     pub key: Field,
     pub name: Field,
+    pub artist: Field,
+    pub album: Field,
     pub composer: Field,
     pub body: Field,
     pub name_sort: Field,
@@ -68,6 +71,8 @@ fn build_schema() -> Schema {
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     builder.add_text_field("name", text.clone());
+    builder.add_text_field("artist", text.clone());
+    builder.add_text_field("album", text.clone());
     builder.add_text_field("composer", text);
     builder.add_text_field("body", STORED);
     // A playlist's track ids in order, as JSON.
@@ -75,7 +80,13 @@ fn build_schema() -> Schema {
     // The sort key of the name, as a column: lists sort by it.
     builder.add_text_field("name_sort", TextOptions::default().set_fast(None));
     for name in FAST_U64_FIELDS {
-        builder.add_u64_field(name, INDEXED | FAST);
+        // The kind is also stored: search hits need it to say what they are.
+        let options: NumericOptions = if name == "kind" {
+            (INDEXED | FAST | STORED).into()
+        } else {
+            (INDEXED | FAST).into()
+        };
+        builder.add_u64_field(name, options);
     }
     builder.build()
 }
@@ -100,6 +111,8 @@ impl CatalogSchema {
         Ok(Self {
             key: field("key")?,
             name: field("name")?,
+            artist: field("artist")?,
+            album: field("album")?,
             composer: field("composer")?,
             body: field("body")?,
             name_sort: field("name_sort")?,
@@ -113,7 +126,7 @@ impl CatalogSchema {
 
     /// Fields with a term dictionary, which warm-up walks.
     pub fn indexed_fields(&self) -> Vec<Field> {
-        let mut fields = vec![self.key, self.name, self.composer];
+        let mut fields = vec![self.key, self.name, self.artist, self.album, self.composer];
         fields.extend(&self.numbers);
         fields
     }
@@ -145,8 +158,8 @@ impl CatalogSchema {
             }
         };
         match entry {
-            Entry::Album(album) => number("artist_id", Some(album.artist_id)),
-            Entry::Track(track) => {
+            Entry::Album(album, _) => number("artist_id", Some(album.artist_id)),
+            Entry::Track(track, ..) => {
                 number("album_id", track.album_id);
                 number("artist_id", track.artist_id);
                 number("genre_id", track.genre_id);
@@ -161,10 +174,19 @@ impl CatalogSchema {
             }
             Entry::Artist(_) | Entry::Genre(_) | Entry::MediaType(_) => {}
         }
-        if let Entry::Track(track) = entry {
-            if let Some(composer) = &track.composer {
-                doc.add_text(self.composer, composer);
+        let mut text = |field: Field, value: &Option<String>| {
+            if let Some(value) = value {
+                doc.add_text(field, value);
             }
+        };
+        match entry {
+            Entry::Track(track, album, artist) => {
+                text(self.composer, &track.composer);
+                text(self.album, album);
+                text(self.artist, artist);
+            }
+            Entry::Album(_, artist) => text(self.artist, artist),
+            Entry::Artist(_) | Entry::Genre(_) | Entry::MediaType(_) | Entry::Playlist(..) => {}
         }
         doc
     }

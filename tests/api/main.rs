@@ -8,5 +8,6 @@ mod health;
 mod helpers;
 mod lists;
 mod openapi;
+mod search;
 mod seeding;
 mod shutdown;

@@ -1,0 +1,260 @@
+//! Search requests as clients send them: the text, the kinds to search, the catalog filters,
+//! and a signed cursor for the next page.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+use super::list::{
+    bad, decode_cursor, encode_cursor, PageInfo, TrackFilters, DEFAULT_LIMIT, MAX_LIMIT,
+};
+use super::Kind;
+use crate::error::ApiResult;
+use crate::money::format_cents;
+use crate::search::{self, CatalogIndex, Key, SearchRequest, SortValue};
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// The text to search for: words are matched in any order, with typos forgiven (one
+    /// edit from four letters, two from eight) and the last word completed as a prefix.
+    pub q: Option<String>,
+    /// `track`, `album`, `artist`, or a comma-separated mix (default all three).
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub kind: Option<String>,
+    /// Results per page, 1 to 100 (default 25); suggestions 1 to 20 (default 8).
+    pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Genre id (tracks).
+    pub genre: Option<String>,
+    /// Album id (tracks).
+    pub album_id: Option<String>,
+    /// Artist id (tracks and albums).
+    pub artist_id: Option<String>,
+    /// Media type id (tracks).
+    pub media_type: Option<String>,
+    /// Lowest unit price, e.g. `0.99` (tracks).
+    pub min_price: Option<String>,
+    /// Highest unit price (tracks).
+    pub max_price: Option<String>,
+    /// Shortest duration in milliseconds (tracks).
+    pub min_ms: Option<String>,
+    /// Longest duration in milliseconds (tracks).
+    pub max_ms: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchHit {
+    /// `track`, `album` or `artist`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub score: f32,
+    /// The name with matched words in `<b>` tags.
+    pub highlight: Option<String>,
+    /// The entry, as its detail endpoint returns it.
+    #[schema(value_type = Object)]
+    pub item: Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FacetCount {
+    /// A genre or media type id, or a price such as `"0.99"`.
+    #[schema(value_type = Object)]
+    pub value: Value,
+    pub name: Option<String>,
+    pub count: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchFacets {
+    pub genre: Vec<FacetCount>,
+    pub media_type: Vec<FacetCount>,
+    pub unit_price: Vec<FacetCount>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchPage {
+    pub data: Vec<SearchHit>,
+    /// How many entries match in all.
+    pub total: usize,
+    pub facets: SearchFacets,
+    pub page: PageInfo,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Suggestion {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Suggestions {
+    pub data: Vec<Suggestion>,
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Track => "track",
+        Kind::Album => "album",
+        Kind::Artist => "artist",
+        Kind::Genre => "genre",
+        Kind::MediaType => "media_type",
+        Kind::Playlist => "playlist",
+    }
+}
+
+fn parse(
+    params: &SearchParams,
+    default_limit: usize,
+    max_limit: usize,
+) -> ApiResult<(SearchRequest, String)> {
+    let text = params
+        .q
+        .as_deref()
+        .ok_or_else(|| bad("q is required: the text to search for"))?;
+    let words = search::words(text).map_err(bad)?;
+    let kinds = match params.kind.as_deref() {
+        None => vec![Kind::Track, Kind::Album, Kind::Artist],
+        Some(raw) => raw
+            .split(',')
+            .map(|k| match k.trim() {
+                "track" => Ok(Kind::Track),
+                "album" => Ok(Kind::Album),
+                "artist" => Ok(Kind::Artist),
+                other => Err(bad(format!(
+                    "type `{other}` is not one of track, album, artist"
+                ))),
+            })
+            .collect::<ApiResult<Vec<Kind>>>()?,
+    };
+    let limit = match &params.limit {
+        None => default_limit,
+        Some(raw) => match raw.trim().parse::<usize>() {
+            Ok(n) if (1..=max_limit).contains(&n) => n,
+            _ => {
+                return Err(bad(format!(
+                    "limit must be a whole number from 1 to {max_limit}, not `{raw}`"
+                )))
+            }
+        },
+    };
+    let (equal, ranges) = TrackFilters {
+        genre: &params.genre,
+        album_id: &params.album_id,
+        artist_id: &params.artist_id,
+        media_type: &params.media_type,
+        min_price: &params.min_price,
+        max_price: &params.max_price,
+        min_ms: &params.min_ms,
+        max_ms: &params.max_ms,
+    }
+    .parse()?;
+    let fingerprint = format!("search|{words:?}|{kinds:?}|{equal:?}|{ranges:?}|{limit}");
+    Ok((
+        SearchRequest {
+            words,
+            kinds,
+            equal,
+            ranges,
+            offset: 0,
+            limit,
+        },
+        fingerprint,
+    ))
+}
+
+/// Deep pages cost more with each step; past this many results, refine the query instead.
+const MAX_OFFSET: usize = 10_000;
+
+pub fn search(index: &CatalogIndex, params: &SearchParams, secret: &[u8]) -> ApiResult<SearchPage> {
+    let (mut request, fingerprint) = parse(params, DEFAULT_LIMIT, MAX_LIMIT)?;
+    if let Some(cursor) = &params.cursor {
+        let key = decode_cursor(cursor, &fingerprint, secret)?;
+        request.offset = match key.value {
+            SortValue::Number(offset) if (offset as usize) <= MAX_OFFSET => offset as usize,
+            _ => {
+                return Err(bad(
+                    "the cursor goes deeper than 10,000 results; refine the search",
+                ))
+            }
+        };
+    }
+    let results = index.search(&request)?;
+    let mut data = Vec::with_capacity(results.hits.len());
+    for hit in results.hits {
+        data.push(SearchHit {
+            kind: kind_name(hit.kind),
+            score: hit.score,
+            highlight: hit.highlight,
+            item: serde_json::from_str(&hit.body).map_err(anyhow::Error::from)?,
+        });
+    }
+    let next_offset = request.offset + data.len();
+    let next_cursor =
+        (next_offset < results.total && next_offset <= MAX_OFFSET && !data.is_empty()).then(|| {
+            let key = Key {
+                value: SortValue::Number(next_offset as u64),
+                id: 0,
+            };
+            encode_cursor(&key, &fingerprint, secret)
+        });
+    let named = |kind: Kind, counts: Vec<(u64, u64)>| -> ApiResult<Vec<FacetCount>> {
+        counts
+            .into_iter()
+            .map(|(id, count)| {
+                let name = index
+                    .get(kind, id as i64)?
+                    .and_then(|body| serde_json::from_str::<Value>(&body).ok())
+                    .and_then(|v| v["name"].as_str().map(str::to_string));
+                Ok(FacetCount {
+                    value: Value::from(id),
+                    name,
+                    count,
+                })
+            })
+            .collect()
+    };
+    let facets = SearchFacets {
+        genre: named(Kind::Genre, results.facets.genre)?,
+        media_type: named(Kind::MediaType, results.facets.media_type)?,
+        unit_price: results
+            .facets
+            .price_cents
+            .into_iter()
+            .map(|(cents, count)| FacetCount {
+                value: Value::from(format_cents(cents as i64)),
+                name: None,
+                count,
+            })
+            .collect(),
+    };
+    Ok(SearchPage {
+        data,
+        total: results.total,
+        facets,
+        page: PageInfo {
+            next_cursor,
+            limit: request.limit,
+        },
+    })
+}
+
+pub fn suggest(index: &CatalogIndex, params: &SearchParams) -> ApiResult<Suggestions> {
+    if params.cursor.is_some() {
+        return Err(bad("suggestions have no pages; drop the cursor"));
+    }
+    let (request, _) = parse(params, 8, 20)?;
+    let data = index
+        .suggest(&request)?
+        .into_iter()
+        .map(|(kind, name)| Suggestion {
+            kind: kind_name(kind),
+            name,
+        })
+        .collect();
+    Ok(Suggestions { data })
+}
