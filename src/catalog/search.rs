@@ -17,8 +17,9 @@ use crate::search::{self, CatalogIndex, Key, SearchRequest, SortValue};
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// The text to search for: words are matched in any order, with typos forgiven (one
-    /// edit from four letters, two from eight) and the last word completed as a prefix.
+    /// The text to search for: words are matched in any order; a word found nowhere as
+    /// typed is matched with one edit from four letters, two from eight; the last word is
+    /// also completed as a prefix.
     pub q: Option<String>,
     /// `track`, `album`, `artist`, or a comma-separated mix (default all three).
     #[serde(rename = "type")]
@@ -131,6 +132,9 @@ fn parse(
             })
             .collect::<ApiResult<Vec<Kind>>>()?,
     };
+    let mut kinds = kinds;
+    kinds.sort_by_key(|k| k.code());
+    kinds.dedup();
     let limit = match &params.limit {
         None => default_limit,
         Some(raw) => match raw.trim().parse::<usize>() {

@@ -102,10 +102,21 @@ impl CatalogIndex {
         ]
     }
 
-    fn text_query(&self, request: &SearchRequest, prefix_last: bool) -> BooleanQuery {
+    fn text_query(
+        &self,
+        searcher: &tantivy::Searcher,
+        request: &SearchRequest,
+        prefix_last: bool,
+    ) -> anyhow::Result<BooleanQuery> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let last = request.words.len().saturating_sub(1);
         for (i, word) in request.words.iter().enumerate() {
+            // Typos are forgiven for words that appear nowhere as typed: a word that exists
+            // is taken as meant, which keeps common words from expanding into huge unions.
+            let mut known = false;
+            for (field, _) in self.text_fields() {
+                known |= searcher.doc_freq(&Term::from_field_text(field, word))? > 0;
+            }
             let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             for (field, boost) in self.text_fields() {
                 let term = Term::from_field_text(field, word);
@@ -115,7 +126,7 @@ impl CatalogIndex {
                     Box::new(BoostQuery::new(Box::new(exact), boost)),
                 ));
                 let edits = allowed_edits(word);
-                if edits > 0 {
+                if edits > 0 && !known {
                     let fuzzy = FuzzyTermQuery::new(term.clone(), edits, true);
                     alternatives.push((
                         Occur::Should,
@@ -132,18 +143,21 @@ impl CatalogIndex {
             }
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));
         }
-        let kinds: Vec<(Occur, Box<dyn Query>)> = request
-            .kinds
-            .iter()
-            .map(|kind| {
-                let term = Term::from_field_u64(self.schema.field("kind"), kind.code());
-                (
-                    Occur::Should,
-                    Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>,
-                )
-            })
-            .collect();
-        clauses.push((Occur::Must, Box::new(BooleanQuery::new(kinds))));
+        // Only tracks, albums and artists carry searchable text, so all three need no filter.
+        if request.kinds.len() < 3 {
+            let kinds: Vec<(Occur, Box<dyn Query>)> = request
+                .kinds
+                .iter()
+                .map(|kind| {
+                    let term = Term::from_field_u64(self.schema.field("kind"), kind.code());
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>,
+                    )
+                })
+                .collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(kinds))));
+        }
         for (field, value) in &request.equal {
             let term = Term::from_field_u64(self.schema.field(field), *value);
             clauses.push((
@@ -159,12 +173,12 @@ impl CatalogIndex {
             );
             clauses.push((Occur::Must, Box::new(range)));
         }
-        BooleanQuery::new(clauses)
+        Ok(BooleanQuery::new(clauses))
     }
 
     pub fn search(&self, request: &SearchRequest) -> anyhow::Result<SearchResults> {
         let searcher = self.reader.searcher();
-        let query = self.text_query(request, true);
+        let query = self.text_query(&searcher, request, true)?;
         let top = TopDocs::with_limit(request.limit).and_offset(request.offset);
         let (top, total, facets) = searcher.search(&query, &(top, Count, FacetCounter))?;
         let snippets = SnippetGenerator::create(&searcher, &query, self.schema.name)?;
@@ -201,7 +215,7 @@ impl CatalogIndex {
     /// Names that complete the text as typed, best first.
     pub fn suggest(&self, request: &SearchRequest) -> anyhow::Result<Vec<(Kind, String)>> {
         let searcher = self.reader.searcher();
-        let query = self.text_query(request, true);
+        let query = self.text_query(&searcher, request, true)?;
         let top = searcher.search(&query, &TopDocs::with_limit(request.limit))?;
         let mut out = Vec::with_capacity(top.len());
         for (_, address) in top {

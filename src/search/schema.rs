@@ -14,7 +14,7 @@ use tantivy::{Index, TantivyDocument};
 use crate::catalog::{Entry, Kind};
 
 /// Bumped whenever fields or their options change; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Lower-cased and accent-folded words, so "vinicius" finds "Vinícius".
 pub const TOKENIZER: &str = "folded";
@@ -149,7 +149,14 @@ impl CatalogSchema {
         doc.add_u64(self.key, key(entry.kind(), id));
         doc.add_u64(self.number("kind"), entry.kind().code());
         doc.add_u64(self.number("id"), id);
-        doc.add_text(self.name, entry.name());
+        // Only what search returns has searchable text, so a search needs no kind filter
+        // unless it asks for one.
+        if matches!(
+            entry,
+            Entry::Track(..) | Entry::Album(..) | Entry::Artist(_)
+        ) {
+            doc.add_text(self.name, entry.name());
+        }
         doc.add_text(self.body, entry.to_json());
         doc.add_text(self.name_sort, super::list::sort_key(entry.name()));
         let mut number = |name: &str, value: Option<i64>| {
