@@ -71,3 +71,35 @@ async fn readiness_and_health_turn_503_when_the_database_is_gone() {
     let (status, _) = app.get_json("/health/live").await;
     assert_eq!(status, 200, "liveness must not depend on the database");
 }
+
+#[tokio::test]
+async fn readiness_is_503_until_the_index_is_warm() {
+    let database = crate::helpers::TestDatabase::chinook().await;
+    let app = chinook::startup::Application::build(database.config())
+        .await
+        .unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let shutdown = app.shutdown_token();
+    let server = tokio::spawn(app.run_until_stopped());
+
+    // The server answers within milliseconds; building and warming the index takes longer,
+    // so the first answers are 503 and say why.
+    let client = reqwest::Client::new();
+    let mut answers: Vec<(u16, String)> = Vec::new();
+    for _ in 0..1000 {
+        if let Ok(response) = client.get(format!("{base}/health/ready")).send().await {
+            let status = response.status().as_u16();
+            answers.push((status, response.text().await.unwrap_or_default()));
+            if status == 200 {
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    let (first_status, first_body) = &answers[0];
+    assert_eq!(*first_status, 503, "{answers:?}");
+    assert!(first_body.contains("warming up"), "{first_body}");
+    assert_eq!(answers.last().unwrap().0, 200, "it became ready");
+    shutdown.cancel();
+    server.await.unwrap().unwrap();
+}
