@@ -142,11 +142,11 @@ impl Db {
                 tracing::warn!(error = %e, "checkpointing the SQLite WAL failed");
             }
         }
-        // Closing waits for borrowed connections to come back. A connection dropped on an
-        // HTTP worker's runtime as that runtime shut down never comes back, so the wait is
-        // bounded; the process is exiting and the OS closes what is left.
+        // Closing waits for borrowed connections to come back. By now the HTTP workers have
+        // stopped, and a connection whose return was scheduled on a worker's runtime as it
+        // shut down never comes back; so the wait is short, and the OS closes what is left.
         for pool in [&self.reader, &self.writer] {
-            if tokio::time::timeout(Duration::from_secs(5), pool.close())
+            if tokio::time::timeout(Duration::from_secs(1), pool.close())
                 .await
                 .is_err()
             {
