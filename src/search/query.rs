@@ -143,6 +143,23 @@ impl CatalogIndex {
             }
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));
         }
+        // A query that is the whole name, give or take the usual typos, ranks that entry
+        // first ("metalica" puts the artist Metallica above albums named after them).
+        let whole = request.words.join(" ");
+        let term = Term::from_field_text(self.schema.name_exact, &whole);
+        let edits = allowed_edits(&whole).min(2);
+        let exact = TermQuery::new(term.clone(), IndexRecordOption::Basic);
+        clauses.push((
+            Occur::Should,
+            Box::new(BoostQuery::new(Box::new(exact), 8.0)),
+        ));
+        if edits > 0 {
+            let near = FuzzyTermQuery::new(term, edits, true);
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(near), 6.0)),
+            ));
+        }
         // Only tracks, albums and artists carry searchable text, so all three need no filter.
         if request.kinds.len() < 3 {
             let kinds: Vec<(Occur, Box<dyn Query>)> = request

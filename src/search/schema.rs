@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST,
-    INDEXED, STORED,
+    INDEXED, STORED, STRING,
 };
 use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, SimpleTokenizer, TextAnalyzer};
 use tantivy::{Index, TantivyDocument};
@@ -14,7 +14,7 @@ use tantivy::{Index, TantivyDocument};
 use crate::catalog::{Entry, Kind};
 
 /// Bumped whenever fields or their options change; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Lower-cased and accent-folded words, so "vinicius" finds "Vinícius".
 pub const TOKENIZER: &str = "folded";
@@ -42,6 +42,7 @@ pub struct CatalogSchema {
     pub composer: Field,
     pub body: Field,
     pub name_sort: Field,
+    pub name_exact: Field,
     pub members: Field,
     numbers: Vec<Field>,
 }
@@ -77,6 +78,9 @@ fn build_schema() -> Schema {
     builder.add_text_field("body", STORED);
     // A playlist's track ids in order, as JSON.
     builder.add_text_field("members", STORED);
+    // The whole folded name as one term, so a query that is (nearly) the entire name ranks
+    // above names that merely contain its words.
+    builder.add_text_field("name_exact", STRING);
     // The sort key of the name, as a column: lists sort by it.
     builder.add_text_field("name_sort", TextOptions::default().set_fast(None));
     for name in FAST_U64_FIELDS {
@@ -116,6 +120,7 @@ impl CatalogSchema {
             composer: field("composer")?,
             body: field("body")?,
             name_sort: field("name_sort")?,
+            name_exact: field("name_exact")?,
             members: field("members")?,
             numbers: FAST_U64_FIELDS
                 .iter()
@@ -156,6 +161,7 @@ impl CatalogSchema {
             Entry::Track(..) | Entry::Album(..) | Entry::Artist(_)
         ) {
             doc.add_text(self.name, entry.name());
+            doc.add_text(self.name_exact, super::list::sort_key(entry.name()));
         }
         doc.add_text(self.body, entry.to_json());
         doc.add_text(self.name_sort, super::list::sort_key(entry.name()));
