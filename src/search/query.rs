@@ -110,6 +110,7 @@ impl CatalogIndex {
     ) -> anyhow::Result<BooleanQuery> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let last = request.words.len().saturating_sub(1);
+        let mut all_known = true;
         for (i, word) in request.words.iter().enumerate() {
             // Typos are forgiven for words that appear nowhere as typed: a word that exists
             // is taken as meant, which keeps common words from expanding into huge unions.
@@ -117,6 +118,7 @@ impl CatalogIndex {
             for (field, _) in self.text_fields() {
                 known |= searcher.doc_freq(&Term::from_field_text(field, word))? > 0;
             }
+            all_known &= known;
             let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             for (field, boost) in self.text_fields() {
                 let term = Term::from_field_text(field, word);
@@ -143,22 +145,26 @@ impl CatalogIndex {
             }
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));
         }
-        // A query that is the whole name, give or take the usual typos, ranks that entry
-        // first ("metalica" puts the artist Metallica above albums named after them).
-        let whole = request.words.join(" ");
-        let term = Term::from_field_text(self.schema.name_exact, &whole);
-        let edits = allowed_edits(&whole).min(2);
-        let exact = TermQuery::new(term.clone(), IndexRecordOption::Basic);
-        clauses.push((
-            Occur::Should,
-            Box::new(BoostQuery::new(Box::new(exact), 8.0)),
-        ));
-        if edits > 0 {
-            let near = FuzzyTermQuery::new(term, edits, true);
+        // When a word has a typo, its matches score alike; a query that is an entry's whole
+        // name (within the same edits) then ranks that entry first, so "metalica" puts the
+        // artist Metallica above albums named after them. It walks every name, so it runs
+        // only in that case.
+        if !all_known {
+            let whole = request.words.join(" ");
+            let term = Term::from_field_text(self.schema.name_exact, &whole);
+            let exact = TermQuery::new(term.clone(), IndexRecordOption::Basic);
             clauses.push((
                 Occur::Should,
-                Box::new(BoostQuery::new(Box::new(near), 6.0)),
+                Box::new(BoostQuery::new(Box::new(exact), 8.0)),
             ));
+            let edits = allowed_edits(&whole);
+            if edits > 0 {
+                let near = FuzzyTermQuery::new(term, edits, true);
+                clauses.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(near), 6.0)),
+                ));
+            }
         }
         // Only tracks, albums and artists carry searchable text, so all three need no filter.
         if request.kinds.len() < 3 {
