@@ -312,6 +312,14 @@ async fn build(db: &Db, data_dir: &Path, stamp: &Stamp, interactive: bool) -> an
             count += 1;
         }
         writer.commit().context("committing the new index failed")?;
+        // The index is read far more than written: one segment makes every query one pass.
+        let segments = index.searchable_segment_ids()?;
+        if segments.len() > 1 {
+            writer
+                .merge(&segments)
+                .wait()
+                .context("merging the new index failed")?;
+        }
         writer
             .wait_merging_threads()
             .context("merging the new index failed")?;
