@@ -16,4 +16,5 @@ pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod taxonomy;
 pub mod telemetry;

@@ -4,6 +4,7 @@
 
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
@@ -16,7 +17,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::http::{self, extractors};
 use crate::routes::{self, ApiDoc, KnownRoutes, OpenApiJson};
-use crate::search::{CatalogIndex, IndexSlot};
+use crate::search::{feed, CatalogIndex, IndexSlot};
 use crate::seed;
 use crate::state::{AppState, Lifecycle};
 
@@ -27,6 +28,8 @@ pub struct Application {
     shutdown: CancellationToken,
     /// Why the process must stop, when opening the index failed.
     failure: Arc<Mutex<Option<anyhow::Error>>>,
+    /// Opens the index, then follows the change feed until shutdown.
+    background: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -52,13 +55,14 @@ impl Application {
         tracing::info!(address = %state.config.bind.ip(), port, "listening");
         let shutdown = CancellationToken::new();
         let failure = Arc::new(Mutex::new(None));
-        tokio::spawn(open_index(state.clone(), shutdown.clone(), failure.clone()));
+        let background = tokio::spawn(open_index(state.clone(), shutdown.clone(), failure.clone()));
         Ok(Self {
             port,
             server,
             state,
             shutdown,
             failure,
+            background,
         })
     }
 
@@ -92,6 +96,15 @@ impl Application {
         });
         let served = self.server.await;
         stopper.abort();
+        // The index (and its writer's lock) must be let go before another process or test
+        // opens the same data directory.
+        self.shutdown.cancel();
+        if tokio::time::timeout(Duration::from_secs(5), self.background)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the index task did not stop in time");
+        }
         self.state.db.close().await;
         tracing::info!("stopped");
         if let Some(failure) = self.failure.lock().expect("not poisoned").take() {
@@ -101,14 +114,19 @@ impl Application {
     }
 }
 
-/// Opens (or builds) and warms the index while the server already answers probes. A
-/// failure stops the process: without its index it can never become ready.
+/// Opens (or builds) and warms the index while the server already answers probes, then
+/// follows the change feed. A failure stops the process: without its index it can never
+/// become ready.
 async fn open_index(
     state: AppState,
     shutdown: CancellationToken,
     failure: Arc<Mutex<Option<anyhow::Error>>>,
 ) {
-    match CatalogIndex::open_or_build(&state.db, &state.config.data_dir, true).await {
+    let opened = tokio::select! {
+        opened = CatalogIndex::open_or_build(&state.db, &state.config.data_dir, true) => opened,
+        _ = shutdown.cancelled() => return,
+    };
+    match opened {
         Ok((index, report)) => {
             tracing::info!(
                 origin = ?report.origin,
@@ -118,6 +136,13 @@ async fn open_index(
                 "the search index is open and warm"
             );
             state.index.fill(index, report);
+            feed::follow(
+                state.db.clone(),
+                state.config.clone(),
+                state.index.clone(),
+                shutdown,
+            )
+            .await;
         }
         Err(e) => {
             let e = e.context("the search index could not be opened");

@@ -13,9 +13,28 @@ use super::Kind;
 use crate::error::{ApiError, ApiResult};
 use crate::money::parse_cents;
 use crate::search::{CatalogIndex, Key, ListRequest, SortField};
+use crate::taxonomy::{is_slug, Term};
 
 pub const DEFAULT_LIMIT: usize = 25;
 pub const MAX_LIMIT: usize = 100;
+/// Most taxonomy terms one filter may name.
+const MAX_TERMS: usize = 10;
+
+/// The index facets of taxonomy terms, or a 400 naming one that does not exist.
+pub(crate) fn term_facets(
+    index: &CatalogIndex,
+    terms: &[(String, String)],
+) -> ApiResult<Vec<String>> {
+    let set = index.term_set()?;
+    terms
+        .iter()
+        .map(|(taxonomy, slug)| {
+            set.find(taxonomy, slug)
+                .map(Term::facet)
+                .ok_or_else(|| bad(format!("taxonomy names no term {taxonomy}:{slug}")))
+        })
+        .collect()
+}
 
 /// Query parameters of every catalog list. Which filters, sorts and includes apply depends
 /// on the kind; one that does not apply is a 400 naming it.
@@ -51,6 +70,12 @@ pub struct ListParams {
     pub min_ms: Option<String>,
     /// Tracks: longest duration in milliseconds.
     pub max_ms: Option<String>,
+    /// Tracks, albums and artists: a taxonomy term as `type:slug`, e.g. `genre:rock`; the
+    /// term's descendants match too. Comma-separate several; an entry must match them all.
+    pub taxonomy: Option<String>,
+    /// Only for a term's tracks: `false` leaves out tracks filed only below the term
+    /// (default `true`).
+    pub descendants: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -106,6 +131,17 @@ fn known_fields(kind: Kind) -> &'static [&'static str] {
             "popularity",
         ],
         Kind::Genre | Kind::MediaType | Kind::Playlist => &["id", "name", "track_count"],
+        Kind::Term => &[
+            "id",
+            "type",
+            "slug",
+            "name",
+            "description",
+            "parent_id",
+            "sort_order",
+            "meta",
+            "path",
+        ],
     }
 }
 
@@ -115,7 +151,7 @@ fn known_includes(kind: Kind) -> &'static [&'static str] {
         Kind::Album => &["artist", "tracks"],
         Kind::Artist => &["albums"],
         Kind::Playlist => &["tracks"],
-        Kind::Genre | Kind::MediaType => &[],
+        Kind::Genre | Kind::MediaType | Kind::Term => &[],
     }
 }
 
@@ -127,6 +163,7 @@ fn plural(kind: Kind) -> &'static str {
         Kind::Genre => "genres",
         Kind::MediaType => "media types",
         Kind::Playlist => "playlists",
+        Kind::Term => "taxonomy terms",
     }
 }
 
@@ -140,13 +177,14 @@ pub(crate) struct TrackFilters<'a> {
     pub max_price: &'a Option<String>,
     pub min_ms: &'a Option<String>,
     pub max_ms: &'a Option<String>,
+    pub taxonomy: &'a Option<String>,
 }
 
 pub(crate) type Filters = (Vec<(&'static str, u64)>, Vec<(&'static str, u64, u64)>);
 
 impl TrackFilters<'_> {
     fn check_applies_to(&self, kind: Kind) -> ApiResult<()> {
-        let filters: [(&str, &Option<String>, &[Kind]); 8] = [
+        let filters: [(&str, &Option<String>, &[Kind]); 9] = [
             ("genre", self.genre, &[Kind::Track]),
             ("album_id", self.album_id, &[Kind::Track]),
             ("artist_id", self.artist_id, &[Kind::Track, Kind::Album]),
@@ -155,6 +193,11 @@ impl TrackFilters<'_> {
             ("max_price", self.max_price, &[Kind::Track]),
             ("min_ms", self.min_ms, &[Kind::Track]),
             ("max_ms", self.max_ms, &[Kind::Track]),
+            (
+                "taxonomy",
+                self.taxonomy,
+                &[Kind::Track, Kind::Album, Kind::Artist],
+            ),
         ];
         for (name, value, applies_to) in filters {
             if value.is_some() && !applies_to.contains(&kind) {
@@ -165,6 +208,26 @@ impl TrackFilters<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The taxonomy terms asked for, as (type, slug).
+    pub(crate) fn terms(&self) -> ApiResult<Vec<(String, String)>> {
+        let mut terms = Vec::new();
+        for raw in names(self.taxonomy) {
+            let parsed = raw
+                .split_once(':')
+                .filter(|(t, s)| is_slug(t) && is_slug(s));
+            let Some((taxonomy, slug)) = parsed else {
+                return Err(bad(format!(
+                    "taxonomy must be type:slug in lower-case words joined by hyphens, e.g. genre:heavy-metal, not `{raw}`"
+                )));
+            };
+            terms.push((taxonomy.to_string(), slug.to_string()));
+        }
+        if terms.len() > MAX_TERMS {
+            return Err(bad(format!("taxonomy takes at most {MAX_TERMS} terms")));
+        }
+        Ok(terms)
     }
 
     /// Equality filters and inclusive ranges on index fields.
@@ -226,6 +289,8 @@ impl TrackFilters<'_> {
 /// A checked list request, ready for the index.
 pub struct ListQuery {
     pub request: ListRequest,
+    /// Taxonomy terms to filter by, resolved against the index when the query runs.
+    terms: Vec<(String, String)>,
     fields: Vec<String>,
     includes: Vec<String>,
     fingerprint: String,
@@ -233,6 +298,22 @@ pub struct ListQuery {
 
 impl ListQuery {
     pub fn parse(kind: Kind, params: &ListParams, secret: &[u8]) -> ApiResult<Self> {
+        Self::parse_within(kind, params, &[], secret)
+    }
+
+    /// A list within a scope the path sets, such as the tracks attached to one term:
+    /// `scope` adds equality filters to those of the parameters.
+    pub fn parse_within(
+        kind: Kind,
+        params: &ListParams,
+        scope: &[(&'static str, u64)],
+        secret: &[u8],
+    ) -> ApiResult<Self> {
+        if params.descendants.is_some() {
+            return Err(bad(
+                "descendants applies only to a taxonomy term's tracks (/taxonomies/{type}/{slug}/tracks)",
+            ));
+        }
         let limit = match &params.limit {
             None => DEFAULT_LIMIT,
             Some(raw) => match raw.trim().parse::<usize>() {
@@ -283,9 +364,12 @@ impl ListQuery {
             max_price: &params.max_price,
             min_ms: &params.min_ms,
             max_ms: &params.max_ms,
+            taxonomy: &params.taxonomy,
         };
         filters.check_applies_to(kind)?;
-        let (equal, ranges) = filters.parse()?;
+        let (mut equal, ranges) = filters.parse()?;
+        equal.extend_from_slice(scope);
+        let terms = filters.terms()?;
 
         let fields: Vec<String> = names(&params.fields)
             .into_iter()
@@ -320,7 +404,10 @@ impl ListQuery {
         }
 
         // The cursor is bound to the query that made it: same kind, sort and filters.
-        let fingerprint = format!("{}|{sort:?}|{descending}|{equal:?}|{ranges:?}", kind.code());
+        let fingerprint = format!(
+            "{}|{sort:?}|{descending}|{equal:?}|{ranges:?}|{terms:?}",
+            kind.code()
+        );
         let after = params
             .cursor
             .as_deref()
@@ -331,11 +418,13 @@ impl ListQuery {
                 kind,
                 equal,
                 ranges,
+                facets: Vec::new(),
                 sort,
                 descending,
                 after,
                 limit,
             },
+            terms,
             fields,
             includes,
             fingerprint,
@@ -344,7 +433,13 @@ impl ListQuery {
 
     /// Runs the query and shapes the page.
     pub fn run(&self, index: &CatalogIndex, secret: &[u8]) -> ApiResult<Page> {
-        let page = index.list(&self.request)?;
+        let page = if self.terms.is_empty() {
+            index.list(&self.request)?
+        } else {
+            let mut request = self.request.clone();
+            request.facets = term_facets(index, &self.terms)?;
+            index.list(&request)?
+        };
         let mut data = Vec::with_capacity(page.items.len());
         for item in page.items {
             let mut value: Value = serde_json::from_str(&item).map_err(anyhow::Error::from)?;
@@ -437,6 +532,7 @@ fn children(
             kind,
             equal: vec![(field, id)],
             ranges: Vec::new(),
+            facets: Vec::new(),
             sort: SortField::Id,
             descending: false,
             after,

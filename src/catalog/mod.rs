@@ -5,16 +5,18 @@
 pub mod list;
 mod load;
 pub mod search;
+pub mod write;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::money::Cents;
+use crate::taxonomy::Term;
 
-pub use load::load;
+pub use load::{load, terms, Scope};
 
 /// The kinds of catalog entries, as stored in the index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     Artist,
     Album,
@@ -22,16 +24,19 @@ pub enum Kind {
     Genre,
     MediaType,
     Playlist,
+    /// A taxonomy term (see `taxonomy`).
+    Term,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Artist,
         Kind::Album,
         Kind::Track,
         Kind::Genre,
         Kind::MediaType,
         Kind::Playlist,
+        Kind::Term,
     ];
 
     pub fn code(self) -> u64 {
@@ -42,7 +47,12 @@ impl Kind {
             Kind::Genre => 4,
             Kind::MediaType => 5,
             Kind::Playlist => 6,
+            Kind::Term => 7,
         }
+    }
+
+    pub fn from_code(code: u64) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.code() == code)
     }
 
     /// The singular noun, for messages.
@@ -54,6 +64,7 @@ impl Kind {
             Kind::Genre => "genre",
             Kind::MediaType => "media type",
             Kind::Playlist => "playlist",
+            Kind::Term => "taxonomy term",
         }
     }
 }
@@ -110,6 +121,14 @@ pub enum Entry {
     MediaType(Group),
     /// A playlist and its tracks in order.
     Playlist(Group, Vec<i64>),
+    Term(Term),
+}
+
+/// An entry with the taxonomy terms attached to it, as (id, facet path).
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub entry: Entry,
+    pub terms: Vec<(i64, String)>,
 }
 
 impl Entry {
@@ -121,6 +140,7 @@ impl Entry {
             Entry::Genre(_) => Kind::Genre,
             Entry::MediaType(_) => Kind::MediaType,
             Entry::Playlist(..) => Kind::Playlist,
+            Entry::Term(_) => Kind::Term,
         }
     }
 
@@ -130,6 +150,7 @@ impl Entry {
             Entry::Album(a, _) => a.id,
             Entry::Track(t, ..) => t.id,
             Entry::Genre(g) | Entry::MediaType(g) | Entry::Playlist(g, _) => g.id,
+            Entry::Term(t) => t.id,
         }
     }
 
@@ -140,6 +161,7 @@ impl Entry {
             Entry::Album(a, _) => &a.title,
             Entry::Track(t, ..) => &t.name,
             Entry::Genre(g) | Entry::MediaType(g) | Entry::Playlist(g, _) => &g.name,
+            Entry::Term(t) => &t.name,
         }
     }
 
@@ -152,6 +174,7 @@ impl Entry {
             Entry::Genre(g) | Entry::MediaType(g) | Entry::Playlist(g, _) => {
                 serde_json::to_string(g)
             }
+            Entry::Term(t) => serde_json::to_string(t),
         };
         value.expect("catalog entries serialise")
     }

@@ -1,17 +1,21 @@
 //! Search requests as clients send them: the text, the kinds to search, the catalog filters,
 //! and a signed cursor for the next page.
 
+use std::collections::{BTreeMap, HashMap};
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::list::{
-    bad, decode_cursor, encode_cursor, PageInfo, TrackFilters, DEFAULT_LIMIT, MAX_LIMIT,
+    bad, decode_cursor, encode_cursor, term_facets, PageInfo, TrackFilters, DEFAULT_LIMIT,
+    MAX_LIMIT,
 };
 use super::Kind;
 use crate::error::ApiResult;
 use crate::money::format_cents;
 use crate::search::{self, CatalogIndex, Key, SearchRequest, SortValue};
+use crate::taxonomy::TermSet;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -45,6 +49,8 @@ pub struct SearchParams {
     pub min_ms: Option<String>,
     /// Longest duration in milliseconds (tracks).
     pub max_ms: Option<String>,
+    /// A taxonomy term as `type:slug` (its descendants match too); comma-separate several.
+    pub taxonomy: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -74,6 +80,39 @@ pub struct SearchFacets {
     pub genre: Vec<FacetCount>,
     pub media_type: Vec<FacetCount>,
     pub unit_price: Vec<FacetCount>,
+    /// Per taxonomy type, the terms the results are filed under as a tree; a term's count
+    /// includes what is filed below it. Terms with no results are left out.
+    pub taxonomy: BTreeMap<String, Vec<TermFacet>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TermFacet {
+    pub slug: String,
+    pub name: String,
+    pub count: u64,
+    #[schema(no_recursion)]
+    pub children: Vec<TermFacet>,
+}
+
+/// The terms of one type with results, as a tree in display order.
+fn term_facets_tree(
+    set: &TermSet,
+    counts: &HashMap<i64, u64>,
+    taxonomy: &str,
+    parent: Option<i64>,
+) -> Vec<TermFacet> {
+    set.children(taxonomy, parent)
+        .into_iter()
+        .filter_map(|term| {
+            let count = counts.get(&term.id).copied().filter(|n| *n > 0)?;
+            Some(TermFacet {
+                slug: term.slug.clone(),
+                name: term.name.clone(),
+                count,
+                children: term_facets_tree(set, counts, taxonomy, Some(term.id)),
+            })
+        })
+        .collect()
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -105,6 +144,7 @@ fn kind_name(kind: Kind) -> &'static str {
         Kind::Genre => "genre",
         Kind::MediaType => "media_type",
         Kind::Playlist => "playlist",
+        Kind::Term => "term",
     }
 }
 
@@ -146,7 +186,7 @@ fn parse(
             }
         },
     };
-    let (equal, ranges) = TrackFilters {
+    let filters = TrackFilters {
         genre: &params.genre,
         album_id: &params.album_id,
         artist_id: &params.artist_id,
@@ -155,15 +195,19 @@ fn parse(
         max_price: &params.max_price,
         min_ms: &params.min_ms,
         max_ms: &params.max_ms,
-    }
-    .parse()?;
-    let fingerprint = format!("search|{words:?}|{kinds:?}|{equal:?}|{ranges:?}|{limit}");
+        taxonomy: &params.taxonomy,
+    };
+    let (equal, ranges) = filters.parse()?;
+    let terms = filters.terms()?;
+    let fingerprint = format!("search|{words:?}|{kinds:?}|{equal:?}|{ranges:?}|{terms:?}|{limit}");
     Ok((
         SearchRequest {
             words,
             kinds,
             equal,
             ranges,
+            terms,
+            facets: Vec::new(),
             offset: 0,
             limit,
         },
@@ -187,6 +231,7 @@ pub fn search(index: &CatalogIndex, params: &SearchParams, secret: &[u8]) -> Api
             }
         };
     }
+    request.facets = term_facets(index, &request.terms)?;
     let results = index.search(&request)?;
     let mut data = Vec::with_capacity(results.hits.len());
     for hit in results.hits {
@@ -235,6 +280,17 @@ pub fn search(index: &CatalogIndex, params: &SearchParams, secret: &[u8]) -> Api
                 count,
             })
             .collect(),
+        taxonomy: {
+            let set = index.term_set()?;
+            set.types()
+                .into_iter()
+                .map(|(taxonomy, _)| {
+                    let tree = term_facets_tree(&set, &results.facets.terms, &taxonomy, None);
+                    (taxonomy, tree)
+                })
+                .filter(|(_, tree)| !tree.is_empty())
+                .collect()
+        },
     };
     Ok(SearchPage {
         data,
@@ -251,7 +307,8 @@ pub fn suggest(index: &CatalogIndex, params: &SearchParams) -> ApiResult<Suggest
     if params.cursor.is_some() {
         return Err(bad("suggestions have no pages; drop the cursor"));
     }
-    let (request, _) = parse(params, 8, 20)?;
+    let (mut request, _) = parse(params, 8, 20)?;
+    request.facets = term_facets(index, &request.terms)?;
     let data = index
         .suggest(&request)?
         .into_iter()

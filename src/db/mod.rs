@@ -171,6 +171,8 @@ pub const TABLES: &[&str] = &[
     "invoice_line",
     "account",
     "access_token",
+    "taxonomy_term",
+    "term_attachment",
 ];
 
 /// Row counts of every table, in one round trip.

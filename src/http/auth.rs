@@ -10,6 +10,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::accounts::{self, Account};
+use crate::store::Role;
 
 /// A signed-in caller. Handlers that take it answer 401 to everyone else.
 pub struct Authenticated {
@@ -51,6 +52,28 @@ impl FromRequest for Authenticated {
             let state = state.ok_or_else(|| anyhow::anyhow!("application state is missing"))?;
             let account = accounts::authenticate(&state.db, &token).await?;
             Ok(Authenticated { account, token })
+        })
+    }
+}
+
+/// A signed-in admin. Handlers that take it answer 401 to the anonymous and 403 to
+/// everyone else.
+pub struct Admin(pub Authenticated);
+
+impl FromRequest for Admin {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = Authenticated::from_request(req, payload);
+        Box::pin(async move {
+            let caller = caller.await?;
+            if caller.account.role != Role::Admin {
+                return Err(ApiError::Forbidden(
+                    "only admins may change the catalog and taxonomies".into(),
+                ));
+            }
+            Ok(Admin(caller))
         })
     }
 }

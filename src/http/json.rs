@@ -7,6 +7,7 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::error::ApiError;
 
@@ -28,17 +29,35 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
         let value = web::Json::<serde_json::Value>::from_request(req, payload);
         Box::pin(async move {
             let value = value.await?.into_inner();
-            serde_path_to_error::deserialize(value)
-                .map(Json)
-                .map_err(|e| {
-                    let path = e.path().to_string();
-                    let detail = if path == "." {
-                        format!("the JSON body does not fit: {}", e.inner())
-                    } else {
-                        format!("field `{path}`: {}", e.inner())
-                    };
-                    ApiError::Validation(detail).into()
-                })
+            shaped(value).map(Json).map_err(Into::into)
         })
     }
+}
+
+/// `value` as a `T`, or a 422 naming the field that does not fit.
+fn shaped<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let detail = if path == "." {
+            format!("the JSON body does not fit: {}", e.inner())
+        } else {
+            format!("field `{path}`: {}", e.inner())
+        };
+        ApiError::Validation(detail)
+    })
+}
+
+/// Applies a JSON merge patch (RFC 7396, one level deep: fields present replace, `null`
+/// clears) to `current` and checks the result as a whole `T`.
+pub fn merge_patch<T: Serialize + DeserializeOwned>(
+    current: &T,
+    patch: serde_json::Map<String, serde_json::Value>,
+) -> Result<T, ApiError> {
+    let mut merged = serde_json::to_value(current).map_err(anyhow::Error::from)?;
+    if let serde_json::Value::Object(fields) = &mut merged {
+        for (key, value) in patch {
+            fields.insert(key, value);
+        }
+    }
+    shaped(merged)
 }

@@ -3,11 +3,14 @@
 //! carry an OpenAPI description, so an undocumented route does not compile.
 
 mod accounts;
+mod admin;
+mod admin_taxonomy;
 mod catalog;
 mod docs;
 mod fallback;
 mod health;
 mod search;
+mod taxonomy;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -29,6 +32,8 @@ pub use fallback::{fallback, KnownRoutes};
         (name = "accounts", description = "Registration, sessions and the signed-in person"),
         (name = "catalog", description = "Artists, albums, tracks, genres, media types and playlists, served from the search index"),
         (name = "search", description = "Typo-tolerant search with highlights and facets, and autocomplete"),
+        (name = "taxonomy", description = "Typed, hierarchical terms (genre, format, length, ...) and what is filed under them"),
+        (name = "admin", description = "Catalog and taxonomy writes; admin accounts only"),
         (name = "operations", description = "Health probes and the API description"),
     )
 )]
@@ -52,7 +57,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         utoipa_actix_web::scope("/api/v1")
             .configure(accounts::configure)
             .configure(catalog::configure)
-            .configure(search::configure),
+            .configure(search::configure)
+            .configure(taxonomy::configure)
+            .configure(admin::configure)
+            .configure(admin_taxonomy::configure),
     );
     health::configure(cfg);
     docs::configure(cfg);

@@ -10,7 +10,7 @@ use std::collections::BinaryHeap;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::{
     DocAddress, DocId, DocSet, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term,
     TERMINATED,
@@ -62,6 +62,8 @@ pub struct ListRequest {
     pub equal: Vec<(&'static str, u64)>,
     /// Fields that must lie in an inclusive range.
     pub ranges: Vec<(&'static str, u64, u64)>,
+    /// Taxonomy facets the entry must have (or have below it), e.g. `/genre/rock`.
+    pub facets: Vec<String>,
     pub sort: SortField,
     pub descending: bool,
     pub after: Option<Key>,
@@ -104,6 +106,9 @@ impl CatalogIndex {
                 .iter()
                 .map(|(field, value)| term(field, *value)),
         );
+        for facet in &request.facets {
+            clauses.push((Occur::Must, self.facet_query(facet)?));
+        }
         let query = BooleanQuery::new(clauses);
         let keys = match self.list_by_id(&searcher, request)? {
             Some(keys) => keys,
@@ -135,6 +140,16 @@ impl CatalogIndex {
 }
 
 impl CatalogIndex {
+    /// Entries filed under a taxonomy facet or anywhere below it.
+    pub(super) fn facet_query(&self, facet: &str) -> anyhow::Result<Box<dyn Query>> {
+        let facet = Facet::from_text(facet)
+            .map_err(|e| anyhow::anyhow!("a stored term has an invalid facet {facet}: {e}"))?;
+        Ok(Box::new(TermQuery::new(
+            Term::from_facet(self.schema.taxonomy, &facet),
+            IndexRecordOption::Basic,
+        )))
+    }
+
     /// The commonest list, by ascending id with no filter, read straight off the id term
     /// dictionary (sorted by value) from the cursor on: the cost is the page, not the
     /// catalog. Other lists return `None` and go through the collector.
@@ -146,7 +161,8 @@ impl CatalogIndex {
         let plain = request.sort == SortField::Id
             && !request.descending
             && request.equal.is_empty()
-            && request.ranges.is_empty();
+            && request.ranges.is_empty()
+            && request.facets.is_empty();
         if !plain {
             return Ok(None);
         }

@@ -6,11 +6,15 @@
 //! rebuilt beside the old one (`index.building`) and swapped in whole, so a crash mid-build
 //! never leaves a half-built index in place. The process keeps one long-lived reader.
 
+pub mod feed;
 mod list;
 mod query;
 mod schema;
+mod terms;
+mod update;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -32,6 +36,8 @@ pub use schema::SCHEMA_VERSION;
 
 /// Memory each indexing thread may buffer before it flushes a segment.
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+/// The long-lived writer's budget: changes are small, and tantivy's floor is 15 MB.
+const UPDATE_WRITER_MEMORY: usize = 16 * 1024 * 1024;
 const STAMP_FILE: &str = "chinook-index.json";
 
 /// What the index was built from; it is reused only when this matches.
@@ -40,6 +46,9 @@ pub struct Stamp {
     pub schema_version: u32,
     pub catalog_source: String,
     pub catalog_version: String,
+    /// The last change of the catalog's change log that the index holds.
+    #[serde(default)]
+    pub change_seq: i64,
 }
 
 impl Stamp {
@@ -56,7 +65,17 @@ impl Stamp {
             schema_version: SCHEMA_VERSION,
             catalog_source: read("source").await?,
             catalog_version: read("catalog_version").await?,
+            change_seq: feed::last_change(db).await?,
         })
+    }
+
+    /// Whether an index with this stamp can be brought up to `current` by applying the
+    /// change log, rather than rebuilt.
+    fn can_catch_up_to(&self, current: &Stamp) -> bool {
+        self.schema_version == current.schema_version
+            && self.catalog_source == current.catalog_source
+            && self.catalog_version == current.catalog_version
+            && self.change_seq <= current.change_seq
     }
 }
 
@@ -103,11 +122,26 @@ impl IndexSlot {
 pub struct CatalogIndex {
     /// The process's one long-lived reader.
     reader: IndexReader,
+    /// The process's one writer, for changes; building a whole index uses its own.
+    writer: Arc<Mutex<IndexWriter>>,
+    dir: PathBuf,
     schema: CatalogSchema,
+    /// The last change applied; holding the lock is what serialises updates.
+    applied: tokio::sync::Mutex<i64>,
+    /// The taxonomy terms and their counts, derived from the index as of the last reload.
+    terms: terms::TermCache,
 }
 
 fn index_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("index")
+}
+
+fn write_stamp(dir: &Path, stamp: &Stamp) -> anyhow::Result<()> {
+    // Written beside and renamed, so a crash never leaves half a stamp.
+    let partial = dir.join(format!("{STAMP_FILE}.partial"));
+    std::fs::write(&partial, serde_json::to_vec_pretty(stamp)?)?;
+    std::fs::rename(&partial, dir.join(STAMP_FILE))?;
+    Ok(())
 }
 
 fn read_stamp(dir: &Path) -> Option<Stamp> {
@@ -125,16 +159,18 @@ impl CatalogIndex {
         let started = Instant::now();
         let stamp = Stamp::current(db).await?;
         let dir = index_dir(data_dir);
-        let origin = if read_stamp(&dir).as_ref() == Some(&stamp) {
+        let persisted = read_stamp(&dir).filter(|old| old.can_catch_up_to(&stamp));
+        let origin = if persisted.is_some() {
             Origin::Reused
         } else {
             tracing::info!(?stamp, "the search index is missing or stale; building it");
             build(db, data_dir, &stamp, interactive).await?;
             Origin::Built
         };
+        let applied = persisted.map_or(stamp.change_seq, |old| old.change_seq);
         let opened = {
             let dir = dir.clone();
-            tokio::task::spawn_blocking(move || Self::open(&dir))
+            tokio::task::spawn_blocking(move || Self::open(&dir, applied))
                 .await
                 .context("opening the index panicked")?
         };
@@ -147,13 +183,16 @@ impl CatalogIndex {
                     "the persisted index is damaged; rebuilding it"
                 );
                 build(db, data_dir, &stamp, interactive).await?;
-                let index = tokio::task::spawn_blocking(move || Self::open(&dir))
+                let seq = stamp.change_seq;
+                let index = tokio::task::spawn_blocking(move || Self::open(&dir, seq))
                     .await
                     .context("opening the index panicked")??;
                 (index, Origin::Built)
             }
             (Err(e), Origin::Built) => return Err(e),
         };
+        // Changes logged since the index was stamped, by this instance or another.
+        index.catch_up(db).await?;
         let open_ms = started.elapsed().as_millis() as u64;
         let (index, warm) = tokio::task::spawn_blocking(move || {
             let warm = index.warm();
@@ -177,7 +216,7 @@ impl CatalogIndex {
         build(db, data_dir, &stamp, interactive).await
     }
 
-    fn open(dir: &Path) -> anyhow::Result<Self> {
+    fn open(dir: &Path, applied: i64) -> anyhow::Result<Self> {
         let index = Index::open_in_dir(dir)
             .with_context(|| format!("cannot open the index in {}", dir.display()))?;
         schema::register_tokenizers(&index);
@@ -187,7 +226,17 @@ impl CatalogIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .context("cannot open an index reader")?;
-        Ok(Self { reader, schema })
+        let writer = index
+            .writer_with_num_threads(1, UPDATE_WRITER_MEMORY)
+            .context("cannot open the index writer; is another process using the index?")?;
+        Ok(Self {
+            reader,
+            writer: Arc::new(Mutex::new(writer)),
+            dir: dir.to_path_buf(),
+            schema,
+            applied: tokio::sync::Mutex::new(applied),
+            terms: terms::TermCache::default(),
+        })
     }
 
     /// Touches what queries read, so the first requests do not pay for cold pages: every
@@ -264,7 +313,9 @@ impl CatalogIndex {
     pub fn reload(&self) -> anyhow::Result<()> {
         self.reader
             .reload()
-            .context("reloading the index reader failed")
+            .context("reloading the index reader failed")?;
+        self.terms.clear();
+        Ok(())
     }
 }
 
@@ -292,6 +343,7 @@ async fn build(db: &Db, data_dir: &Path, stamp: &Stamp, interactive: bool) -> an
                 "genre",
                 "media_type",
                 "playlist",
+                "taxonomy_term",
             ]
             .contains(table)
         })
@@ -300,7 +352,7 @@ async fn build(db: &Db, data_dir: &Path, stamp: &Stamp, interactive: bool) -> an
     let progress = Progress::new("indexing the catalog", total.max(0) as u64, interactive);
 
     // Entries cross to a blocking thread that owns the writer; the channel bounds memory.
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<catalog::Entry>(4096);
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<catalog::Record>(4096);
     let indexer = tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
         let mut writer: IndexWriter = index
             .writer_with_num_threads(2, 2 * WRITER_MEMORY)
@@ -326,14 +378,14 @@ async fn build(db: &Db, data_dir: &Path, stamp: &Stamp, interactive: bool) -> an
         progress.finish();
         Ok(count)
     });
-    let loaded = catalog::load(db, &sender).await;
+    let loaded = catalog::load(db, &catalog::Scope::All, &sender).await;
     drop(sender);
     let indexed = indexer.await.context("the indexing thread panicked")?;
     let loaded = loaded.context("reading the catalog for the index failed")?;
     let indexed = indexed?;
     anyhow::ensure!(indexed == loaded, "indexed {indexed} of {loaded} entries");
 
-    std::fs::write(building.join(STAMP_FILE), serde_json::to_vec_pretty(stamp)?)?;
+    write_stamp(&building, stamp)?;
     let old = data_dir.join("index.old");
     if old.exists() {
         std::fs::remove_dir_all(&old)?;

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::ops::Bound;
+use std::sync::Arc;
 
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::Column;
@@ -20,6 +21,7 @@ use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term
 
 use super::{schema, CatalogIndex};
 use crate::catalog::Kind;
+use crate::taxonomy::TermSet;
 
 /// Longest search text accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -33,6 +35,10 @@ pub struct SearchRequest {
     pub kinds: Vec<Kind>,
     pub equal: Vec<(&'static str, u64)>,
     pub ranges: Vec<(&'static str, u64, u64)>,
+    /// Taxonomy terms as asked for, (type, slug).
+    pub terms: Vec<(String, String)>,
+    /// Their facets, which the entries must have (or have below them).
+    pub facets: Vec<String>,
     pub offset: usize,
     pub limit: usize,
 }
@@ -53,6 +59,9 @@ pub struct Facets {
     pub genre: Vec<(u64, u64)>,
     pub media_type: Vec<(u64, u64)>,
     pub price_cents: Vec<(u64, u64)>,
+    /// Matching entries per taxonomy term, each counted once under every term it is filed
+    /// under or below.
+    pub terms: HashMap<i64, u64>,
 }
 
 #[derive(Debug)]
@@ -188,6 +197,9 @@ impl CatalogIndex {
                 Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
             ));
         }
+        for facet in &request.facets {
+            clauses.push((Occur::Must, self.facet_query(facet)?));
+        }
         for (field, min, max) in &request.ranges {
             let field = self.schema.field(field);
             let range = RangeQuery::new(
@@ -203,7 +215,10 @@ impl CatalogIndex {
         let searcher = self.reader.searcher();
         let query = self.text_query(&searcher, request, true)?;
         let top = TopDocs::with_limit(request.limit).and_offset(request.offset);
-        let (top, total, facets) = searcher.search(&query, &(top, Count, FacetCounter))?;
+        let counter = FacetCounter {
+            terms: self.term_set()?,
+        };
+        let (top, total, facets) = searcher.search(&query, &(top, Count, counter))?;
         let snippets = SnippetGenerator::create(&searcher, &query, self.schema.name)?;
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
@@ -258,12 +273,19 @@ impl CatalogIndex {
     }
 }
 
-/// Counts matching documents by genre, media type and price.
-struct FacetCounter;
+/// Counts matching documents by genre, media type, price and taxonomy term.
+struct FacetCounter {
+    terms: Arc<TermSet>,
+}
 
 struct FacetSegment {
     columns: [Column<u64>; 3],
     counts: [HashMap<u64, u64>; 3],
+    set: Arc<TermSet>,
+    term_ids: Column<u64>,
+    terms: HashMap<i64, u64>,
+    direct: Vec<i64>,
+    lineage: Vec<i64>,
 }
 
 impl Collector for FacetCounter {
@@ -283,6 +305,11 @@ impl Collector for FacetCounter {
                 fast.u64("price_cents")?,
             ],
             counts: Default::default(),
+            set: self.terms.clone(),
+            term_ids: fast.u64("term_id")?,
+            terms: HashMap::new(),
+            direct: Vec::new(),
+            lineage: Vec::new(),
         })
     }
 
@@ -290,9 +317,13 @@ impl Collector for FacetCounter {
         false
     }
 
-    fn merge_fruits(&self, fruits: Vec<[HashMap<u64, u64>; 3]>) -> tantivy::Result<Facets> {
+    fn merge_fruits(&self, fruits: Vec<FacetFruit>) -> tantivy::Result<Facets> {
         let mut merged: [HashMap<u64, u64>; 3] = Default::default();
-        for fruit in fruits {
+        let mut terms: HashMap<i64, u64> = HashMap::new();
+        for (fruit, term_counts) in fruits {
+            for (id, count) in term_counts {
+                *terms.entry(id).or_default() += count;
+            }
             for (total, part) in merged.iter_mut().zip(fruit) {
                 for (value, count) in part {
                     *total.entry(value).or_default() += count;
@@ -309,12 +340,15 @@ impl Collector for FacetCounter {
             genre: sorted(genre),
             media_type: sorted(media_type),
             price_cents: sorted(price),
+            terms,
         })
     }
 }
 
+type FacetFruit = ([HashMap<u64, u64>; 3], HashMap<i64, u64>);
+
 impl SegmentCollector for FacetSegment {
-    type Fruit = [HashMap<u64, u64>; 3];
+    type Fruit = FacetFruit;
 
     fn collect(&mut self, doc: DocId, _: Score) {
         for (column, counts) in self.columns.iter().zip(self.counts.iter_mut()) {
@@ -322,9 +356,18 @@ impl SegmentCollector for FacetSegment {
                 *counts.entry(value).or_default() += 1;
             }
         }
+        self.direct.clear();
+        self.direct
+            .extend(self.term_ids.values_for_doc(doc).map(|id| id as i64));
+        if !self.direct.is_empty() {
+            self.set.with_ancestors(&self.direct, &mut self.lineage);
+            for id in &self.lineage {
+                *self.terms.entry(*id).or_default() += 1;
+            }
+        }
     }
 
     fn harvest(self) -> Self::Fruit {
-        self.counts
+        (self.counts, self.terms)
     }
 }

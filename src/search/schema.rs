@@ -5,22 +5,22 @@ use std::path::Path;
 
 use anyhow::Context;
 use tantivy::schema::{
-    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST,
-    INDEXED, STORED, STRING,
+    Facet, FacetOptions, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing,
+    TextOptions, FAST, INDEXED, STORED, STRING,
 };
 use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, SimpleTokenizer, TextAnalyzer};
 use tantivy::{Index, TantivyDocument};
 
-use crate::catalog::{Entry, Kind};
+use crate::catalog::{Entry, Kind, Record};
 
 /// Bumped whenever fields or their options change; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// Lower-cased and accent-folded words, so "vinicius" finds "Vinícius".
 pub const TOKENIZER: &str = "folded";
 
 /// Numeric fast fields, each also indexed for exact filters.
-pub const FAST_U64_FIELDS: [&str; 9] = [
+pub const FAST_U64_FIELDS: [&str; 10] = [
     "kind",
     "id",
     "artist_id",
@@ -30,6 +30,8 @@ pub const FAST_U64_FIELDS: [&str; 9] = [
     "price_cents",
     "milliseconds",
     "popularity",
+    // The ids of the taxonomy terms attached to a track, album or artist (many per entry).
+    "term_id",
 ];
 
 #[derive(Clone)]
@@ -44,6 +46,8 @@ pub struct CatalogSchema {
     pub name_sort: Field,
     pub name_exact: Field,
     pub members: Field,
+    /// Hierarchical facets of the attached terms, `/type/root/…/slug`.
+    pub taxonomy: Field,
     numbers: Vec<Field>,
 }
 
@@ -83,6 +87,9 @@ fn build_schema() -> Schema {
     builder.add_text_field("name_exact", STRING);
     // The sort key of the name, as a column: lists sort by it.
     builder.add_text_field("name_sort", TextOptions::default().set_fast(None));
+    // Indexing a facet indexes each of its ancestors too, so a term filter takes in its
+    // descendants with one posting list.
+    builder.add_facet_field("taxonomy", FacetOptions::default());
     for name in FAST_U64_FIELDS {
         // The kind is also stored: search hits need it to say what they are.
         let options: NumericOptions = if name == "kind" {
@@ -122,6 +129,7 @@ impl CatalogSchema {
             name_sort: field("name_sort")?,
             name_exact: field("name_exact")?,
             members: field("members")?,
+            taxonomy: field("taxonomy")?,
             numbers: FAST_U64_FIELDS
                 .iter()
                 .map(|name| field(name))
@@ -131,7 +139,14 @@ impl CatalogSchema {
 
     /// Fields with a term dictionary, which warm-up walks.
     pub fn indexed_fields(&self) -> Vec<Field> {
-        let mut fields = vec![self.key, self.name, self.artist, self.album, self.composer];
+        let mut fields = vec![
+            self.key,
+            self.name,
+            self.artist,
+            self.album,
+            self.composer,
+            self.taxonomy,
+        ];
         fields.extend(&self.numbers);
         fields
     }
@@ -148,8 +163,16 @@ impl CatalogSchema {
         self.numbers[at]
     }
 
-    pub fn document(&self, entry: &Entry) -> TantivyDocument {
+    pub fn document(&self, record: &Record) -> TantivyDocument {
+        let entry = &record.entry;
         let mut doc = TantivyDocument::default();
+        for (id, facet) in &record.terms {
+            doc.add_u64(self.number("term_id"), (*id).max(0) as u64);
+            doc.add_facet(
+                self.taxonomy,
+                Facet::from_text(facet).unwrap_or_else(|_| Facet::root()),
+            );
+        }
         let id = entry.id().max(0) as u64;
         doc.add_u64(self.key, key(entry.kind(), id));
         doc.add_u64(self.number("kind"), entry.kind().code());
@@ -185,7 +208,7 @@ impl CatalogSchema {
                 let members = serde_json::to_string(tracks).expect("ids serialise");
                 doc.add_text(self.members, members);
             }
-            Entry::Artist(_) | Entry::Genre(_) | Entry::MediaType(_) => {}
+            Entry::Artist(_) | Entry::Genre(_) | Entry::MediaType(_) | Entry::Term(_) => {}
         }
         let mut text = |field: Field, value: &Option<String>| {
             if let Some(value) = value {
@@ -199,7 +222,11 @@ impl CatalogSchema {
                 text(self.artist, artist);
             }
             Entry::Album(_, artist) => text(self.artist, artist),
-            Entry::Artist(_) | Entry::Genre(_) | Entry::MediaType(_) | Entry::Playlist(..) => {}
+            Entry::Artist(_)
+            | Entry::Genre(_)
+            | Entry::MediaType(_)
+            | Entry::Playlist(..)
+            | Entry::Term(_) => {}
         }
         doc
     }

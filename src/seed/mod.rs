@@ -135,6 +135,9 @@ pub async fn seed(
         Prepared::Dataset(data) => dataset::write(&mut tx, &data, &accounts, interactive).await?,
         Prepared::Synthetic(plan) => plan.write(&mut tx, &accounts, interactive).await?,
     }
+    crate::taxonomy::seed::seed(&mut tx)
+        .await
+        .context("seeding the default taxonomies failed")?;
     if db.backend() == Backend::Postgres {
         advance_identity_sequences(&mut tx).await?;
     }

@@ -1,0 +1,139 @@
+//! Taxonomy reads: the types, a type's tree, a term's page, and a term's tracks, all
+//! served from the search index.
+
+use actix_web::{get, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::catalog::list::{ListParams, ListQuery, Page};
+use crate::catalog::Kind;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::state::AppState;
+use crate::taxonomy::views::{self, TaxonomyTree, TaxonomyTypes, TermPage};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(taxonomies).service(term).service(term_tracks);
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TreeParams {
+    /// A taxonomy type, e.g. `genre`: answer its tree. Without it, the types are listed.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub taxonomy: Option<String>,
+}
+
+fn no_type(taxonomy: &str) -> ApiError {
+    ApiError::NotFound(format!("there is no taxonomy type `{taxonomy}`"))
+}
+
+/// The taxonomy types, or with `type=` that type's tree of terms with their counts.
+#[utoipa::path(
+    tag = "taxonomy",
+    params(TreeParams),
+    responses(
+        (status = 200, description = "Without `type`, the types (TaxonomyTypes); with it, the tree", body = TaxonomyTree),
+        (status = 400, description = "An unknown parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The type has no terms", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The catalog index is warming up", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/taxonomies")]
+async fn taxonomies(
+    state: web::Data<AppState>,
+    params: web::Query<TreeParams>,
+) -> ApiResult<web::Json<serde_json::Value>> {
+    let index = state.catalog()?;
+    let set = index.term_set()?;
+    let body = match params.taxonomy.as_deref().map(str::trim) {
+        None | Some("") => serde_json::to_value::<TaxonomyTypes>(views::types(&set)),
+        Some(taxonomy) => {
+            let counts = index.term_counts()?;
+            let tree = views::tree(&set, &counts, taxonomy).ok_or_else(|| no_type(taxonomy))?;
+            serde_json::to_value(tree)
+        }
+    };
+    Ok(web::Json(body.map_err(anyhow::Error::from)?))
+}
+
+/// A term with its ancestors, its children and counts (with and without descendants).
+#[utoipa::path(
+    tag = "taxonomy",
+    params(
+        ("type" = String, Path, description = "The taxonomy type, e.g. `genre`"),
+        ("slug" = String, Path, description = "The term's slug, e.g. `heavy-metal`"),
+    ),
+    responses(
+        (status = 200, body = TermPage),
+        (status = 404, description = "There is no such term", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The catalog index is warming up", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/taxonomies/{type}/{slug}")]
+async fn term(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> ApiResult<web::Json<TermPage>> {
+    let (taxonomy, slug) = path.into_inner();
+    let index = state.catalog()?;
+    let set = index.term_set()?;
+    let counts = index.term_counts()?;
+    views::page(&set, &counts, &taxonomy, &slug)
+        .map(web::Json)
+        .ok_or_else(|| ApiError::NotFound(format!("there is no {taxonomy} term `{slug}`")))
+}
+
+/// The tracks of a term, those filed below it included unless `descendants=false`; a
+/// track list in every other respect (filters, sorts, pages, fields, includes).
+#[utoipa::path(
+    tag = "taxonomy",
+    params(
+        ("type" = String, Path, description = "The taxonomy type, e.g. `genre`"),
+        ("slug" = String, Path, description = "The term's slug, e.g. `rock`"),
+        ListParams,
+    ),
+    responses(
+        (status = 200, description = "A page of tracks, as GET /api/v1/tracks answers", body = Object),
+        (status = 400, description = "A parameter is invalid; `detail` names it", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "There is no such term", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The catalog index is warming up", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/taxonomies/{type}/{slug}/tracks")]
+async fn term_tracks(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    params: web::Query<ListParams>,
+) -> ApiResult<web::Json<Page>> {
+    let (taxonomy, slug) = path.into_inner();
+    let mut params = params.into_inner();
+    let index = state.catalog()?;
+    let set = index.term_set()?;
+    let found = set
+        .find(&taxonomy, &slug)
+        .ok_or_else(|| ApiError::NotFound(format!("there is no {taxonomy} term `{slug}`")))?;
+    let descendants = match params.descendants.take().as_deref().map(str::trim) {
+        None | Some("true") => true,
+        Some("false") => false,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "descendants must be true or false, not `{other}`"
+            )))
+        }
+    };
+    let scope = if descendants {
+        let own = format!("{taxonomy}:{slug}");
+        params.taxonomy = Some(match params.taxonomy.take() {
+            Some(more) => format!("{own},{more}"),
+            None => own,
+        });
+        Vec::new()
+    } else {
+        vec![("term_id", found.id.max(0) as u64)]
+    };
+    let query = ListQuery::parse_within(Kind::Track, &params, &scope, &state.cursor_secret)?;
+    Ok(web::Json(query.run(index, &state.cursor_secret)?))
+}

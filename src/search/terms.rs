@@ -1,0 +1,158 @@
+//! Taxonomy reads from the index: the term documents as a `TermSet`, and how many tracks,
+//! albums and artists each term has. Both are computed once per index version and cached
+//! until the next reload.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use tantivy::collector::{Collector, DocSetCollector, SegmentCollector};
+use tantivy::columnar::Column;
+use tantivy::query::{AllQuery, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term};
+
+use super::CatalogIndex;
+use crate::catalog::Kind;
+use crate::taxonomy::{self, TermCounts, TermSet};
+
+#[derive(Default)]
+pub struct TermCache {
+    set: RwLock<Option<Arc<TermSet>>>,
+    counts: RwLock<Option<Arc<TermCounts>>>,
+}
+
+impl TermCache {
+    pub fn clear(&self) {
+        *self.set.write().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.counts.write().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+fn cached<T>(
+    slot: &RwLock<Option<Arc<T>>>,
+    make: impl FnOnce() -> anyhow::Result<T>,
+) -> anyhow::Result<Arc<T>> {
+    if let Some(value) = slot.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        return Ok(value.clone());
+    }
+    let value = Arc::new(make()?);
+    *slot.write().unwrap_or_else(|e| e.into_inner()) = Some(value.clone());
+    Ok(value)
+}
+
+impl CatalogIndex {
+    /// Every taxonomy term in the index.
+    pub fn term_set(&self) -> anyhow::Result<Arc<TermSet>> {
+        cached(&self.terms.set, || {
+            let searcher = self.reader.searcher();
+            let term = Term::from_field_u64(self.schema.field("kind"), Kind::Term.code());
+            let query = TermQuery::new(term, IndexRecordOption::Basic);
+            let addresses = searcher.search(&query, &DocSetCollector)?;
+            let mut terms = Vec::with_capacity(addresses.len());
+            for address in addresses {
+                let doc: TantivyDocument = searcher.doc(address)?;
+                if let Some(body) = doc.get_first(self.schema.body).and_then(|v| v.as_str()) {
+                    terms.push(serde_json::from_str::<taxonomy::Term>(body)?);
+                }
+            }
+            Ok(TermSet::new(terms))
+        })
+    }
+
+    /// How many tracks, albums and artists every term has, directly and with its
+    /// descendants: one pass over the entries that carry terms.
+    pub fn term_counts(&self) -> anyhow::Result<Arc<TermCounts>> {
+        let set = self.term_set()?;
+        cached(&self.terms.counts, || {
+            let searcher = self.reader.searcher();
+            Ok(searcher.search(&AllQuery, &TermCounter { set: set.clone() })?)
+        })
+    }
+}
+
+/// Counts terms per kind of entry, each entry once per term.
+struct TermCounter {
+    set: Arc<TermSet>,
+}
+
+struct TermCounterSegment {
+    set: Arc<TermSet>,
+    kinds: Column<u64>,
+    terms: Column<u64>,
+    counts: TermCounts,
+    direct: Vec<i64>,
+    lineage: Vec<i64>,
+}
+
+impl Collector for TermCounter {
+    type Fruit = TermCounts;
+    type Child = TermCounterSegment;
+
+    fn for_segment(
+        &self,
+        _: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Self::Child> {
+        let fast = reader.fast_fields();
+        Ok(TermCounterSegment {
+            set: self.set.clone(),
+            kinds: fast.u64("kind")?,
+            terms: fast.u64("term_id")?,
+            counts: HashMap::new(),
+            direct: Vec::new(),
+            lineage: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<TermCounts>) -> tantivy::Result<TermCounts> {
+        let mut all = TermCounts::new();
+        for fruit in fruits {
+            for (id, counts) in fruit {
+                let total = all.entry(id).or_default();
+                for kind in [Kind::Track, Kind::Album, Kind::Artist] {
+                    let mut part = counts;
+                    if let (Some(t), Some(p)) = (total.of_kind(kind), part.of_kind(kind)) {
+                        t.direct += p.direct;
+                        t.with_descendants += p.with_descendants;
+                    }
+                }
+            }
+        }
+        Ok(all)
+    }
+}
+
+impl SegmentCollector for TermCounterSegment {
+    type Fruit = TermCounts;
+
+    fn collect(&mut self, doc: DocId, _: Score) {
+        self.direct.clear();
+        self.direct
+            .extend(self.terms.values_for_doc(doc).map(|id| id as i64));
+        if self.direct.is_empty() {
+            return;
+        }
+        let Some(kind) = self.kinds.first(doc).and_then(Kind::from_code) else {
+            return;
+        };
+        for &id in &self.direct {
+            if let Some(counts) = self.counts.entry(id).or_default().of_kind(kind) {
+                counts.direct += 1;
+            }
+        }
+        self.set.with_ancestors(&self.direct, &mut self.lineage);
+        for &id in &self.lineage {
+            if let Some(counts) = self.counts.entry(id).or_default().of_kind(kind) {
+                counts.with_descendants += 1;
+            }
+        }
+    }
+
+    fn harvest(self) -> TermCounts {
+        self.counts
+    }
+}

@@ -1,0 +1,157 @@
+//! The terms of every taxonomy as one in-memory set, with the hierarchy walks the read API
+//! and facets need. It is built from the index's term documents and rebuilt when the index
+//! changes, so it is never stale and never touches SQL.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::Term;
+use crate::catalog::Kind;
+
+#[derive(Debug, Default)]
+pub struct TermSet {
+    terms: HashMap<i64, Term>,
+    by_slug: HashMap<(String, String), i64>,
+    /// Children of each term (or of each type's root, under `None`), in display order.
+    children: HashMap<(String, Option<i64>), Vec<i64>>,
+    /// Each term's ancestors' ids, nearest first, for facet counting.
+    lineage: HashMap<i64, Vec<i64>>,
+}
+
+/// How many entries of one kind carry a term.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct KindCounts {
+    /// Attached to the term itself.
+    pub direct: u64,
+    /// Attached to the term or any term below it, each entry counted once.
+    pub with_descendants: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Counts {
+    pub tracks: KindCounts,
+    pub albums: KindCounts,
+    pub artists: KindCounts,
+}
+
+impl Counts {
+    pub fn of_kind(&mut self, kind: Kind) -> Option<&mut KindCounts> {
+        match kind {
+            Kind::Track => Some(&mut self.tracks),
+            Kind::Album => Some(&mut self.albums),
+            Kind::Artist => Some(&mut self.artists),
+            Kind::Genre | Kind::MediaType | Kind::Playlist | Kind::Term => None,
+        }
+    }
+}
+
+/// Counts of every term, by term id.
+pub type TermCounts = HashMap<i64, Counts>;
+
+impl TermSet {
+    pub fn new(terms: impl IntoIterator<Item = Term>) -> Self {
+        let mut set = TermSet::default();
+        for term in terms {
+            set.by_slug
+                .insert((term.taxonomy.clone(), term.slug.clone()), term.id);
+            set.children
+                .entry((term.taxonomy.clone(), term.parent_id))
+                .or_default()
+                .push(term.id);
+            set.terms.insert(term.id, term);
+        }
+        let terms = &set.terms;
+        for siblings in set.children.values_mut() {
+            siblings.sort_by(|a, b| {
+                let (a, b) = (&terms[a], &terms[b]);
+                (a.sort_order, &a.name, a.id).cmp(&(b.sort_order, &b.name, b.id))
+            });
+        }
+        let lineage = set
+            .terms
+            .keys()
+            .map(|&id| (id, set.ancestors(id).iter().rev().map(|t| t.id).collect()))
+            .collect();
+        set.lineage = lineage;
+        set
+    }
+
+    pub fn get(&self, id: i64) -> Option<&Term> {
+        self.terms.get(&id)
+    }
+
+    pub fn find(&self, taxonomy: &str, slug: &str) -> Option<&Term> {
+        self.by_slug
+            .get(&(taxonomy.to_string(), slug.to_string()))
+            .and_then(|id| self.terms.get(id))
+    }
+
+    /// Every type with its number of terms, by name.
+    pub fn types(&self) -> Vec<(String, usize)> {
+        let mut types: HashMap<&str, usize> = HashMap::new();
+        for term in self.terms.values() {
+            *types.entry(&term.taxonomy).or_default() += 1;
+        }
+        let mut types: Vec<(String, usize)> =
+            types.into_iter().map(|(t, n)| (t.to_string(), n)).collect();
+        types.sort();
+        types
+    }
+
+    /// The children of `parent` (the roots for `None`), in display order.
+    pub fn children(&self, taxonomy: &str, parent: Option<i64>) -> Vec<&Term> {
+        self.children
+            .get(&(taxonomy.to_string(), parent))
+            .map(|ids| ids.iter().filter_map(|id| self.terms.get(id)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The ancestors of a term, root first.
+    pub fn ancestors(&self, id: i64) -> Vec<&Term> {
+        let mut chain = Vec::new();
+        let mut next = self.terms.get(&id).and_then(|t| t.parent_id);
+        // The bound guards against a cycle, which writes refuse but a bug could make.
+        while let Some(parent) = next.and_then(|p| self.terms.get(&p)) {
+            if chain.len() > self.terms.len() {
+                break;
+            }
+            chain.push(parent);
+            next = parent.parent_id;
+        }
+        chain.reverse();
+        chain
+    }
+
+    /// The term and every term below it.
+    pub fn subtree(&self, id: i64) -> Vec<i64> {
+        let Some(root) = self.terms.get(&id) else {
+            return Vec::new();
+        };
+        let mut out = vec![id];
+        let mut at = 0;
+        while at < out.len() {
+            let children = self.children(&root.taxonomy, Some(out[at]));
+            out.extend(children.iter().map(|t| t.id));
+            at += 1;
+            if out.len() > self.terms.len() {
+                break;
+            }
+        }
+        out
+    }
+
+    /// Adds `terms` (the direct terms of one entry) and their ancestors to `into`, each once.
+    pub fn with_ancestors(&self, terms: &[i64], into: &mut Vec<i64>) {
+        into.clear();
+        for &id in terms {
+            into.push(id);
+            if let Some(lineage) = self.lineage.get(&id) {
+                into.extend(lineage);
+            }
+        }
+        into.sort_unstable();
+        into.dedup();
+    }
+}
