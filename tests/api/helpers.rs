@@ -216,6 +216,16 @@ impl TestApp {
         test_app
     }
 
+    /// A second instance on the same database, with a data directory and index of its own,
+    /// as another pod would run.
+    pub async fn spawn_peer(&self) -> TestApp {
+        let database = TestDatabase {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+            url: self._database.url.clone(),
+        };
+        Self::spawn_on(database, |_| {}).await
+    }
+
     /// Polls `/health/ready` until it answers 200.
     pub async fn wait_until_ready(&self) {
         for _ in 0..500 {
@@ -227,6 +237,10 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         panic!("the app did not become ready");
+    }
+
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._database.dir.path()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -4,6 +4,7 @@ mod accounts;
 mod bad_input;
 mod catalog;
 mod cli;
+mod feed;
 mod health;
 mod helpers;
 mod lists;
