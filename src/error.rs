@@ -142,3 +142,50 @@ impl From<sqlx::Error> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The problems every admin write may answer besides its own, for the OpenAPI document:
+/// body, authentication and availability errors.
+pub struct WriteProblems;
+
+impl utoipa::IntoResponses for WriteProblems {
+    fn responses() -> std::collections::BTreeMap<
+        String,
+        utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
+    > {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let problem = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build()
+                .into()
+        };
+        [
+            (
+                "400",
+                "The body is not JSON, or a path parameter is malformed",
+            ),
+            ("401", "Not signed in"),
+            ("403", "Signed in, but not as an admin"),
+            ("413", "The body is too large"),
+            ("415", "The body is not sent as JSON"),
+            (
+                "422",
+                "A field is invalid or refers to nothing; `detail` says which",
+            ),
+            ("500", "A bug or an outage; quote the X-Request-Id"),
+            (
+                "503",
+                "The catalog index is warming up, or the database is unreachable",
+            ),
+        ]
+        .into_iter()
+        .map(|(code, description)| (code.to_string(), problem(description)))
+        .collect()
+    }
+}

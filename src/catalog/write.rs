@@ -84,8 +84,7 @@ async fn exists(tx: &mut Transaction<'static, Any>, table: &str, id: i64) -> Api
     let n: i64 = sqlx::query_scalar(&sql)
         .bind(id)
         .fetch_one(&mut **tx)
-        .await
-        .map_err(anyhow::Error::from)?;
+        .await?;
     Ok(n > 0)
 }
 
@@ -108,16 +107,14 @@ async fn ids(tx: &mut Transaction<'static, Any>, sql: &str, id: i64) -> ApiResul
     Ok(sqlx::query_scalar(sql)
         .bind(id)
         .fetch_all(&mut **tx)
-        .await
-        .map_err(anyhow::Error::from)?)
+        .await?)
 }
 
 async fn count(tx: &mut Transaction<'static, Any>, sql: &str, id: i64) -> ApiResult<i64> {
     Ok(sqlx::query_scalar(sql)
         .bind(id)
         .fetch_one(&mut **tx)
-        .await
-        .map_err(anyhow::Error::from)?)
+        .await?)
 }
 
 async fn delete_attachments(
@@ -129,8 +126,7 @@ async fn delete_attachments(
         .bind(kind)
         .bind(id)
         .execute(&mut **tx)
-        .await
-        .map_err(anyhow::Error::from)?;
+        .await?;
     Ok(())
 }
 
@@ -140,8 +136,7 @@ pub async fn artist(db: &Db, id: i64) -> ApiResult<ArtistInput> {
     let name: Option<String> = sqlx::query_scalar("SELECT name FROM artist WHERE artist_id = $1")
         .bind(id)
         .fetch_optional(db.writer())
-        .await
-        .map_err(anyhow::Error::from)?;
+        .await?;
     name.map(|name| ArtistInput { name })
         .ok_or_else(|| not_found(Kind::Artist, id))
 }
@@ -152,8 +147,7 @@ pub async fn create_artist(db: &Db, input: ArtistInput) -> ApiResult<i64> {
     let id: i64 = sqlx::query_scalar("INSERT INTO artist (name) VALUES ($1) RETURNING artist_id")
         .bind(name)
         .fetch_one(&mut *write.tx)
-        .await
-        .map_err(anyhow::Error::from)?;
+        .await?;
     write.touch(Kind::Artist, id);
     write.commit().await?;
     Ok(id)
@@ -166,8 +160,7 @@ pub async fn update_artist(db: &Db, id: i64, input: ArtistInput) -> ApiResult<()
         .bind(name)
         .bind(id)
         .execute(&mut *write.tx)
-        .await
-        .map_err(anyhow::Error::from)?;
+        .await?;
     if updated.rows_affected() == 0 {
         return Err(not_found(Kind::Artist, id));
     }
@@ -211,8 +204,7 @@ pub async fn delete_artist(db: &Db, id: i64) -> ApiResult<()> {
     sqlx::query("DELETE FROM artist WHERE artist_id = $1")
         .bind(id)
         .execute(&mut *write.tx)
-        .await
-        .map_err(anyhow::Error::from)?;
+        .await?;
     write.touch(Kind::Artist, id);
     write.commit().await?;
     Ok(())
@@ -224,8 +216,7 @@ pub async fn album(db: &Db, id: i64) -> ApiResult<AlbumInput> {
     let row = sqlx::query("SELECT title, artist_id FROM album WHERE album_id = $1")
         .bind(id)
         .fetch_optional(db.writer())
-        .await
-        .map_err(anyhow::Error::from)?
+        .await?
         .ok_or_else(|| not_found(Kind::Album, id))?;
     Ok(AlbumInput {
         title: row.try_get(0).map_err(anyhow::Error::from)?,
@@ -250,8 +241,7 @@ pub async fn create_album(db: &Db, input: AlbumInput) -> ApiResult<i64> {
     .bind(title)
     .bind(input.artist_id)
     .fetch_one(&mut *write.tx)
-    .await
-    .map_err(anyhow::Error::from)?;
+    .await?;
     write.touch(Kind::Album, id);
     write.touch(Kind::Artist, input.artist_id);
     write.commit().await?;
@@ -275,8 +265,7 @@ pub async fn update_album(db: &Db, id: i64, input: AlbumInput) -> ApiResult<()> 
         .bind(input.artist_id)
         .bind(id)
         .execute(&mut *write.tx)
-        .await
-        .map_err(anyhow::Error::from)?;
+        .await?;
     if updated.rows_affected() == 0 {
         return Err(not_found(Kind::Album, id));
     }
@@ -300,8 +289,7 @@ pub async fn delete_album(db: &Db, id: i64) -> ApiResult<()> {
     let artist: Option<i64> = sqlx::query_scalar("SELECT artist_id FROM album WHERE album_id = $1")
         .bind(id)
         .fetch_optional(&mut *write.tx)
-        .await
-        .map_err(anyhow::Error::from)?;
+        .await?;
     let artist = artist.ok_or_else(|| not_found(Kind::Album, id))?;
     let tracks = count(
         &mut write.tx,
@@ -318,8 +306,7 @@ pub async fn delete_album(db: &Db, id: i64) -> ApiResult<()> {
     sqlx::query("DELETE FROM album WHERE album_id = $1")
         .bind(id)
         .execute(&mut *write.tx)
-        .await
-        .map_err(anyhow::Error::from)?;
+        .await?;
     write.touch(Kind::Album, id);
     write.touch(Kind::Artist, artist);
     write.commit().await?;
@@ -335,8 +322,7 @@ pub async fn track(db: &Db, id: i64) -> ApiResult<TrackInput> {
     )
     .bind(id)
     .fetch_optional(db.writer())
-    .await
-    .map_err(anyhow::Error::from)?
+    .await?
     .ok_or_else(|| not_found(Kind::Track, id))?;
     let read = || -> Result<TrackInput, sqlx::Error> {
         Ok(TrackInput {
@@ -428,8 +414,7 @@ pub async fn create_track(db: &Db, input: TrackInput) -> ApiResult<i64> {
     .bind(track.bytes)
     .bind(track.unit_price.0)
     .fetch_one(&mut *write.tx)
-    .await
-    .map_err(anyhow::Error::from)?;
+    .await?;
     touch_track(&mut write, id, &track);
     write.commit().await?;
     Ok(id)
@@ -453,8 +438,7 @@ pub async fn update_track(db: &Db, id: i64, input: TrackInput) -> ApiResult<()> 
     .bind(track.unit_price.0)
     .bind(id)
     .execute(&mut *write.tx)
-    .await
-    .map_err(anyhow::Error::from)?;
+    .await?;
     if updated.rows_affected() == 0 {
         return Err(not_found(Kind::Track, id));
     }
@@ -493,8 +477,7 @@ pub async fn delete_track(db: &Db, id: i64) -> ApiResult<()> {
     let deleted = sqlx::query("DELETE FROM track WHERE track_id = $1")
         .bind(id)
         .execute(&mut *write.tx)
-        .await
-        .map_err(anyhow::Error::from)?;
+        .await?;
     if deleted.rows_affected() == 0 {
         return Err(not_found(Kind::Track, id));
     }

@@ -8,7 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::catalog::write::{self, AlbumInput, ArtistInput, TrackInput};
 use crate::catalog::{Album, Artist, Kind, Track};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, Problem, WriteProblems};
 use crate::http::auth::Admin;
 use crate::http::json::{merge_patch, Json};
 use crate::state::AppState;
@@ -67,11 +67,7 @@ macro_rules! admin_routes {
             security(("bearer" = [])),
             responses(
                 (status = 201, description = "Created; `Location` names it", body = $schema),
-                (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-                (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-                (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-                (status = 422, description = "A field is invalid or names nothing; `detail` says which", body = Problem, content_type = "application/problem+json"),
-                (status = 503, description = "The catalog index is warming up", body = Problem, content_type = "application/problem+json"),
+                WriteProblems,
             )
         )]
         #[post($collection)]
@@ -94,10 +90,8 @@ macro_rules! admin_routes {
             security(("bearer" = [])),
             responses(
                 (status = 200, body = $schema),
-                (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-                (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
                 (status = 404, description = "No such entry", body = Problem, content_type = "application/problem+json"),
-                (status = 422, description = "A field is invalid or names nothing", body = Problem, content_type = "application/problem+json"),
+                WriteProblems,
             )
         )]
         #[patch($item)]
@@ -123,10 +117,9 @@ macro_rules! admin_routes {
             security(("bearer" = [])),
             responses(
                 (status = 204, description = "Deleted"),
-                (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-                (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
                 (status = 404, description = "No such entry", body = Problem, content_type = "application/problem+json"),
                 (status = 409, description = $conflict, body = Problem, content_type = "application/problem+json"),
+                WriteProblems,
             )
         )]
         #[delete($item)]

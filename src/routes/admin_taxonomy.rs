@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::admin::applied;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, Problem, WriteProblems};
 use crate::http::auth::Admin;
 use crate::http::json::{merge_patch, Json};
 use crate::state::AppState;
@@ -41,10 +41,8 @@ fn page(state: &AppState, taxonomy: &str, slug: &str) -> ApiResult<TermPage> {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created; `Location` names it", body = TermPage),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken in this type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid, or the parent is no term of the type", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/admin/taxonomies/{type}")]
@@ -78,11 +76,9 @@ async fn create_term(
     security(("bearer" = [])),
     responses(
         (status = 200, body = TermPage),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such term", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The new slug is taken, or the move would make a cycle", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid, or the parent is no term of the type", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[patch("/admin/taxonomies/{type}/{slug}")]
@@ -112,10 +108,9 @@ async fn update_term(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such term", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The term has children", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[delete("/admin/taxonomies/{type}/{slug}")]
@@ -155,10 +150,8 @@ async fn change_attachments(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The term with its new counts", body = TermPage),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such term", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Nothing named, too many, or ids that do not exist (listed; nothing changes)", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/admin/taxonomies/{type}/{slug}/attach")]
@@ -182,10 +175,8 @@ async fn attach(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The term with its new counts", body = TermPage),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such term", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Nothing named, too many, or ids that do not exist", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/admin/taxonomies/{type}/{slug}/detach")]

@@ -38,6 +38,7 @@ fn no_type(taxonomy: &str) -> ApiError {
         (status = 200, description = "Without `type`, the types (TaxonomyTypes); with it, the tree", body = TaxonomyTree),
         (status = 400, description = "An unknown parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The type has no terms", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The catalog index is warming up", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -69,6 +70,7 @@ async fn taxonomies(
     responses(
         (status = 200, body = TermPage),
         (status = 404, description = "There is no such term", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The catalog index is warming up", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -99,6 +101,7 @@ async fn term(
         (status = 200, description = "A page of tracks, as GET /api/v1/tracks answers", body = Object),
         (status = 400, description = "A parameter is invalid; `detail` names it", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "There is no such term", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The catalog index is warming up", body = Problem, content_type = "application/problem+json"),
     )
 )]

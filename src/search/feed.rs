@@ -32,7 +32,7 @@ pub struct CatalogWrite {
 impl CatalogWrite {
     /// Opens the transaction and takes the catalog write lock, so concurrent writes commit
     /// one at a time and the log's sequence numbers become visible in order.
-    pub async fn begin(db: &Db) -> anyhow::Result<Self> {
+    pub async fn begin(db: &Db) -> Result<Self, sqlx::Error> {
         let mut tx = db.writer().begin().await?;
         sqlx::query("UPDATE catalog_meta SET value = value WHERE key = 'catalog_write_lock'")
             .execute(&mut *tx)
@@ -56,14 +56,14 @@ impl CatalogWrite {
     }
 
     /// Logs the touched entries and commits.
-    pub async fn commit(mut self) -> anyhow::Result<()> {
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
         if !self.touched.is_empty() {
             let entries: Vec<(u64, i64)> = self.touched.into_iter().collect();
             let seq: i64 = sqlx::query_scalar(
                 "INSERT INTO catalog_change (changed_at, entries) VALUES ($1, $2) RETURNING seq",
             )
             .bind(crate::db::timestamp_now())
-            .bind(serde_json::to_string(&entries)?)
+            .bind(serde_json::to_string(&entries).expect("pairs of numbers serialise"))
             .fetch_one(&mut *self.tx)
             .await?;
             if self.backend == Backend::Postgres {

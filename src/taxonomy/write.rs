@@ -65,7 +65,7 @@ fn invalid(message: impl Into<String>) -> ApiError {
 }
 
 fn sql(e: sqlx::Error) -> ApiError {
-    ApiError::Internal(e.into())
+    e.into()
 }
 
 fn no_term(taxonomy: &str, slug: &str) -> ApiError {
