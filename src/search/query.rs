@@ -21,7 +21,7 @@ use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term
 
 use super::{schema, CatalogIndex};
 use crate::catalog::Kind;
-use crate::taxonomy::TermSet;
+use crate::taxonomy::{TermSet, TermTally};
 
 /// Longest search text accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -281,11 +281,8 @@ struct FacetCounter {
 struct FacetSegment {
     columns: [Column<u64>; 3],
     counts: [HashMap<u64, u64>; 3],
-    set: Arc<TermSet>,
     term_ids: Column<u64>,
-    terms: HashMap<i64, u64>,
-    direct: Vec<i64>,
-    lineage: Vec<i64>,
+    terms: TermTally,
 }
 
 impl Collector for FacetCounter {
@@ -305,11 +302,8 @@ impl Collector for FacetCounter {
                 fast.u64("price_cents")?,
             ],
             counts: Default::default(),
-            set: self.terms.clone(),
             term_ids: fast.u64("term_id")?,
-            terms: HashMap::new(),
-            direct: Vec::new(),
-            lineage: Vec::new(),
+            terms: TermTally::new(self.terms.clone()),
         })
     }
 
@@ -356,18 +350,10 @@ impl SegmentCollector for FacetSegment {
                 *counts.entry(value).or_default() += 1;
             }
         }
-        self.direct.clear();
-        self.direct
-            .extend(self.term_ids.values_for_doc(doc).map(|id| id as i64));
-        if !self.direct.is_empty() {
-            self.set.with_ancestors(&self.direct, &mut self.lineage);
-            for id in &self.lineage {
-                *self.terms.entry(*id).or_default() += 1;
-            }
-        }
+        self.terms.add(self.term_ids.values_for_doc(doc));
     }
 
     fn harvest(self) -> Self::Fruit {
-        (self.counts, self.terms)
+        (self.counts, self.terms.counts().collect())
     }
 }

@@ -13,7 +13,7 @@ use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term
 
 use super::CatalogIndex;
 use crate::catalog::Kind;
-use crate::taxonomy::{self, TermCounts, TermSet};
+use crate::taxonomy::{self, TermCounts, TermSet, TermTally};
 
 #[derive(Default)]
 pub struct TermCache {
@@ -76,13 +76,15 @@ struct TermCounter {
 }
 
 struct TermCounterSegment {
-    set: Arc<TermSet>,
     kinds: Column<u64>,
     terms: Column<u64>,
-    counts: TermCounts,
-    direct: Vec<i64>,
-    lineage: Vec<i64>,
+    /// Direct counts by (term, kind).
+    direct: HashMap<(i64, Kind), u64>,
+    /// Counts with descendants: tracks, albums, artists.
+    tallies: [TermTally; 3],
 }
+
+const COUNTED: [Kind; 3] = [Kind::Track, Kind::Album, Kind::Artist];
 
 impl Collector for TermCounter {
     type Fruit = TermCounts;
@@ -95,12 +97,10 @@ impl Collector for TermCounter {
     ) -> tantivy::Result<Self::Child> {
         let fast = reader.fast_fields();
         Ok(TermCounterSegment {
-            set: self.set.clone(),
             kinds: fast.u64("kind")?,
             terms: fast.u64("term_id")?,
-            counts: HashMap::new(),
-            direct: Vec::new(),
-            lineage: Vec::new(),
+            direct: HashMap::new(),
+            tallies: COUNTED.map(|_| TermTally::new(self.set.clone())),
         })
     }
 
@@ -130,29 +130,32 @@ impl SegmentCollector for TermCounterSegment {
     type Fruit = TermCounts;
 
     fn collect(&mut self, doc: DocId, _: Score) {
-        self.direct.clear();
-        self.direct
-            .extend(self.terms.values_for_doc(doc).map(|id| id as i64));
-        if self.direct.is_empty() {
-            return;
-        }
         let Some(kind) = self.kinds.first(doc).and_then(Kind::from_code) else {
             return;
         };
-        for &id in &self.direct {
-            if let Some(counts) = self.counts.entry(id).or_default().of_kind(kind) {
-                counts.direct += 1;
-            }
+        let Some(at) = COUNTED.iter().position(|k| *k == kind) else {
+            return;
+        };
+        for term in self.terms.values_for_doc(doc) {
+            *self.direct.entry((term as i64, kind)).or_default() += 1;
         }
-        self.set.with_ancestors(&self.direct, &mut self.lineage);
-        for &id in &self.lineage {
-            if let Some(counts) = self.counts.entry(id).or_default().of_kind(kind) {
-                counts.with_descendants += 1;
-            }
-        }
+        self.tallies[at].add(self.terms.values_for_doc(doc));
     }
 
     fn harvest(self) -> TermCounts {
-        self.counts
+        let mut counts = TermCounts::new();
+        for ((term, kind), n) in self.direct {
+            if let Some(c) = counts.entry(term).or_default().of_kind(kind) {
+                c.direct = n;
+            }
+        }
+        for (kind, tally) in COUNTED.iter().zip(&self.tallies) {
+            for (term, n) in tally.counts() {
+                if let Some(c) = counts.entry(term).or_default().of_kind(*kind) {
+                    c.with_descendants = n;
+                }
+            }
+        }
+        counts
     }
 }

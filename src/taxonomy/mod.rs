@@ -14,7 +14,7 @@ pub mod write;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-pub use tree::{Counts, KindCounts, TermCounts, TermSet};
+pub use tree::{Counts, KindCounts, TermCounts, TermSet, TermTally};
 
 /// Longest slug or type name, in characters.
 pub const MAX_SLUG: usize = 64;

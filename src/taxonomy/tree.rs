@@ -3,6 +3,7 @@
 //! changes, so it is never stale and never touches SQL.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -16,8 +17,9 @@ pub struct TermSet {
     by_slug: HashMap<(String, String), i64>,
     /// Children of each term (or of each type's root, under `None`), in display order.
     children: HashMap<(String, Option<i64>), Vec<i64>>,
-    /// Each term's ancestors' ids, nearest first, for facet counting.
-    lineage: HashMap<i64, Vec<i64>>,
+    /// By term id: the term and its ancestors, for counting. Ids are small integers from
+    /// the database's sequence, so a vector indexed by id beats a map in the hot loop.
+    lineage: Vec<Vec<u32>>,
 }
 
 /// How many entries of one kind carry a term.
@@ -69,11 +71,20 @@ impl TermSet {
                 (a.sort_order, &a.name, a.id).cmp(&(b.sort_order, &b.name, b.id))
             });
         }
-        let lineage = set
+        let slots = set
             .terms
             .keys()
-            .map(|&id| (id, set.ancestors(id).iter().rev().map(|t| t.id).collect()))
-            .collect();
+            .filter_map(|&id| usize::try_from(id).ok())
+            .filter(|&id| id <= MAX_DENSE_ID)
+            .max()
+            .map_or(0, |max| max + 1);
+        let mut lineage = vec![Vec::new(); slots];
+        for &id in set.terms.keys() {
+            if let Some(slot) = usize::try_from(id).ok().and_then(|i| lineage.get_mut(i)) {
+                slot.push(id as u32);
+                slot.extend(set.ancestors(id).iter().map(|t| t.id as u32));
+            }
+        }
         set.lineage = lineage;
         set
     }
@@ -141,17 +152,55 @@ impl TermSet {
         }
         out
     }
+}
 
-    /// Adds `terms` (the direct terms of one entry) and their ancestors to `into`, each once.
-    pub fn with_ancestors(&self, terms: &[i64], into: &mut Vec<i64>) {
-        into.clear();
-        for &id in terms {
-            into.push(id);
-            if let Some(lineage) = self.lineage.get(&id) {
-                into.extend(lineage);
+/// Term ids above this are not counted (sequences this far apart mean something is off).
+const MAX_DENSE_ID: usize = 1 << 24;
+
+/// Counts entries per term, each entry once under every term it is filed under or below,
+/// with no allocation or hashing per entry.
+pub struct TermTally {
+    set: Arc<TermSet>,
+    counts: Vec<u64>,
+    /// The entry that last counted each term, so one entry counts an ancestor once.
+    seen: Vec<u32>,
+    entry: u32,
+}
+
+impl TermTally {
+    pub fn new(set: Arc<TermSet>) -> Self {
+        let slots = set.lineage.len();
+        Self {
+            set,
+            counts: vec![0; slots],
+            seen: vec![0; slots],
+            entry: 0,
+        }
+    }
+
+    /// Counts one entry with these terms.
+    pub fn add(&mut self, terms: impl Iterator<Item = u64>) {
+        self.entry = self.entry.wrapping_add(1);
+        for term in terms {
+            let Some(lineage) = self.set.lineage.get(term as usize) else {
+                continue;
+            };
+            for &id in lineage {
+                let id = id as usize;
+                if self.seen[id] != self.entry {
+                    self.seen[id] = self.entry;
+                    self.counts[id] += 1;
+                }
             }
         }
-        into.sort_unstable();
-        into.dedup();
+    }
+
+    /// The terms counted, with their counts.
+    pub fn counts(&self) -> impl Iterator<Item = (i64, u64)> + '_ {
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(id, n)| (id as i64, *n))
     }
 }
