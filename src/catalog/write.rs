@@ -15,6 +15,7 @@ use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::money::Cents;
 use crate::search::feed::CatalogWrite;
+use crate::taxonomy::seed::{refile_track, Filing};
 
 /// Longest name or title accepted, in characters.
 const MAX_NAME: usize = 200;
@@ -386,6 +387,14 @@ async fn check_track(
     })
 }
 
+fn filing(track: &TrackInput) -> Filing {
+    Filing {
+        genre_id: track.genre_id,
+        media_type_id: track.media_type_id,
+        milliseconds: track.milliseconds,
+    }
+}
+
 /// Touches a track and the album, genre and media type that count it.
 fn touch_track(write: &mut CatalogWrite, id: i64, track: &TrackInput) {
     write.touch(Kind::Track, id);
@@ -415,6 +424,7 @@ pub async fn create_track(db: &Db, input: TrackInput) -> ApiResult<i64> {
     .bind(track.unit_price.0)
     .fetch_one(&mut *write.tx)
     .await?;
+    refile_track(&mut write.tx, id, None, &filing(&track)).await?;
     touch_track(&mut write, id, &track);
     write.commit().await?;
     Ok(id)
@@ -442,6 +452,7 @@ pub async fn update_track(db: &Db, id: i64, input: TrackInput) -> ApiResult<()> 
     if updated.rows_affected() == 0 {
         return Err(not_found(Kind::Track, id));
     }
+    refile_track(&mut write.tx, id, Some(&filing(&before)), &filing(&track)).await?;
     touch_track(&mut write, id, &before);
     touch_track(&mut write, id, &track);
     write.commit().await?;

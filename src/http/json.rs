@@ -47,17 +47,55 @@ fn shaped<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> 
     })
 }
 
-/// Applies a JSON merge patch (RFC 7396, one level deep: fields present replace, `null`
-/// clears) to `current` and checks the result as a whole `T`.
+/// Applies a JSON merge patch (RFC 7396: objects merge field by field, `null` removes, any
+/// other value replaces) to `current` and checks the result as a whole `T`. A removed
+/// optional field takes its default; a removed required one is a 422 naming it.
 pub fn merge_patch<T: Serialize + DeserializeOwned>(
     current: &T,
     patch: serde_json::Map<String, serde_json::Value>,
 ) -> Result<T, ApiError> {
     let mut merged = serde_json::to_value(current).map_err(anyhow::Error::from)?;
-    if let serde_json::Value::Object(fields) = &mut merged {
+    merge(&mut merged, serde_json::Value::Object(patch));
+    shaped(merged)
+}
+
+fn merge(target: &mut serde_json::Value, patch: serde_json::Value) {
+    use serde_json::Value;
+    let Value::Object(patch) = patch else {
+        *target = patch;
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(serde_json::Map::new());
+    }
+    if let Value::Object(fields) = target {
         for (key, value) in patch {
-            fields.insert(key, value);
+            if value.is_null() {
+                fields.remove(&key);
+            } else {
+                merge(fields.entry(key).or_insert(Value::Null), value);
+            }
         }
     }
-    shaped(merged)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::merge;
+
+    #[test]
+    fn a_merge_patch_merges_objects_removes_nulls_and_replaces_the_rest() {
+        let mut target =
+            json!({"name": "Metal", "meta": {"genre_id": 3, "era": "70s"}, "tags": [1, 2]});
+        merge(
+            &mut target,
+            json!({"meta": {"era": "80s", "genre_id": null}, "tags": [3], "parent": "rock"}),
+        );
+        assert_eq!(
+            target,
+            json!({"name": "Metal", "meta": {"era": "80s"}, "tags": [3], "parent": "rock"})
+        );
+    }
 }

@@ -357,6 +357,8 @@ async fn build(db: &Db, data_dir: &Path, stamp: &Stamp, interactive: bool) -> an
         let mut writer: IndexWriter = index
             .writer_with_num_threads(2, 2 * WRITER_MEMORY)
             .context("cannot open a writer for the new index")?;
+        // The one merge is ours, at the end; a background merge racing it would fail it.
+        writer.set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
         let mut count = 0u64;
         while let Some(entry) = receiver.blocking_recv() {
             writer.add_document(schema.document(&entry))?;

@@ -232,3 +232,70 @@ async fn lengths(conn: &mut AnyConnection) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The columns of a track that the seeded taxonomies file it by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Filing {
+    pub genre_id: Option<i64>,
+    pub media_type_id: i64,
+    pub milliseconds: i64,
+}
+
+/// Whether a seeded term (known by its `meta`) files a track with these columns.
+fn files(meta: &serde_json::Value, track: &Filing) -> bool {
+    let number = |key: &str| meta.get(key).and_then(serde_json::Value::as_i64);
+    if let Some(genre) = number("genre_id") {
+        return track.genre_id == Some(genre);
+    }
+    if let Some(media_type) = number("media_type_id") {
+        return track.media_type_id == media_type;
+    }
+    match number("min_ms") {
+        Some(min) => {
+            track.milliseconds >= min && number("max_ms").is_none_or(|max| track.milliseconds < max)
+        }
+        None => false,
+    }
+}
+
+/// Keeps a written track filed under the seeded terms its columns name: those that filed it
+/// `before` and no longer do let go of it, and those that file it now take it. Terms an
+/// admin attached by hand are left alone.
+pub async fn refile_track(
+    conn: &mut AnyConnection,
+    track: i64,
+    before: Option<&Filing>,
+    after: &Filing,
+) -> anyhow::Result<()> {
+    if before == Some(after) {
+        return Ok(());
+    }
+    let rows = sqlx::query(
+        "SELECT term_id, meta FROM taxonomy_term WHERE type IN ('genre', 'format', 'length')",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in rows {
+        let term: i64 = row.try_get(0)?;
+        let meta: String = row.try_get(1)?;
+        let meta: serde_json::Value = serde_json::from_str(&meta).unwrap_or_default();
+        let was = before.is_some_and(|b| files(&meta, b));
+        let is = files(&meta, after);
+        let statement = match (was, is) {
+            (true, false) => {
+                "DELETE FROM term_attachment WHERE term_id = $1 AND entity_kind = 'track' AND entity_id = $2"
+            }
+            (false, true) => {
+                "INSERT INTO term_attachment (term_id, entity_kind, entity_id) VALUES ($1, 'track', $2) \
+                 ON CONFLICT DO NOTHING"
+            }
+            (true, true) | (false, false) => continue,
+        };
+        sqlx::query(statement)
+            .bind(term)
+            .bind(track)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! Integration suites against the real application. One binary, so it links once.
 
 mod accounts;
+mod admin;
 mod bad_input;
 mod catalog;
 mod cli;
@@ -12,3 +13,4 @@ mod openapi;
 mod search;
 mod seeding;
 mod shutdown;
+mod taxonomy;
