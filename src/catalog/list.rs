@@ -1,40 +1,18 @@
-//! Catalog list requests as clients send them: query parameters checked per kind, signed
-//! opaque cursors, `fields=` selection and `include=` of related entries.
+//! Catalog list requests as clients send them: query parameters checked per kind, cursors,
+//! `fields=` selection and `include=` of related entries.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
+pub(crate) use super::cursor::{decode_cursor, encode_cursor};
+pub(crate) use super::filters::{term_facets, TrackFilters};
 use super::Kind;
 use crate::error::{ApiError, ApiResult};
-use crate::money::parse_cents;
-use crate::search::{CatalogIndex, Key, ListRequest, SortField};
-use crate::taxonomy::{is_slug, Term};
+use crate::search::{CatalogIndex, ListRequest, SortField};
 
 pub const DEFAULT_LIMIT: usize = 25;
 pub const MAX_LIMIT: usize = 100;
-/// Most taxonomy terms one filter may name.
-const MAX_TERMS: usize = 10;
-
-/// The index facets of taxonomy terms, or a 400 naming one that does not exist.
-pub(crate) fn term_facets(
-    index: &CatalogIndex,
-    terms: &[(String, String)],
-) -> ApiResult<Vec<String>> {
-    let set = index.term_set()?;
-    terms
-        .iter()
-        .map(|(taxonomy, slug)| {
-            set.find(taxonomy, slug)
-                .map(Term::facet)
-                .ok_or_else(|| bad(format!("taxonomy names no term {taxonomy}:{slug}")))
-        })
-        .collect()
-}
 
 /// Query parameters of every catalog list. Which filters, sorts and includes apply depends
 /// on the kind; one that does not apply is a 400 naming it.
@@ -95,13 +73,13 @@ pub(crate) fn bad(message: impl Into<String>) -> ApiError {
     ApiError::BadRequest(message.into())
 }
 
-fn whole_number(name: &str, raw: &str) -> ApiResult<u64> {
+pub(crate) fn whole_number(name: &str, raw: &str) -> ApiResult<u64> {
     raw.trim()
         .parse::<u64>()
         .map_err(|_| bad(format!("{name} must be a whole number, not `{raw}`")))
 }
 
-fn names(raw: &Option<String>) -> Vec<&str> {
+pub(crate) fn names(raw: &Option<String>) -> Vec<&str> {
     raw.as_deref()
         .map(|r| {
             r.split(',')
@@ -155,7 +133,7 @@ fn known_includes(kind: Kind) -> &'static [&'static str] {
     }
 }
 
-fn plural(kind: Kind) -> &'static str {
+pub(crate) fn plural(kind: Kind) -> &'static str {
     match kind {
         Kind::Artist => "artists",
         Kind::Album => "albums",
@@ -164,125 +142,6 @@ fn plural(kind: Kind) -> &'static str {
         Kind::MediaType => "media types",
         Kind::Playlist => "playlists",
         Kind::Term => "taxonomy terms",
-    }
-}
-
-/// The filters lists and search share, as sent.
-pub(crate) struct TrackFilters<'a> {
-    pub genre: &'a Option<String>,
-    pub album_id: &'a Option<String>,
-    pub artist_id: &'a Option<String>,
-    pub media_type: &'a Option<String>,
-    pub min_price: &'a Option<String>,
-    pub max_price: &'a Option<String>,
-    pub min_ms: &'a Option<String>,
-    pub max_ms: &'a Option<String>,
-    pub taxonomy: &'a Option<String>,
-}
-
-pub(crate) type Filters = (Vec<(&'static str, u64)>, Vec<(&'static str, u64, u64)>);
-
-impl TrackFilters<'_> {
-    fn check_applies_to(&self, kind: Kind) -> ApiResult<()> {
-        let filters: [(&str, &Option<String>, &[Kind]); 9] = [
-            ("genre", self.genre, &[Kind::Track]),
-            ("album_id", self.album_id, &[Kind::Track]),
-            ("artist_id", self.artist_id, &[Kind::Track, Kind::Album]),
-            ("media_type", self.media_type, &[Kind::Track]),
-            ("min_price", self.min_price, &[Kind::Track]),
-            ("max_price", self.max_price, &[Kind::Track]),
-            ("min_ms", self.min_ms, &[Kind::Track]),
-            ("max_ms", self.max_ms, &[Kind::Track]),
-            (
-                "taxonomy",
-                self.taxonomy,
-                &[Kind::Track, Kind::Album, Kind::Artist],
-            ),
-        ];
-        for (name, value, applies_to) in filters {
-            if value.is_some() && !applies_to.contains(&kind) {
-                return Err(bad(format!(
-                    "{} cannot be filtered by {name}",
-                    plural(kind)
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    /// The taxonomy terms asked for, as (type, slug).
-    pub(crate) fn terms(&self) -> ApiResult<Vec<(String, String)>> {
-        let mut terms = Vec::new();
-        for raw in names(self.taxonomy) {
-            let parsed = raw
-                .split_once(':')
-                .filter(|(t, s)| is_slug(t) && is_slug(s));
-            let Some((taxonomy, slug)) = parsed else {
-                return Err(bad(format!(
-                    "taxonomy must be type:slug in lower-case words joined by hyphens, e.g. genre:heavy-metal, not `{raw}`"
-                )));
-            };
-            terms.push((taxonomy.to_string(), slug.to_string()));
-        }
-        if terms.len() > MAX_TERMS {
-            return Err(bad(format!("taxonomy takes at most {MAX_TERMS} terms")));
-        }
-        Ok(terms)
-    }
-
-    /// Equality filters and inclusive ranges on index fields.
-    pub(crate) fn parse(&self) -> ApiResult<Filters> {
-        let mut equal: Vec<(&'static str, u64)> = Vec::new();
-        let mut ranges: Vec<(&'static str, u64, u64)> = Vec::new();
-        let price = |name: &str, raw: &Option<String>| -> ApiResult<Option<u64>> {
-            raw.as_deref()
-                .map(|r| {
-                    parse_cents(r.trim())
-                        .ok()
-                        .and_then(|c| u64::try_from(c).ok())
-                        .ok_or_else(|| {
-                            bad(format!("{name} must be an amount like 0.99, not `{r}`"))
-                        })
-                })
-                .transpose()
-        };
-        let number = |name: &str, raw: &Option<String>| -> ApiResult<Option<u64>> {
-            raw.as_deref().map(|r| whole_number(name, r)).transpose()
-        };
-        for (name, field, raw) in [
-            ("genre", "genre_id", self.genre),
-            ("album_id", "album_id", self.album_id),
-            ("artist_id", "artist_id", self.artist_id),
-            ("media_type", "media_type_id", self.media_type),
-        ] {
-            if let Some(value) = number(name, raw)? {
-                equal.push((field, value));
-            }
-        }
-        let min_price = price("min_price", self.min_price)?;
-        let max_price = price("max_price", self.max_price)?;
-        if min_price.is_some() || max_price.is_some() {
-            ranges.push((
-                "price_cents",
-                min_price.unwrap_or(0),
-                max_price.unwrap_or(u64::MAX),
-            ));
-        }
-        let min_ms = number("min_ms", self.min_ms)?;
-        let max_ms = number("max_ms", self.max_ms)?;
-        if min_ms.is_some() || max_ms.is_some() {
-            ranges.push((
-                "milliseconds",
-                min_ms.unwrap_or(0),
-                max_ms.unwrap_or(u64::MAX),
-            ));
-        }
-        for (_, min, max) in &ranges {
-            if min > max {
-                return Err(bad("a minimum is above its maximum"));
-            }
-        }
-        Ok((equal, ranges))
     }
 }
 
@@ -547,51 +406,4 @@ fn children(
         }
     }
     Ok(Value::Array(all))
-}
-
-#[derive(Serialize, Deserialize)]
-struct CursorBody {
-    q: String,
-    k: Key,
-}
-
-type HmacSha256 = Hmac<Sha256>;
-
-fn mac(secret: &[u8], payload: &[u8]) -> HmacSha256 {
-    let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes keys of any length");
-    mac.update(payload);
-    mac
-}
-
-pub(crate) fn encode_cursor(key: &Key, fingerprint: &str, secret: &[u8]) -> String {
-    let query = format!("{:x}", Sha256::digest(fingerprint.as_bytes()));
-    let body = serde_json::to_vec(&CursorBody {
-        q: query[..16].to_string(),
-        k: key.clone(),
-    })
-    .expect("cursors serialise");
-    let tag = mac(secret, &body).finalize().into_bytes();
-    format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(&body),
-        URL_SAFE_NO_PAD.encode(tag)
-    )
-}
-
-pub(crate) fn decode_cursor(cursor: &str, fingerprint: &str, secret: &[u8]) -> ApiResult<Key> {
-    let invalid = || bad("the cursor is not one this service issued; start again without it");
-    let (body, tag) = cursor.split_once('.').ok_or_else(invalid)?;
-    let body = URL_SAFE_NO_PAD.decode(body).map_err(|_| invalid())?;
-    let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| invalid())?;
-    mac(secret, &body)
-        .verify_slice(&tag)
-        .map_err(|_| invalid())?;
-    let parsed: CursorBody = serde_json::from_slice(&body).map_err(|_| invalid())?;
-    let query = format!("{:x}", Sha256::digest(fingerprint.as_bytes()));
-    if parsed.q != query[..16] {
-        return Err(bad(
-            "the cursor belongs to a list with other filters or another sort",
-        ));
-    }
-    Ok(parsed.k)
 }
