@@ -81,6 +81,11 @@ struct IndexCheck {
     /// `ok` once open and warm, `warming` before.
     status: &'static str,
     report: Option<OpenReport>,
+    /// The last catalog change this instance's index holds.
+    applied_change: Option<i64>,
+    /// The last catalog change logged by any instance; when it stays ahead of
+    /// `applied_change`, this instance is not following the change feed.
+    latest_change: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -162,6 +167,12 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
             "warming"
         },
         report: state.index.report().cloned(),
+        applied_change: state.index.get().map(|index| index.applied_change()),
+        latest_change: if database.error.is_none() {
+            crate::search::feed::last_change(db).await.ok()
+        } else {
+            None
+        },
     };
     let draining = state.lifecycle.is_draining();
     let healthy = database.status == "ok" && index.status == "ok" && !draining;

@@ -128,6 +128,8 @@ pub struct CatalogIndex {
     schema: CatalogSchema,
     /// The last change applied; holding the lock is what serialises updates.
     applied: tokio::sync::Mutex<i64>,
+    /// The same, readable without waiting, for `/health`.
+    applied_seen: std::sync::atomic::AtomicI64,
     /// The taxonomy terms and their counts, derived from the index as of the last reload.
     terms: terms::TermCache,
 }
@@ -235,6 +237,7 @@ impl CatalogIndex {
             dir: dir.to_path_buf(),
             schema,
             applied: tokio::sync::Mutex::new(applied),
+            applied_seen: std::sync::atomic::AtomicI64::new(applied),
             terms: terms::TermCache::default(),
         })
     }
@@ -261,6 +264,11 @@ impl CatalogIndex {
             }
         }
         Ok(started.elapsed())
+    }
+
+    /// The last change of the change log this index holds.
+    pub fn applied_change(&self) -> i64 {
+        self.applied_seen.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn documents(&self) -> u64 {

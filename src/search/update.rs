@@ -33,6 +33,8 @@ impl CatalogIndex {
                 .collect();
             self.replace(db, touched).await?;
             *applied = last;
+            self.applied_seen
+                .store(last, std::sync::atomic::Ordering::Relaxed);
             if let Some(mut stamp) = read_stamp(&self.dir) {
                 stamp.change_seq = last;
                 write_stamp(&self.dir, &stamp)?;

@@ -145,6 +145,14 @@ async fn an_instance_that_was_down_catches_up_from_the_change_log_at_start() {
     let second = TestApp::spawn_on(database, |_| {}).await;
     let (_, health) = second.get_json("/health").await;
     assert_eq!(health["index"]["report"]["origin"], "reused", "{health}");
+    assert!(
+        health["index"]["latest_change"].as_i64().unwrap() > 0,
+        "{health}"
+    );
+    assert_eq!(
+        health["index"]["applied_change"], health["index"]["latest_change"],
+        "{health}"
+    );
     let (status, body) = second
         .get_json("/api/v1/search?q=missed+while+down&type=artist")
         .await;
