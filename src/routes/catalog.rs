@@ -24,6 +24,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(playlist);
 }
 
+/// Details take no query parameters; sending one (say `include=`, which only lists take)
+/// is a 400 rather than silently ignored.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoParams {}
+
 /// One entry as stored in the index, already JSON.
 fn detail(state: &AppState, kind: Kind, id: i64) -> ApiResult<HttpResponse> {
     let body = state
@@ -43,7 +49,7 @@ macro_rules! detail_route {
             params(("id" = i64, Path, description = concat!("The ", $noun, "'s id"))),
             responses(
                 (status = 200, body = $schema),
-                (status = 400, description = "The id is not a whole number", body = Problem, content_type = "application/problem+json"),
+                (status = 400, description = "The id is not a whole number, or a query parameter was sent", body = Problem, content_type = "application/problem+json"),
                 (status = 404, description = concat!("There is no such ", $noun), body = Problem, content_type = "application/problem+json"),
                 (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
                 (status = 503, description = "The catalog index is warming up", body = Problem, content_type = "application/problem+json"),
@@ -53,6 +59,7 @@ macro_rules! detail_route {
         async fn $handler(
             state: web::Data<AppState>,
             id: web::Path<i64>,
+            _: web::Query<NoParams>,
         ) -> ApiResult<HttpResponse> {
             detail(&state, $kind, id.into_inner())
         }

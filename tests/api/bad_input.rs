@@ -208,3 +208,20 @@ async fn every_response_carries_security_headers() {
         assert!(headers.contains_key("permissions-policy"), "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_detail_refuses_query_parameters_it_does_not_take() {
+    let app = TestApp::spawn().await;
+    for path in [
+        "/api/v1/tracks/1?include=album",
+        "/api/v1/albums/1?colour=red",
+        "/api/v1/artists/1?fields=name",
+    ] {
+        let problem = assert_problem(app.get(path).await.unwrap(), 400).await;
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains("unknown field"), "{path}: {detail}");
+    }
+    let (status, track) = app.get_json("/api/v1/tracks/1").await;
+    assert_eq!(status, 200);
+    assert_eq!(track["id"], 1);
+}
