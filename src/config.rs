@@ -183,6 +183,45 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
+    /// The media store: audio files (read-only in production). Default `<data_dir>/media`.
+    pub media_dir: PathBuf,
+    /// How many tracks (the lowest ids) seeding writes generated audio for.
+    pub seed_audio: SeedAudio,
+    /// Generated audio stops after this many seconds, however long the track.
+    pub audio_max_secs: u64,
+    /// Bytes read from a file per chunk of a streamed response.
+    pub stream_chunk_bytes: usize,
+    /// Keys signed stream URLs; when unset, a key kept in the database (shared by every
+    /// instance) is used.
+    pub signing_key: Option<Secret>,
+    /// How long a signed stream URL stays valid.
+    pub stream_url_ttl: Duration,
+    /// Full streams one account may have open at once; more is a 429.
+    pub max_streams_per_account: usize,
+    /// Largest audio upload, in bytes; more is a 413.
+    pub max_audio_bytes: u64,
+}
+
+/// Which tracks seeding writes audio for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeedAudio {
+    None,
+    /// The first N tracks by id.
+    First(u64),
+    All,
+}
+
+impl SeedAudio {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "all" => Ok(SeedAudio::All),
+            "none" | "0" => Ok(SeedAudio::None),
+            n => n
+                .parse::<u64>()
+                .map(SeedAudio::First)
+                .map_err(|_| format!("`{raw}` is not all, none or a number of tracks")),
+        }
+    }
 }
 
 pub const DEFAULT_DEMO_PASSWORD: &str = "chinook-demo";
@@ -210,6 +249,14 @@ const SETTINGS: &[(&str, &str)] = &[
     ("shutdown_delay_secs", "CHINOOK_SHUTDOWN_DELAY_SECS"),
     ("shutdown_timeout_secs", "CHINOOK_SHUTDOWN_TIMEOUT_SECS"),
     ("workers", "CHINOOK_WORKERS"),
+    ("media_dir", "CHINOOK_MEDIA_DIR"),
+    ("seed_audio", "CHINOOK_SEED_AUDIO"),
+    ("audio_max_secs", "CHINOOK_AUDIO_MAX_SECS"),
+    ("stream_chunk_bytes", "CHINOOK_STREAM_CHUNK_BYTES"),
+    ("signing_key", "CHINOOK_SIGNING_KEY"),
+    ("stream_url_ttl_secs", "CHINOOK_STREAM_URL_TTL_SECS"),
+    ("max_streams_per_account", "CHINOOK_MAX_STREAMS_PER_ACCOUNT"),
+    ("max_audio_bytes", "CHINOOK_MAX_AUDIO_BYTES"),
 ];
 
 /// Environment variables the binary reads that are not settings of this table.
@@ -283,6 +330,10 @@ impl Config {
         let database_url = layers
             .get("database_url", DatabaseUrl::parse)?
             .unwrap_or_else(|| DatabaseUrl::sqlite_in(&data_dir));
+        let media_dir = layers
+            .get("media_dir", non_empty)?
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("media"));
         let demo_password = layers
             .get("demo_password", |raw| {
                 crate::store::password::validate(raw).map(|()| Secret::new(raw))
@@ -339,6 +390,34 @@ impl Config {
             workers: layers
                 .get("workers", |raw| number_in(raw, 0, 1024))?
                 .unwrap_or(0) as usize,
+            media_dir,
+            seed_audio: layers
+                .get("seed_audio", SeedAudio::parse)?
+                .unwrap_or(SeedAudio::First(100)),
+            audio_max_secs: layers
+                .get("audio_max_secs", |raw| number_in(raw, 1, 24 * 3600))?
+                .unwrap_or(120),
+            stream_chunk_bytes: layers
+                .get("stream_chunk_bytes", |raw| number_in(raw, 4096, 16 << 20))?
+                .unwrap_or(128 * 1024) as usize,
+            signing_key: layers.get("signing_key", |raw| {
+                if raw.len() < 32 {
+                    Err("must be at least 32 characters".into())
+                } else {
+                    Ok(Secret::new(raw))
+                }
+            })?,
+            stream_url_ttl: layers
+                .get("stream_url_ttl_secs", |raw| {
+                    number_in(raw, 10, 7 * 24 * 3600).map(Duration::from_secs)
+                })?
+                .unwrap_or(Duration::from_secs(6 * 3600)),
+            max_streams_per_account: layers
+                .get("max_streams_per_account", |raw| number_in(raw, 1, 1000))?
+                .unwrap_or(3) as usize,
+            max_audio_bytes: layers
+                .get("max_audio_bytes", |raw| number_in(raw, 1024, 1 << 40))?
+                .unwrap_or(256 << 20),
         })
     }
 
@@ -348,6 +427,9 @@ impl Config {
         config.bind = SocketAddr::from(([127, 0, 0, 1], 0));
         config.database_url = database_url.unwrap_or_else(|| DatabaseUrl::sqlite_in(data_dir));
         config.data_dir = data_dir.to_path_buf();
+        config.media_dir = data_dir.join("media");
+        // Tests that stream seed their own audio; the rest need none.
+        config.seed_audio = SeedAudio::None;
         config.workers = 2;
         config.db_connect_timeout = Duration::from_secs(10);
         config

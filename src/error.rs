@@ -42,6 +42,12 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
+    /// No asked-for range lies within the file of this many bytes.
+    #[error("range not satisfiable for {0} bytes")]
+    RangeNotSatisfiable(u64),
+    /// A limit was reached; retry after this many seconds.
+    #[error("too many requests: {0}")]
+    TooManyRequests(String, u64),
     /// A dependency is down or the service is starting or stopping.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -64,6 +70,10 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => {
                 ("/problems/unsupported-media-type", "Unsupported media type")
             }
+            Self::RangeNotSatisfiable(_) => {
+                ("/problems/range-not-satisfiable", "Range not satisfiable")
+            }
+            Self::TooManyRequests(..) => ("/problems/too-many-requests", "Too many requests"),
             Self::Unavailable(_) => ("/problems/unavailable", "Service unavailable"),
             Self::Internal(_) => ("/problems/internal", "Internal server error"),
         }
@@ -80,7 +90,11 @@ impl ApiError {
             | Self::Conflict(d)
             | Self::PayloadTooLarge(d)
             | Self::UnsupportedMediaType(d)
+            | Self::TooManyRequests(d, _)
             | Self::Unavailable(d) => d.clone(),
+            Self::RangeNotSatisfiable(length) => {
+                format!("no requested range starts within the {length} bytes of the file")
+            }
             Self::Internal(_) => "The server failed to handle this request. It has been logged; \
                  quote the X-Request-Id header when reporting it."
                 .into(),
@@ -110,6 +124,8 @@ impl ResponseError for ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
+            Self::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -122,8 +138,26 @@ impl ResponseError for ApiError {
         }
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
-        if let Self::Unauthorized(_) = self {
-            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        match self {
+            Self::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            Self::RangeNotSatisfiable(length) => {
+                response.insert_header((header::CONTENT_RANGE, format!("bytes */{length}")));
+            }
+            Self::TooManyRequests(_, seconds) => {
+                response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+            }
+            Self::BadRequest(_)
+            | Self::Validation(_)
+            | Self::Forbidden(_)
+            | Self::NotFound(_)
+            | Self::MethodNotAllowed(_)
+            | Self::Conflict(_)
+            | Self::PayloadTooLarge(_)
+            | Self::UnsupportedMediaType(_)
+            | Self::Unavailable(_)
+            | Self::Internal(_) => {}
         }
         response.json(self.problem())
     }

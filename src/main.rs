@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use chinook::config::Config;
+use chinook::config::SeedAudio;
 use chinook::db::Db;
+use chinook::media::{self, MediaStore};
 use chinook::search::CatalogIndex;
 use chinook::seed::{self, Outcome, Source};
 use chinook::startup::Application;
@@ -55,6 +57,10 @@ struct SeedArgs {
     /// Generator seed: the same seed gives the same catalog.
     #[arg(long, default_value_t = seed::DEFAULT_SEED, requires = "synthetic")]
     seed: u64,
+    /// Tracks to write generated audio for: `all`, `none`, or the first N by id (default
+    /// CHINOOK_SEED_AUDIO, else 100). Tracks that have audio keep it.
+    #[arg(long, value_name = "all|none|N", value_parser = SeedAudio::parse)]
+    audio: Option<SeedAudio>,
 }
 
 fn main() -> ExitCode {
@@ -159,6 +165,13 @@ async fn seed_command(config: Config, args: SeedArgs) -> anyhow::Result<()> {
     for (table, rows) in &report.counts {
         println!("  {table:<15} {rows:>10}");
     }
+    let store = MediaStore::new(&config.media_dir);
+    let which = args.audio.unwrap_or(config.seed_audio);
+    let written = media::seed_audio(&db, &store, which, config.audio_max_secs).await?;
+    println!(
+        "wrote audio for {written} tracks into {}",
+        config.media_dir.display()
+    );
     db.close().await;
     Ok(())
 }

@@ -20,6 +20,7 @@ use crate::routes::{self, ApiDoc, KnownRoutes, OpenApiJson};
 use crate::search::{feed, CatalogIndex, IndexSlot};
 use crate::seed;
 use crate::state::{AppState, Lifecycle};
+use crate::streaming::access::{StreamLimiter, UrlSigner};
 
 pub struct Application {
     port: u16,
@@ -40,16 +41,24 @@ impl Application {
         db.migrate().await?;
         ensure_catalog(&db, &config).await?;
         let cursor_secret = crate::catalog::cursor_secret(&db).await?;
+        let signing_key = match &config.signing_key {
+            Some(key) => key.expose().as_bytes().to_vec(),
+            None => crate::db::shared_secret(&db, "signing_key").await?,
+        };
 
         let listener = TcpListener::bind(config.bind)
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let port = listener.local_addr()?.port();
+        let media = crate::media::MediaStore::new(&config.media_dir);
         let state = AppState {
             db,
             config: Arc::new(config),
             lifecycle: Arc::new(Lifecycle::new()),
             index: Arc::new(IndexSlot::default()),
             cursor_secret: Arc::new(cursor_secret),
+            media,
+            signer: UrlSigner::new(signing_key),
+            streams: Arc::new(StreamLimiter::default()),
         };
         let server = serve(listener, state.clone())?;
         tracing::info!(address = %state.config.bind.ip(), port, "listening");
@@ -175,6 +184,10 @@ async fn ensure_catalog(db: &Db, config: &Config) -> anyhow::Result<()> {
             "seeded the catalog"
         );
     }
+    let store = crate::media::MediaStore::new(&config.media_dir);
+    let written =
+        crate::media::seed_audio(db, &store, config.seed_audio, config.audio_max_secs).await?;
+    tracing::info!(tracks = written, dir = %config.media_dir.display(), "wrote generated audio");
     Ok(())
 }
 

@@ -8,7 +8,9 @@ use std::time::Instant;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
+use crate::media::MediaStore;
 use crate::search::{CatalogIndex, IndexSlot};
+use crate::streaming::access::{StreamLimiter, UrlSigner};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -18,6 +20,11 @@ pub struct AppState {
     pub index: Arc<IndexSlot>,
     /// Signs list cursors, so a tampered one is refused.
     pub cursor_secret: Arc<Vec<u8>>,
+    pub media: MediaStore,
+    /// Signs stream URLs.
+    pub signer: UrlSigner,
+    /// Full streams open per account.
+    pub streams: Arc<StreamLimiter>,
 }
 
 impl AppState {

@@ -182,28 +182,7 @@ impl Entry {
     }
 }
 
-/// The key that signs list cursors, shared by every instance through the database and
-/// created on first use.
+/// The key that signs list cursors, shared by every instance through the database.
 pub async fn cursor_secret(db: &crate::db::Db) -> anyhow::Result<Vec<u8>> {
-    let read = || {
-        sqlx::query_scalar::<_, String>(
-            "SELECT value FROM catalog_meta WHERE key = 'cursor_secret'",
-        )
-        .fetch_optional(db.writer())
-    };
-    if read().await?.is_none() {
-        let mut secret = [0u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
-        let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
-        sqlx::query(
-            "INSERT INTO catalog_meta (key, value) VALUES ('cursor_secret', $1) ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(hex)
-        .execute(db.writer())
-        .await?;
-    }
-    let hex = read()
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("the cursor secret vanished"))?;
-    Ok(hex.into_bytes())
+    crate::db::shared_secret(db, "cursor_secret").await
 }

@@ -194,6 +194,32 @@ pub async fn table_counts(pool: &AnyPool) -> Result<Vec<(&'static str, i64)>, sq
         .collect()
 }
 
+/// A secret every instance shares through the database (in `catalog_meta`), created on
+/// first use: 32 random bytes as hex.
+pub async fn shared_secret(db: &Db, name: &str) -> anyhow::Result<Vec<u8>> {
+    let read = || {
+        sqlx::query_scalar::<_, String>("SELECT value FROM catalog_meta WHERE key = $1")
+            .bind(name)
+            .fetch_optional(db.writer())
+    };
+    if read().await?.is_none() {
+        let mut secret = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
+        let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+        sqlx::query(
+            "INSERT INTO catalog_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(name)
+        .bind(hex)
+        .execute(db.writer())
+        .await?;
+    }
+    let hex = read()
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the shared secret {name} vanished"))?;
+    Ok(hex.into_bytes())
+}
+
 /// The current time as stored: RFC 3339 in UTC with whole seconds, which sorts as it reads.
 pub fn timestamp_now() -> String {
     timestamp(chrono::Utc::now())

@@ -4,12 +4,14 @@
 
 mod accounts;
 mod admin;
+mod admin_media;
 mod admin_taxonomy;
 mod catalog;
 mod docs;
 mod fallback;
 mod health;
 mod search;
+mod streaming;
 mod taxonomy;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -33,6 +35,7 @@ pub use fallback::{fallback, KnownRoutes};
         (name = "catalog", description = "Artists, albums, tracks, genres, media types and playlists, served from the search index"),
         (name = "search", description = "Typo-tolerant search with highlights and facets, and autocomplete"),
         (name = "taxonomy", description = "Typed, hierarchical terms (genre, format, length, ...) and what is filed under them"),
+        (name = "streaming", description = "Full streams and downloads for owners, previews for everyone, signed stream URLs"),
         (name = "admin", description = "Catalog and taxonomy writes; admin accounts only"),
         (name = "operations", description = "Health probes and the API description"),
     )
@@ -60,8 +63,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(search::configure)
             .configure(taxonomy::configure)
             .configure(admin::configure)
-            .configure(admin_taxonomy::configure),
+            .configure(admin_taxonomy::configure)
+            .configure(admin_media::configure)
+            .configure(streaming::configure),
     );
+    streaming::configure_alias(cfg);
     health::configure(cfg);
     docs::configure(cfg);
 }

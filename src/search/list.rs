@@ -368,3 +368,33 @@ impl SegmentCollector for KeysetSegment {
             .collect()
     }
 }
+
+impl CatalogIndex {
+    /// The ids of an album's tracks, in id order (which is track order).
+    pub fn album_track_ids(&self, album: i64) -> anyhow::Result<Vec<i64>> {
+        let Ok(album) = u64::try_from(album) else {
+            return Ok(Vec::new());
+        };
+        let searcher = self.reader.searcher();
+        let term = |field: &str, value: u64| -> (Occur, Box<dyn Query>) {
+            let term = Term::from_field_u64(self.schema.field(field), value);
+            (
+                Occur::Must,
+                Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+            )
+        };
+        let query = BooleanQuery::new(vec![
+            term("kind", Kind::Track.code()),
+            term("album_id", album),
+        ]);
+        let mut ids = Vec::new();
+        for address in searcher.search(&query, &tantivy::collector::DocSetCollector)? {
+            let segment = searcher.segment_reader(address.segment_ord);
+            if let Some(id) = segment.fast_fields().u64("id")?.first(address.doc_id) {
+                ids.push(id as i64);
+            }
+        }
+        ids.sort_unstable();
+        Ok(ids)
+    }
+}

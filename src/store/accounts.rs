@@ -344,6 +344,17 @@ pub async fn authenticate(db: &Db, token: &str) -> ApiResult<Account> {
     })
 }
 
+/// An account by id, for signed URLs that name it; `None` when it no longer exists.
+pub async fn by_id(db: &Db, id: i64) -> ApiResult<Option<Account>> {
+    let row: Option<AccountRow> = sqlx::query_as(
+        "SELECT account_id, email, role, customer_id, employee_id FROM account WHERE account_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.reader())
+    .await?;
+    row.map(Account::try_from).transpose()
+}
+
 /// Revokes a token; later requests with it are 401.
 pub async fn logout(db: &Db, token: &str) -> ApiResult<()> {
     sqlx::query(

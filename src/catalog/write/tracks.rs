@@ -204,6 +204,12 @@ pub async fn delete_track(db: &Db, id: i64) -> ApiResult<()> {
         )));
     }
     delete_attachments(&mut write.tx, "track", id).await?;
+    // The file stays: the media store may be read-only here, and another instance may be
+    // streaming it.
+    sqlx::query("DELETE FROM track_audio WHERE track_id = $1")
+        .bind(id)
+        .execute(&mut *write.tx)
+        .await?;
     let deleted = sqlx::query("DELETE FROM track WHERE track_id = $1")
         .bind(id)
         .execute(&mut *write.tx)

@@ -1,0 +1,174 @@
+//! The media store: a directory of audio files (read-only in production), and the
+//! `track_audio` rows that say which file is each track's. A file is always found through
+//! its row, never through a path a client sent.
+
+pub mod audio;
+pub mod upload;
+
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::config::SeedAudio;
+use crate::db::Db;
+
+/// A track's audio file, as its row describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudioFile {
+    pub track_id: i64,
+    /// Relative to the media store.
+    pub path: String,
+    pub content_type: String,
+    pub bytes: u64,
+    /// Strong, quoted: `"<hash>"`.
+    pub etag: String,
+    /// RFC 3339.
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct MediaStore {
+    root: PathBuf,
+}
+
+impl MediaStore {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The file of a stored relative path. Paths come from `track_audio`, which only this
+    /// module writes; anything that could leave the store is refused all the same.
+    pub fn path_of(&self, relative: &str) -> anyhow::Result<PathBuf> {
+        let path = Path::new(relative);
+        let plain = path.components().all(|c| matches!(c, Component::Normal(_)));
+        anyhow::ensure!(plain, "the stored media path {relative:?} leaves the store");
+        Ok(self.root.join(path))
+    }
+
+    /// Where a track's file with this content hash lives: spread over a thousand
+    /// directories, and named by the hash so new content never overwrites old.
+    pub fn relative_path(track: i64, hash: &str, extension: &str) -> String {
+        let short = hash.get(..16).unwrap_or(hash);
+        format!(
+            "audio/{:03}/{track}-{short}.{extension}",
+            track.rem_euclid(1000)
+        )
+    }
+
+    /// Writes `content` as a new file for `track` and returns its row (not yet saved). The
+    /// name carries the content hash, so the file a listener has open is never rewritten.
+    pub async fn write(
+        &self,
+        track: i64,
+        content: Vec<u8>,
+        content_type: &str,
+        extension: &str,
+    ) -> anyhow::Result<AudioFile> {
+        let hash = format!("{:x}", Sha256::digest(&content));
+        let relative = Self::relative_path(track, &hash, extension);
+        let path = self.path_of(&relative)?;
+        let bytes = content.len() as u64;
+        tokio::task::spawn_blocking(move || write_atomically(&path, &content))
+            .await
+            .context("writing a media file panicked")??;
+        Ok(AudioFile {
+            track_id: track,
+            path: relative,
+            content_type: content_type.to_string(),
+            bytes,
+            etag: format!("\"{}\"", &hash[..32]),
+            updated_at: crate::db::timestamp_now(),
+        })
+    }
+}
+
+/// Writes beside and renames, so a reader never sees half a file.
+fn write_atomically(path: &Path, content: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().context("a media path has a directory")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, content)
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    std::fs::rename(&partial, path).with_context(|| format!("cannot rename {}", path.display()))?;
+    Ok(())
+}
+
+/// The audio file of a track, when it has one.
+pub async fn audio_of(db: &Db, track: i64) -> anyhow::Result<Option<AudioFile>> {
+    let row = sqlx::query(
+        "SELECT path, content_type, bytes, etag, updated_at FROM track_audio WHERE track_id = $1",
+    )
+    .bind(track)
+    .fetch_optional(db.reader())
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let bytes: i64 = row.try_get(2)?;
+    Ok(Some(AudioFile {
+        track_id: track,
+        path: row.try_get(0)?,
+        content_type: row.try_get(1)?,
+        bytes: bytes.max(0) as u64,
+        etag: row.try_get(3)?,
+        updated_at: row.try_get(4)?,
+    }))
+}
+
+/// Records `file` as its track's audio, returning the row it replaced.
+pub async fn save(db: &Db, file: &AudioFile) -> anyhow::Result<Option<AudioFile>> {
+    let previous = audio_of(db, file.track_id).await?;
+    sqlx::query(
+        "INSERT INTO track_audio (track_id, path, content_type, bytes, etag, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (track_id) DO UPDATE SET path = excluded.path, \
+           content_type = excluded.content_type, bytes = excluded.bytes, etag = excluded.etag, \
+           updated_at = excluded.updated_at",
+    )
+    .bind(file.track_id)
+    .bind(&file.path)
+    .bind(&file.content_type)
+    .bind(file.bytes as i64)
+    .bind(&file.etag)
+    .bind(&file.updated_at)
+    .execute(db.writer())
+    .await?;
+    Ok(previous)
+}
+
+/// Writes generated audio for the tracks `which` names that have none yet, each as long
+/// as the track up to `max_secs`. Returns how many files were written.
+pub async fn seed_audio(
+    db: &Db,
+    store: &MediaStore,
+    which: SeedAudio,
+    max_secs: u64,
+) -> anyhow::Result<u64> {
+    let limit = match which {
+        SeedAudio::None => return Ok(0),
+        SeedAudio::First(n) => i64::try_from(n).unwrap_or(i64::MAX),
+        SeedAudio::All => i64::MAX,
+    };
+    let tracks: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT t.track_id, t.milliseconds FROM track t \
+         WHERE NOT EXISTS (SELECT 1 FROM track_audio a WHERE a.track_id = t.track_id) \
+           AND t.track_id IN (SELECT track_id FROM track ORDER BY track_id LIMIT $1) \
+         ORDER BY t.track_id",
+    )
+    .bind(limit)
+    .fetch_all(db.reader())
+    .await?;
+    let mut written = 0;
+    for (track, milliseconds) in tracks {
+        let length = (milliseconds.max(0) as u64).min(max_secs * 1000);
+        let wav = tokio::task::spawn_blocking(move || audio::melody(track, length))
+            .await
+            .context("generating audio panicked")?;
+        let file = store.write(track, wav, audio::CONTENT_TYPE, "wav").await?;
+        save(db, &file).await?;
+        written += 1;
+    }
+    Ok(written)
+}

@@ -1,0 +1,275 @@
+//! Listening: a track's full stream and download (for those entitled), its public preview,
+//! and signed stream URLs for players that cannot send an Authorization header.
+
+use actix_web::{post, route, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::auth::Authenticated;
+use crate::state::AppState;
+use crate::store::accounts::{self, Account};
+use crate::streaming::access::{self, Signature, StreamPass};
+use crate::streaming::tracks::{self, Cut};
+use crate::streaming::{self as stream};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(stream_track)
+        .service(preview)
+        .service(download)
+        .service(stream_url);
+}
+
+/// The alias `/stream/track/{id}`, outside `/api/v1`.
+pub fn configure_alias(cfg: &mut ServiceConfig) {
+    cfg.service(stream_alias);
+}
+
+/// A signed URL's query; without it, the request must carry a bearer token.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StreamQuery {
+    /// From a signed URL: the account it was issued to.
+    pub account: Option<i64>,
+    /// From a signed URL: when it stops working (Unix seconds).
+    pub expires: Option<i64>,
+    /// From a signed URL: its HMAC-SHA256, hex.
+    pub signature: Option<String>,
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// The account a request speaks for: a signed URL's, or the bearer token's.
+async fn caller(
+    state: &AppState,
+    track: i64,
+    query: &StreamQuery,
+    bearer: Result<Authenticated, ApiError>,
+) -> ApiResult<Account> {
+    match (query.account, query.expires, &query.signature) {
+        (Some(account), Some(expires), Some(signature)) => {
+            let signed = Signature {
+                account,
+                expires,
+                signature: signature.clone(),
+            };
+            let account = state.signer.verify(track, &signed, now())?;
+            accounts::by_id(&state.db, account).await?.ok_or_else(|| {
+                ApiError::Forbidden("the account this URL was issued to no longer exists".into())
+            })
+        }
+        (None, None, None) => Ok(bearer?.account),
+        _ => Err(ApiError::BadRequest(
+            "a signed URL needs account, expires and signature together".into(),
+        )),
+    }
+}
+
+/// The full stream or download for an entitled caller, holding a place under the cap.
+async fn entitled_source(
+    req: &HttpRequest,
+    state: &AppState,
+    track: i64,
+    query: &StreamQuery,
+    bearer: Result<Authenticated, ApiError>,
+    cut: Cut,
+) -> ApiResult<HttpResponse> {
+    let index = state.catalog()?;
+    let account = caller(state, track, query, bearer).await?;
+    if !access::entitled(&state.db, &account, track).await? {
+        return Err(access::not_entitled(track));
+    }
+    let source = tracks::source(&state.db, &state.media, index, track, cut).await?;
+    let pass: Option<StreamPass> = match req.method() {
+        &actix_web::http::Method::HEAD => None,
+        _ => Some(
+            state
+                .streams
+                .acquire(account.id, state.config.max_streams_per_account)?,
+        ),
+    };
+    stream::respond(req, source, state.config.stream_chunk_bytes, pass)
+}
+
+/// The whole track, with ranges, for its owners, staff and admins.
+#[utoipa::path(
+    get,
+    tag = "streaming",
+    params(("id" = i64, Path, description = "The track's id"), StreamQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The whole file (no Range, an invalid one, or one declined)", content_type = "audio/wav"),
+        (status = 206, description = "One range, or several as multipart/byteranges"),
+        (status = 304, description = "The client's copy is current (If-None-Match / If-Modified-Since)"),
+        (status = 400, description = "A partial signed-URL query, or a malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No bearer token and no signed URL", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not entitled, or an expired or tampered URL", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such track, or it has no audio", body = Problem, content_type = "application/problem+json"),
+        (status = 416, description = "No range lies within the file; Content-Range: bytes */LEN", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many streams open for this account; Retry-After says when to try", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The catalog index is warming up", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[route("/tracks/{id}/stream", method = "GET", method = "HEAD")]
+async fn stream_track(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    query: web::Query<StreamQuery>,
+    bearer: Result<Authenticated, ApiError>,
+) -> ApiResult<HttpResponse> {
+    entitled_source(&req, &state, id.into_inner(), &query, bearer, Cut::Stream).await
+}
+
+/// The same as `/api/v1/tracks/{id}/stream`.
+#[utoipa::path(
+    get,
+    tag = "streaming",
+    params(("id" = i64, Path, description = "The track's id"), StreamQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "As /api/v1/tracks/{id}/stream", content_type = "audio/wav"),
+        (status = 206, description = "As /api/v1/tracks/{id}/stream"),
+        (status = 400, description = "As /api/v1/tracks/{id}/stream", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "As /api/v1/tracks/{id}/stream", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "As /api/v1/tracks/{id}/stream", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "As /api/v1/tracks/{id}/stream", body = Problem, content_type = "application/problem+json"),
+        (status = 416, description = "As /api/v1/tracks/{id}/stream", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "As /api/v1/tracks/{id}/stream", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[route("/stream/track/{id}", method = "GET", method = "HEAD")]
+async fn stream_alias(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    query: web::Query<StreamQuery>,
+    bearer: Result<Authenticated, ApiError>,
+) -> ApiResult<HttpResponse> {
+    entitled_source(&req, &state, id.into_inner(), &query, bearer, Cut::Stream).await
+}
+
+/// The whole track as an attachment named "Artist - Album - 01 - Track.ext".
+#[utoipa::path(
+    get,
+    tag = "streaming",
+    params(("id" = i64, Path, description = "The track's id"), StreamQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The file, with Content-Disposition: attachment", content_type = "audio/wav"),
+        (status = 206, description = "A range of it, to resume a download"),
+        (status = 400, description = "A malformed id or query", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not entitled", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such track, or it has no audio", body = Problem, content_type = "application/problem+json"),
+        (status = 416, description = "No range lies within the file", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many streams open for this account", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The catalog index is warming up", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[route("/tracks/{id}/download", method = "GET", method = "HEAD")]
+async fn download(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    query: web::Query<StreamQuery>,
+    bearer: Result<Authenticated, ApiError>,
+) -> ApiResult<HttpResponse> {
+    entitled_source(&req, &state, id.into_inner(), &query, bearer, Cut::Download).await
+}
+
+/// At most the first 30 seconds, for anyone, with ranges and validators of its own.
+#[utoipa::path(
+    get,
+    tag = "streaming",
+    params(("id" = i64, Path, description = "The track's id")),
+    responses(
+        (status = 200, description = "The clip", content_type = "audio/wav"),
+        (status = 206, description = "A range of the clip"),
+        (status = 304, description = "The client's copy is current"),
+        (status = 400, description = "A malformed id, or a query parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such track, or it has no audio", body = Problem, content_type = "application/problem+json"),
+        (status = 416, description = "No range lies within the clip", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The catalog index is warming up", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[route("/tracks/{id}/preview", method = "GET", method = "HEAD")]
+async fn preview(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    _: web::Query<NoQuery>,
+) -> ApiResult<HttpResponse> {
+    let index = state.catalog()?;
+    let source = tracks::source(
+        &state.db,
+        &state.media,
+        index,
+        id.into_inner(),
+        Cut::Preview,
+    )
+    .await?;
+    stream::respond(&req, source, state.config.stream_chunk_bytes, ())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoQuery {}
+
+#[derive(Serialize, ToSchema)]
+pub struct StreamUrl {
+    /// A path with a signed query, usable without a bearer token until `expires_at`.
+    pub url: String,
+    /// RFC 3339.
+    pub expires_at: String,
+}
+
+/// A signed URL for an `<audio>` element: it streams this track for the caller until it
+/// expires (`CHINOOK_STREAM_URL_TTL_SECS`).
+#[utoipa::path(
+    tag = "streaming",
+    params(("id" = i64, Path, description = "The track's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = StreamUrl),
+        (status = 400, description = "A malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not entitled to the track", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such track", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The catalog index is warming up", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/tracks/{id}/stream-url")]
+async fn stream_url(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    caller: Authenticated,
+) -> ApiResult<HttpResponse> {
+    let track = id.into_inner();
+    let index = state.catalog()?;
+    if index.get(crate::catalog::Kind::Track, track)?.is_none() {
+        return Err(ApiError::NotFound(format!(
+            "there is no track with id {track}"
+        )));
+    }
+    if !access::entitled(&state.db, &caller.account, track).await? {
+        return Err(access::not_entitled(track));
+    }
+    let expires = now() + state.config.stream_url_ttl.as_secs() as i64;
+    let query = state.signer.sign(track, caller.account.id, expires);
+    let expires_at = chrono::DateTime::from_timestamp(expires, 0)
+        .map(crate::db::timestamp)
+        .unwrap_or_default();
+    Ok(HttpResponse::Created().json(StreamUrl {
+        url: format!("/api/v1/tracks/{track}/stream?{query}"),
+        expires_at,
+    }))
+}
