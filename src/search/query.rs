@@ -342,15 +342,10 @@ impl Plan {
             if matches.len == 0 {
                 continue;
             }
-            // Optional clauses match nothing on their own: their matches go nowhere.
-            let mut nowhere = Bits::new(if should.is_empty() {
-                0
-            } else {
-                reader.max_doc()
-            });
+            // Optional clauses only add to the score of what matches.
             let mut optional = Vec::new();
             for alternative in &should {
-                optional.extend(alternative.collect(reader, &mut nowhere)?);
+                optional.extend(alternative.collect(reader, None)?);
             }
             total += matches.len;
             let scores = matches.scores(&mut clauses, &mut optional);
@@ -401,7 +396,16 @@ fn matches(
         let mut either = Bits::new(max_doc);
         let mut live = Vec::with_capacity(clause.len());
         for alternative in clause {
-            live.extend(alternative.collect(reader, &mut either)?);
+            // A term's matches are among those of a prefix of it in the same field.
+            let covered = match alternative {
+                Prepared::Term(term, ..) => clause.iter().any(|other| {
+                    matches!(other, Prepared::Prefix(field, prefix, _)
+                        if *field == term.field()
+                            && term.serialized_value_bytes().starts_with(str::as_bytes(prefix)))
+                }),
+                _ => false,
+            };
+            live.extend(alternative.collect(reader, (!covered).then_some(&mut either))?);
         }
         if live.is_empty() {
             return Ok(None);
@@ -491,7 +495,11 @@ impl Live {
 impl Prepared<'_> {
     /// Adds the matches of this alternative in `reader` to `into`; returns what scores them,
     /// or `None` when nothing matches.
-    fn collect(&self, reader: &SegmentReader, into: &mut Bits) -> tantivy::Result<Option<Live>> {
+    fn collect(
+        &self,
+        reader: &SegmentReader,
+        into: Option<&mut Bits>,
+    ) -> tantivy::Result<Option<Live>> {
         let max_doc = reader.max_doc();
         match self {
             Prepared::Term(term, option, weight) => {
@@ -499,11 +507,13 @@ impl Prepared<'_> {
                 let Some(info) = inverted.get_term_info(term)? else {
                     return Ok(None);
                 };
-                let mut postings =
-                    inverted.read_block_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
-                while !postings.docs().is_empty() {
-                    postings.docs().iter().for_each(|&doc| into.insert(doc));
-                    postings.advance();
+                if let Some(into) = into {
+                    let mut postings = inverted
+                        .read_block_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
+                    while !postings.docs().is_empty() {
+                        postings.docs().iter().for_each(|&doc| into.insert(doc));
+                        postings.advance();
+                    }
                 }
                 // As `TermQuery` scores: without norms, every document has the same length.
                 let norms = reader
@@ -529,30 +539,26 @@ impl Prepared<'_> {
                     )?;
                     let own = own.get_or_insert_with(|| Bits::new(max_doc));
                     while !postings.docs().is_empty() {
-                        for &doc in postings.docs() {
-                            into.insert(doc);
-                            own.insert(doc);
-                        }
+                        postings.docs().iter().for_each(|&doc| own.insert(doc));
                         postings.advance();
                     }
                 }
-                Ok(own.map(|own| Live::Constant(own, *score)))
+                Ok(own.map(|own| Live::Constant(own.added_to(into), *score)))
             }
             Prepared::Constant(weight, score) => {
                 let mut own: Option<Bits> = None;
                 weight.for_each_no_score(reader, &mut |docs| {
                     let own = own.get_or_insert_with(|| Bits::new(max_doc));
-                    for &doc in docs {
-                        into.insert(doc);
-                        own.insert(doc);
-                    }
+                    docs.iter().for_each(|&doc| own.insert(doc));
                 })?;
-                Ok(own.map(|own| Live::Constant(own, *score)))
+                Ok(own.map(|own| Live::Constant(own.added_to(into), *score)))
             }
             Prepared::Scored(weight) => {
-                weight.for_each_no_score(reader, &mut |docs| {
-                    docs.iter().for_each(|&doc| into.insert(doc))
-                })?;
+                if let Some(into) = into {
+                    weight.for_each_no_score(reader, &mut |docs| {
+                        docs.iter().for_each(|&doc| into.insert(doc))
+                    })?;
+                }
                 let scorer = weight.scorer(reader, 1.0)?;
                 Ok((scorer.doc() != TERMINATED).then_some(Live::Scored(scorer)))
             }
@@ -582,6 +588,16 @@ impl Bits {
 
     fn insert(&mut self, doc: DocId) {
         self.0[(doc / 64) as usize] |= 1 << (doc % 64);
+    }
+
+    /// Adds these documents to `into`, if any.
+    fn added_to(self, into: Option<&mut Bits>) -> Self {
+        if let Some(into) = into {
+            for (word, mine) in into.0.iter_mut().zip(&self.0) {
+                *word |= mine;
+            }
+        }
+        self
     }
 }
 
@@ -871,11 +887,14 @@ fn count_facets(
     counts: &mut [Counts; 3],
 ) -> tantivy::Result<()> {
     if let Some(table) = facet_table(searcher, reader)? {
-        let mut by_combination = vec![0u64; table.combinations.len()];
-        for doc in matches.docs() {
-            by_combination[table.of_doc[doc as usize] as usize] += 1;
+        // Four counters per combination, so that neighbours of the same combination do not
+        // wait for each other's increment.
+        let mut by_combination = vec![[0u64; 4]; table.combinations.len()];
+        for (i, doc) in matches.docs().enumerate() {
+            by_combination[table.of_doc[doc as usize] as usize][i % 4] += 1;
         }
-        for (combination, count) in table.combinations.iter().zip(by_combination) {
+        for (combination, counters) in table.combinations.iter().zip(by_combination) {
+            let count: u64 = counters.iter().sum();
             if count > 0 {
                 for (facet, value) in counts.iter_mut().zip(combination) {
                     if let Some(value) = value {
