@@ -14,6 +14,7 @@
 //! of boosted term, fuzzy and prefix queries would, then facets from one small number per
 //! document, then the best page.
 
+use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 use std::ops::Bound;
@@ -332,6 +333,7 @@ impl Plan {
         let keep = offset + limit;
         // The worst kept is on top.
         let mut top: BinaryHeap<Ranked> = BinaryHeap::with_capacity(keep + 1);
+        let mut worst = Score::INFINITY;
         let mut total = 0;
         let mut counts: [Counts; 3] = Default::default();
         for (ord, reader) in searcher.segment_readers().iter().enumerate() {
@@ -352,18 +354,24 @@ impl Plan {
             if with_facets {
                 count_facets(searcher, reader, &matches, &mut counts)?;
             }
-            for (doc, score) in matches.docs().zip(scores) {
-                let ranked = Ranked {
+            matches.for_each(|position, doc| {
+                let score = scores[position];
+                // Documents come by ascending address, so one that only ties the worst kept
+                // ranks below it.
+                if top.len() == keep && score <= worst {
+                    return;
+                }
+                if top.len() == keep {
+                    top.pop();
+                }
+                top.push(Ranked {
                     score,
                     address: DocAddress::new(ord as u32, doc),
-                };
-                if top.len() < keep {
-                    top.push(ranked);
-                } else if top.peek().is_some_and(|worst| ranked < *worst) {
-                    top.pop();
-                    top.push(ranked);
+                });
+                if top.len() == keep {
+                    worst = top.peek().map_or(Score::INFINITY, |worst| worst.score);
                 }
-            }
+            });
         }
         let [genre, media_type, price_cents] = counts.map(Counts::sorted);
         Ok(Run {
@@ -581,9 +589,35 @@ fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 /// A plain bit set over a segment's documents.
 struct Bits(Vec<u64>);
 
+thread_local! {
+    /// The buffers of bit sets dropped on this thread, so that a search reuses them rather
+    /// than faulting in fresh pages for each of its bit sets.
+    static SPARE_BITS: RefCell<Vec<Vec<u64>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Most spare bit set buffers kept per thread.
+const MAX_SPARE_BITS: usize = 16;
+
+impl Drop for Bits {
+    fn drop(&mut self) {
+        let buffer = std::mem::take(&mut self.0);
+        SPARE_BITS.with(|spare| {
+            let mut spare = spare.borrow_mut();
+            if spare.len() < MAX_SPARE_BITS {
+                spare.push(buffer);
+            }
+        });
+    }
+}
+
 impl Bits {
     fn new(max_doc: DocId) -> Self {
-        Bits(vec![0; (max_doc as usize).div_ceil(64)])
+        let mut buffer = SPARE_BITS
+            .with(|spare| spare.borrow_mut().pop())
+            .unwrap_or_default();
+        buffer.clear();
+        buffer.resize((max_doc as usize).div_ceil(64), 0);
+        Bits(buffer)
     }
 
     fn insert(&mut self, doc: DocId) {
@@ -629,6 +663,19 @@ impl Matches {
         let word = self.bits.0[at];
         (word & (1 << bit) != 0)
             .then(|| (self.before[at] + (word & ((1 << bit) - 1)).count_ones()) as usize)
+    }
+
+    /// Calls `f` with the position and document of each match, in order.
+    fn for_each(&self, mut f: impl FnMut(usize, DocId)) {
+        let mut position = 0;
+        for (at, &word) in self.bits.0.iter().enumerate() {
+            let mut word = word;
+            while word != 0 {
+                f(position, at as u32 * 64 + word.trailing_zeros());
+                position += 1;
+                word &= word - 1;
+            }
+        }
     }
 
     fn docs(&self) -> impl Iterator<Item = DocId> + '_ {
@@ -890,9 +937,9 @@ fn count_facets(
         // Four counters per combination, so that neighbours of the same combination do not
         // wait for each other's increment.
         let mut by_combination = vec![[0u64; 4]; table.combinations.len()];
-        for (i, doc) in matches.docs().enumerate() {
+        matches.for_each(|i, doc| {
             by_combination[table.of_doc[doc as usize] as usize][i % 4] += 1;
-        }
+        });
         for (combination, counters) in table.combinations.iter().zip(by_combination) {
             let count: u64 = counters.iter().sum();
             if count > 0 {
