@@ -866,20 +866,46 @@ struct FacetTable {
     of_doc: Vec<u16>,
 }
 
-/// The tables of the segments searched last. A segment never changes, so its table holds for
-/// as long as it is searched.
-static FACET_TABLES: Mutex<Vec<(SegmentId, Arc<FacetTable>)>> = Mutex::new(Vec::new());
+/// The tables of the segments searched last, `None` for a segment with too many combinations.
+/// A segment never changes, so its table holds for as long as it is searched.
+type FacetTables = Vec<(SegmentId, Option<Arc<FacetTable>>)>;
 
-/// The table of a segment; `None` when it has too many combinations for one.
+static FACET_TABLES: Mutex<FacetTables> = Mutex::new(Vec::new());
+
+/// The table of a segment, built on first use.
 fn facet_table(
     searcher: &Searcher,
     reader: &SegmentReader,
 ) -> tantivy::Result<Option<Arc<FacetTable>>> {
     let id = reader.segment_id();
-    let mut tables = FACET_TABLES.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, table)) = tables.iter().find(|(segment, _)| *segment == id) {
-        return Ok(Some(table.clone()));
+    let lock = || FACET_TABLES.lock().unwrap_or_else(|e| e.into_inner());
+    let cached = |tables: &FacetTables| {
+        tables
+            .iter()
+            .find(|(segment, _)| *segment == id)
+            .map(|(_, table)| table.clone())
+    };
+    if let Some(table) = cached(&lock()) {
+        return Ok(table);
     }
+    // Built without the lock, so that searches meanwhile do not wait for it.
+    let table = build_facet_table(reader)?.map(Arc::new);
+    let mut tables = lock();
+    if let Some(table) = cached(&tables) {
+        return Ok(table);
+    }
+    let searched: Vec<SegmentId> = searcher
+        .segment_readers()
+        .iter()
+        .map(|reader| reader.segment_id())
+        .collect();
+    tables.retain(|(segment, _)| searched.contains(segment));
+    tables.push((id, table.clone()));
+    Ok(table)
+}
+
+/// `None` when the segment has more combinations than a `u16` numbers.
+fn build_facet_table(reader: &SegmentReader) -> tantivy::Result<Option<FacetTable>> {
     let fast = reader.fast_fields();
     let columns = FACET_COLUMNS
         .iter()
@@ -912,18 +938,10 @@ fn facet_table(
         of_doc.push(code);
         last = Some((key, code));
     }
-    let table = Arc::new(FacetTable {
+    Ok(Some(FacetTable {
         combinations,
         of_doc,
-    });
-    let searched: Vec<SegmentId> = searcher
-        .segment_readers()
-        .iter()
-        .map(|reader| reader.segment_id())
-        .collect();
-    tables.retain(|(segment, _)| searched.contains(segment));
-    tables.push((id, table.clone()));
-    Ok(Some(table))
+    }))
 }
 
 /// Counts the matches of a segment by genre, media type and price.
