@@ -180,6 +180,11 @@ impl TermTally {
 
     /// Counts one entry with these terms.
     pub fn add(&mut self, terms: impl Iterator<Item = u64>) {
+        self.add_many(terms, 1);
+    }
+
+    /// Counts `entries` entries that all have these terms.
+    pub fn add_many(&mut self, terms: impl Iterator<Item = u64>, entries: u64) {
         self.entry = self.entry.wrapping_add(1);
         for term in terms {
             let Some(lineage) = self.set.lineage.get(term as usize) else {
@@ -189,7 +194,7 @@ impl TermTally {
                 let id = id as usize;
                 if self.seen[id] != self.entry {
                     self.seen[id] = self.entry;
-                    self.counts[id] += 1;
+                    self.counts[id] += entries;
                 }
             }
         }
