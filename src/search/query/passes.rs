@@ -1,292 +1,25 @@
-//! Full-text search over tracks, albums and artists: typo-tolerant, prefix-matching on the
-//! last word, accent- and case-folded, ranked by BM25 with field boosts, with highlights and
-//! facet counts.
-//!
-//! Queries are built from the words of the text, never parsed as query syntax, so quotes,
-//! parentheses, operators and regex characters are just text. Length and word count are
-//! bounded, so no query is expensive to build or run.
-//!
-//! A search is run here rather than by tantivy's boolean queries and collectors, whose unions
-//! score every posting of every word and whose per-document collectors cost more than the
-//! search itself when a short prefix matches a large part of the catalog. Each segment is run
-//! in passes: the matches as a bit set (the union of each clause's postings, intersected),
-//! then the score of each match, adding the same scores in the same order as a boolean query
-//! of boosted term, fuzzy and prefix queries would, then facets from one small number per
-//! document, then the best page.
+//! The passes a search runs over each segment: matching as bit sets, scoring only the
+//! matches (adding scores as tantivy's boolean queries would), and keeping the best page.
 
 use std::cell::RefCell;
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap};
-use std::ops::Bound;
-use std::sync::{Arc, Mutex};
+use std::collections::BinaryHeap;
+use std::sync::Arc;
 
-use tantivy::columnar::Column;
 use tantivy::fieldnorm::FieldNormReader;
-use tantivy::index::SegmentId;
 use tantivy::postings::BlockSegmentPostings;
 use tantivy::query::{
-    Bm25Weight, BooleanQuery, EnableScoring, FuzzyTermQuery, Occur, Query, RangeQuery, Scorer,
-    TermQuery, Weight,
+    Bm25Weight, BooleanQuery, EnableScoring, Occur, Query, Scorer, TermQuery, Weight,
 };
-use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
-use tantivy::snippet::SnippetGenerator;
-use tantivy::{
-    DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TantivyDocument, Term, TERMINATED,
-};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, Term, TERMINATED};
 
-use super::{schema, CatalogIndex};
-use crate::catalog::Kind;
+use super::facets::{count_facets, Counts};
+use super::Facets;
 use crate::taxonomy::{TermSet, TermTally};
 
-/// Longest search text accepted, in characters.
-pub const MAX_QUERY_CHARS: usize = 200;
-/// Most words a search may have.
-pub const MAX_QUERY_WORDS: usize = 10;
-
-#[derive(Debug, Clone)]
-pub struct SearchRequest {
-    /// The folded words of the text (see `words`).
-    pub words: Vec<String>,
-    pub kinds: Vec<Kind>,
-    pub equal: Vec<(&'static str, u64)>,
-    pub ranges: Vec<(&'static str, u64, u64)>,
-    /// Taxonomy terms as asked for, (type, slug).
-    pub terms: Vec<(String, String)>,
-    /// Their facets, which the entries must have (or have below them).
-    pub facets: Vec<String>,
-    pub offset: usize,
-    pub limit: usize,
-}
-
-#[derive(Debug)]
-pub struct Hit {
-    pub kind: Kind,
-    pub score: f32,
-    /// The stored JSON representation.
-    pub body: String,
-    /// The name with matched words in `<b>` tags, when any matched exactly.
-    pub highlight: Option<String>,
-}
-
-#[derive(Debug, Default)]
-pub struct Facets {
-    /// (value, count), by descending count.
-    pub genre: Vec<(u64, u64)>,
-    pub media_type: Vec<(u64, u64)>,
-    pub price_cents: Vec<(u64, u64)>,
-    /// Matching entries per taxonomy term, each counted once under every term it is filed
-    /// under or below.
-    pub terms: HashMap<i64, u64>,
-}
-
-#[derive(Debug)]
-pub struct SearchResults {
-    pub hits: Vec<Hit>,
-    pub total: usize,
-    pub facets: Facets,
-}
-
-/// The words to search for, or why the text cannot be searched.
-pub fn words(text: &str) -> Result<Vec<String>, String> {
-    if text.chars().count() > MAX_QUERY_CHARS {
-        return Err(format!("q has more than {MAX_QUERY_CHARS} characters"));
-    }
-    let mut analyzer = schema::folded_analyzer();
-    let mut stream = analyzer.token_stream(text);
-    let mut words = Vec::new();
-    while stream.advance() {
-        words.push(stream.token().text.clone());
-    }
-    if words.is_empty() {
-        return Err("q needs at least one letter or digit".into());
-    }
-    if words.len() > MAX_QUERY_WORDS {
-        return Err(format!("q has more than {MAX_QUERY_WORDS} words"));
-    }
-    Ok(words)
-}
-
-/// The edits a word may be off by: none below four letters, one from four, two from eight.
-fn allowed_edits(word: &str) -> u8 {
-    match word.chars().count() {
-        0..=3 => 0,
-        4..=7 => 1,
-        _ => 2,
-    }
-}
-
-impl CatalogIndex {
-    fn text_fields(&self) -> [(Field, f32); 4] {
-        // Track name > artist > album > composer.
-        [
-            (self.schema.name, 4.0),
-            (self.schema.artist, 2.0),
-            (self.schema.album, 1.5),
-            (self.schema.composer, 1.0),
-        ]
-    }
-
-    fn plan(
-        &self,
-        searcher: &Searcher,
-        request: &SearchRequest,
-        prefix_last: bool,
-    ) -> anyhow::Result<Plan> {
-        let mut plan = Plan::default();
-        let last = request.words.len().saturating_sub(1);
-        let mut all_known = true;
-        for (i, word) in request.words.iter().enumerate() {
-            // Typos are forgiven for words that appear nowhere as typed: a word that exists
-            // is taken as meant, which keeps common words from expanding into huge unions.
-            let mut known = false;
-            for (field, _) in self.text_fields() {
-                known |= searcher.doc_freq(&Term::from_field_text(field, word))? > 0;
-            }
-            all_known &= known;
-            let mut alternatives = Vec::new();
-            for (field, boost) in self.text_fields() {
-                let term = Term::from_field_text(field, word);
-                alternatives.push(Alternative::Term(
-                    term.clone(),
-                    IndexRecordOption::WithFreqs,
-                    boost,
-                ));
-                let edits = allowed_edits(word);
-                if edits > 0 && !known {
-                    let fuzzy = FuzzyTermQuery::new(term, edits, true);
-                    alternatives.push(Alternative::Constant(Box::new(fuzzy), boost * 0.5));
-                }
-                if prefix_last && i == last {
-                    alternatives.push(Alternative::Prefix(field, word.clone(), boost * 0.75));
-                }
-            }
-            plan.must.push(alternatives);
-        }
-        // When a word has a typo, its matches score alike; a query that is an entry's whole
-        // name (within the same edits) then ranks that entry first, so "metalica" puts the
-        // artist Metallica above albums named after them. It walks every name, so it runs
-        // only in that case.
-        if !all_known {
-            let whole = request.words.join(" ");
-            let term = Term::from_field_text(self.schema.name_exact, &whole);
-            plan.should.push(Alternative::Term(
-                term.clone(),
-                IndexRecordOption::Basic,
-                8.0,
-            ));
-            let edits = allowed_edits(&whole);
-            if edits > 0 {
-                let near = FuzzyTermQuery::new(term, edits, true);
-                plan.should.push(Alternative::Constant(Box::new(near), 6.0));
-            }
-        }
-        // Only tracks, albums and artists carry searchable text, so all three need no filter.
-        if request.kinds.len() < 3 {
-            let kind = self.schema.field("kind");
-            plan.must.push(
-                request
-                    .kinds
-                    .iter()
-                    .map(|k| {
-                        let term = Term::from_field_u64(kind, k.code());
-                        Alternative::Term(term, IndexRecordOption::Basic, 1.0)
-                    })
-                    .collect(),
-            );
-        }
-        for (field, value) in &request.equal {
-            let term = Term::from_field_u64(self.schema.field(field), *value);
-            plan.must
-                .push(vec![Alternative::Term(term, IndexRecordOption::Basic, 1.0)]);
-        }
-        for facet in &request.facets {
-            let facet = Facet::from_text(facet)
-                .map_err(|e| anyhow::anyhow!("a stored term has an invalid facet {facet}: {e}"))?;
-            let term = Term::from_facet(self.schema.taxonomy, &facet);
-            plan.must
-                .push(vec![Alternative::Term(term, IndexRecordOption::Basic, 1.0)]);
-        }
-        for (field, min, max) in &request.ranges {
-            let field = self.schema.field(field);
-            let range = RangeQuery::new(
-                Bound::Included(Term::from_field_u64(field, *min)),
-                Bound::Included(Term::from_field_u64(field, *max)),
-            );
-            plan.must.push(vec![Alternative::Scored(Box::new(range))]);
-        }
-        Ok(plan)
-    }
-
-    pub fn search(&self, request: &SearchRequest) -> anyhow::Result<SearchResults> {
-        let searcher = self.reader.searcher();
-        let plan = self.plan(&searcher, request, true)?;
-        let terms = self.term_set()?;
-        let run = plan.run(&searcher, request.offset, request.limit, Some(terms))?;
-        let snippets = SnippetGenerator::create(&searcher, &plan.terms(), self.schema.name)?;
-        let mut hits = Vec::with_capacity(run.top.len());
-        for (score, address) in run.top {
-            let doc: TantivyDocument = searcher.doc(address)?;
-            let kind_code = doc
-                .get_first(self.schema.field("kind"))
-                .and_then(|v| v.as_u64())
-                .unwrap_or(0);
-            let Some(kind) = Kind::ALL.into_iter().find(|k| k.code() == kind_code) else {
-                continue;
-            };
-            let body = doc
-                .get_first(self.schema.body)
-                .and_then(|v| v.as_str())
-                .unwrap_or("{}")
-                .to_string();
-            let snippet = snippets.snippet_from_doc(&doc);
-            hits.push(Hit {
-                kind,
-                score,
-                body,
-                highlight: (!snippet.is_empty()).then(|| snippet.to_html()),
-            });
-        }
-        Ok(SearchResults {
-            hits,
-            total: run.total,
-            facets: run.facets,
-        })
-    }
-
-    /// Names that complete the text as typed, best first.
-    pub fn suggest(&self, request: &SearchRequest) -> anyhow::Result<Vec<(Kind, String)>> {
-        let searcher = self.reader.searcher();
-        let plan = self.plan(&searcher, request, true)?;
-        let run = plan.run(&searcher, 0, request.limit, None)?;
-        let mut out = Vec::with_capacity(run.top.len());
-        for (_, address) in run.top {
-            let doc: TantivyDocument = searcher.doc(address)?;
-            let code = doc
-                .get_first(self.schema.field("kind"))
-                .and_then(|v| v.as_u64());
-            let name = doc.get_first(self.schema.name).and_then(|v| v.as_str());
-            if let (Some(kind), Some(name)) = (
-                code.and_then(|c| Kind::ALL.into_iter().find(|k| k.code() == c)),
-                name,
-            ) {
-                out.push((kind, name.to_string()));
-            }
-        }
-        Ok(out)
-    }
-
-    /// Builds the facet tables of the searched segments, so the first search does not.
-    pub(super) fn warm_facets(&self) -> anyhow::Result<()> {
-        let searcher = self.reader.searcher();
-        for reader in searcher.segment_readers() {
-            facet_table(&searcher, reader)?;
-        }
-        Ok(())
-    }
-}
-
 /// One way for a document to satisfy a clause, and what it adds to the score when it does.
-enum Alternative {
+pub(super) enum Alternative {
     /// A term, scored by BM25 times a boost, as a boosted `TermQuery` scores it.
     Term(Term, IndexRecordOption, Score),
     /// Words of a field that start with these letters; every match adds the same score, as a
@@ -302,21 +35,21 @@ enum Alternative {
 /// the sum over the clauses, `should` included, of what its matching alternatives add, in
 /// order, as tantivy's boolean queries add them.
 #[derive(Default)]
-struct Plan {
-    must: Vec<Vec<Alternative>>,
-    should: Vec<Alternative>,
+pub(super) struct Plan {
+    pub(super) must: Vec<Vec<Alternative>>,
+    pub(super) should: Vec<Alternative>,
 }
 
 /// The best page of a search (score and address, best first), its total and its facets.
-struct Run {
-    top: Vec<(Score, DocAddress)>,
-    total: usize,
-    facets: Facets,
+pub(super) struct Run {
+    pub(super) top: Vec<(Score, DocAddress)>,
+    pub(super) total: usize,
+    pub(super) facets: Facets,
 }
 
 impl Plan {
     /// The terms searched as typed, for highlights.
-    fn terms(&self) -> BooleanQuery {
+    pub(super) fn terms(&self) -> BooleanQuery {
         let terms = self
             .must
             .iter()
@@ -333,7 +66,7 @@ impl Plan {
         BooleanQuery::new(terms)
     }
 
-    fn run(
+    pub(super) fn run(
         &self,
         searcher: &Searcher,
         offset: usize,
@@ -657,7 +390,7 @@ impl Bits {
 }
 
 /// The matches of a segment, in ascending order, each with its position in that order.
-struct Matches {
+pub(super) struct Matches {
     bits: Bits,
     /// How many matches come before each word of `bits`.
     before: Vec<u32>,
@@ -687,7 +420,7 @@ impl Matches {
     }
 
     /// Calls `f` with the position and document of each match, in order.
-    fn for_each(&self, mut f: impl FnMut(usize, DocId)) {
+    pub(super) fn for_each(&self, mut f: impl FnMut(usize, DocId)) {
         let mut position = 0;
         for (at, &word) in self.bits.0.iter().enumerate() {
             let mut word = word;
@@ -699,7 +432,7 @@ impl Matches {
         }
     }
 
-    fn docs(&self) -> impl Iterator<Item = DocId> + '_ {
+    pub(super) fn docs(&self) -> impl Iterator<Item = DocId> + '_ {
         self.bits.0.iter().enumerate().flat_map(|(at, &word)| {
             let mut word = word;
             std::iter::from_fn(move || {
@@ -841,178 +574,3 @@ impl PartialEq for Ranked {
 }
 
 impl Eq for Ranked {}
-
-/// Counts of one facet by value: small values in an array, others in a map.
-#[derive(Default)]
-struct Counts {
-    small: Vec<u64>,
-    other: HashMap<u64, u64>,
-}
-
-impl Counts {
-    fn add(&mut self, value: u64, count: u64) {
-        match usize::try_from(value) {
-            Ok(at) if at < 1 << 16 => {
-                if at >= self.small.len() {
-                    self.small.resize(at + 1, 0);
-                }
-                self.small[at] += count;
-            }
-            _ => *self.other.entry(value).or_default() += count,
-        }
-    }
-
-    /// (value, count), by descending count.
-    fn sorted(self) -> Vec<(u64, u64)> {
-        let mut counts: Vec<(u64, u64)> = self
-            .small
-            .into_iter()
-            .enumerate()
-            .filter(|(_, count)| *count > 0)
-            .map(|(value, count)| (value as u64, count))
-            .chain(self.other)
-            .collect();
-        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        counts
-    }
-}
-
-const FACET_COLUMNS: [&str; 3] = ["genre_id", "media_type_id", "price_cents"];
-
-/// The facets of a segment's documents as one small number each: the index of its
-/// combination of genre, media type and price. Counting then reads one array, not three
-/// columns.
-struct FacetTable {
-    combinations: Vec<Combination>,
-    of_doc: Vec<u16>,
-}
-
-/// A document's genre, media type and price, and the ids of its taxonomy terms.
-type Combination = ([Option<u64>; 3], Box<[u64]>);
-
-/// The tables of the segments searched last, `None` for a segment with too many combinations.
-/// A segment never changes, so its table holds for as long as it is searched.
-type FacetTables = Vec<(SegmentId, Option<Arc<FacetTable>>)>;
-
-static FACET_TABLES: Mutex<FacetTables> = Mutex::new(Vec::new());
-
-/// The table of a segment, built on first use.
-fn facet_table(
-    searcher: &Searcher,
-    reader: &SegmentReader,
-) -> tantivy::Result<Option<Arc<FacetTable>>> {
-    let id = reader.segment_id();
-    let lock = || FACET_TABLES.lock().unwrap_or_else(|e| e.into_inner());
-    let cached = |tables: &FacetTables| {
-        tables
-            .iter()
-            .find(|(segment, _)| *segment == id)
-            .map(|(_, table)| table.clone())
-    };
-    if let Some(table) = cached(&lock()) {
-        return Ok(table);
-    }
-    // Built without the lock, so that searches meanwhile do not wait for it.
-    let table = build_facet_table(reader)?.map(Arc::new);
-    let mut tables = lock();
-    if let Some(table) = cached(&tables) {
-        return Ok(table);
-    }
-    let searched: Vec<SegmentId> = searcher
-        .segment_readers()
-        .iter()
-        .map(|reader| reader.segment_id())
-        .collect();
-    tables.retain(|(segment, _)| searched.contains(segment));
-    tables.push((id, table.clone()));
-    Ok(table)
-}
-
-/// `None` when the segment has more combinations than a `u16` numbers.
-fn build_facet_table(reader: &SegmentReader) -> tantivy::Result<Option<FacetTable>> {
-    let fast = reader.fast_fields();
-    let columns = FACET_COLUMNS
-        .iter()
-        .map(|name| fast.u64(name))
-        .collect::<tantivy::Result<Vec<Column<u64>>>>()?;
-    let term_ids = fast.u64("term_id")?;
-    let mut codes: HashMap<Combination, u16> = HashMap::new();
-    let mut combinations = Vec::new();
-    let mut of_doc = Vec::with_capacity(reader.max_doc() as usize);
-    let mut last: Option<(Combination, u16)> = None;
-    for doc in 0..reader.max_doc() {
-        let key: Combination = (
-            [
-                columns[0].first(doc),
-                columns[1].first(doc),
-                columns[2].first(doc),
-            ],
-            term_ids.values_for_doc(doc).collect(),
-        );
-        let code = match &last {
-            Some((last_key, code)) if *last_key == key => *code,
-            _ => match codes.get(&key) {
-                Some(code) => *code,
-                None => {
-                    let Ok(code) = u16::try_from(combinations.len()) else {
-                        return Ok(None);
-                    };
-                    combinations.push(key.clone());
-                    codes.insert(key.clone(), code);
-                    code
-                }
-            },
-        };
-        of_doc.push(code);
-        last = Some((key, code));
-    }
-    Ok(Some(FacetTable {
-        combinations,
-        of_doc,
-    }))
-}
-
-/// Counts the matches of a segment by genre, media type, price and taxonomy term.
-fn count_facets(
-    searcher: &Searcher,
-    reader: &SegmentReader,
-    matches: &Matches,
-    counts: &mut [Counts; 3],
-    tally: &mut TermTally,
-) -> tantivy::Result<()> {
-    if let Some(table) = facet_table(searcher, reader)? {
-        // Four counters per combination, so that neighbours of the same combination do not
-        // wait for each other's increment.
-        let mut by_combination = vec![[0u64; 4]; table.combinations.len()];
-        matches.for_each(|i, doc| {
-            by_combination[table.of_doc[doc as usize] as usize][i % 4] += 1;
-        });
-        for ((values, terms), counters) in table.combinations.iter().zip(by_combination) {
-            let count: u64 = counters.iter().sum();
-            if count > 0 {
-                for (facet, value) in counts.iter_mut().zip(values) {
-                    if let Some(value) = value {
-                        facet.add(*value, count);
-                    }
-                }
-                // Every match of a combination has the same terms, so they count once each.
-                tally.add_many(terms.iter().copied(), count);
-            }
-        }
-    } else {
-        let fast = reader.fast_fields();
-        for (facet, name) in counts.iter_mut().zip(FACET_COLUMNS) {
-            let column = fast.u64(name)?;
-            for doc in matches.docs() {
-                if let Some(value) = column.first(doc) {
-                    facet.add(value, 1);
-                }
-            }
-        }
-        let term_ids = fast.u64("term_id")?;
-        for doc in matches.docs() {
-            tally.add(term_ids.values_for_doc(doc));
-        }
-    }
-    Ok(())
-}

@@ -1,0 +1,278 @@
+//! Full-text search over tracks, albums and artists: typo-tolerant, prefix-matching on the
+//! last word, accent- and case-folded, ranked by BM25 with field boosts, with highlights and
+//! facet counts.
+//!
+//! Queries are built from the words of the text, never parsed as query syntax, so quotes,
+//! parentheses, operators and regex characters are just text. Length and word count are
+//! bounded, so no query is expensive to build or run.
+//!
+//! A search is run here rather than by tantivy's boolean queries and collectors, whose unions
+//! score every posting of every word and whose per-document collectors cost more than the
+//! search itself when a short prefix matches a large part of the catalog. Each segment is run
+//! in passes: the matches as a bit set (the union of each clause's postings, intersected),
+//! then the score of each match, adding the same scores in the same order as a boolean query
+//! of boosted term, fuzzy and prefix queries would, then facets from one small number per
+//! document, then the best page.
+
+mod facets;
+mod passes;
+
+use std::collections::HashMap;
+use std::ops::Bound;
+
+use tantivy::query::{FuzzyTermQuery, RangeQuery};
+use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{Searcher, TantivyDocument, Term};
+
+use super::{schema, CatalogIndex};
+use crate::catalog::Kind;
+use facets::facet_table;
+use passes::{Alternative, Plan};
+
+/// Longest search text accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 200;
+/// Most words a search may have.
+pub const MAX_QUERY_WORDS: usize = 10;
+
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    /// The folded words of the text (see `words`).
+    pub words: Vec<String>,
+    pub kinds: Vec<Kind>,
+    pub equal: Vec<(&'static str, u64)>,
+    pub ranges: Vec<(&'static str, u64, u64)>,
+    /// Taxonomy terms as asked for, (type, slug).
+    pub terms: Vec<(String, String)>,
+    /// Their facets, which the entries must have (or have below them).
+    pub facets: Vec<String>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+#[derive(Debug)]
+pub struct Hit {
+    pub kind: Kind,
+    pub score: f32,
+    /// The stored JSON representation.
+    pub body: String,
+    /// The name with matched words in `<b>` tags, when any matched exactly.
+    pub highlight: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Facets {
+    /// (value, count), by descending count.
+    pub genre: Vec<(u64, u64)>,
+    pub media_type: Vec<(u64, u64)>,
+    pub price_cents: Vec<(u64, u64)>,
+    /// Matching entries per taxonomy term, each counted once under every term it is filed
+    /// under or below.
+    pub terms: HashMap<i64, u64>,
+}
+
+#[derive(Debug)]
+pub struct SearchResults {
+    pub hits: Vec<Hit>,
+    pub total: usize,
+    pub facets: Facets,
+}
+
+/// The words to search for, or why the text cannot be searched.
+pub fn words(text: &str) -> Result<Vec<String>, String> {
+    if text.chars().count() > MAX_QUERY_CHARS {
+        return Err(format!("q has more than {MAX_QUERY_CHARS} characters"));
+    }
+    let mut analyzer = schema::folded_analyzer();
+    let mut stream = analyzer.token_stream(text);
+    let mut words = Vec::new();
+    while stream.advance() {
+        words.push(stream.token().text.clone());
+    }
+    if words.is_empty() {
+        return Err("q needs at least one letter or digit".into());
+    }
+    if words.len() > MAX_QUERY_WORDS {
+        return Err(format!("q has more than {MAX_QUERY_WORDS} words"));
+    }
+    Ok(words)
+}
+
+/// The edits a word may be off by: none below four letters, one from four, two from eight.
+fn allowed_edits(word: &str) -> u8 {
+    match word.chars().count() {
+        0..=3 => 0,
+        4..=7 => 1,
+        _ => 2,
+    }
+}
+
+impl CatalogIndex {
+    fn text_fields(&self) -> [(Field, f32); 4] {
+        // Track name > artist > album > composer.
+        [
+            (self.schema.name, 4.0),
+            (self.schema.artist, 2.0),
+            (self.schema.album, 1.5),
+            (self.schema.composer, 1.0),
+        ]
+    }
+
+    fn plan(
+        &self,
+        searcher: &Searcher,
+        request: &SearchRequest,
+        prefix_last: bool,
+    ) -> anyhow::Result<Plan> {
+        let mut plan = Plan::default();
+        let last = request.words.len().saturating_sub(1);
+        let mut all_known = true;
+        for (i, word) in request.words.iter().enumerate() {
+            // Typos are forgiven for words that appear nowhere as typed: a word that exists
+            // is taken as meant, which keeps common words from expanding into huge unions.
+            let mut known = false;
+            for (field, _) in self.text_fields() {
+                known |= searcher.doc_freq(&Term::from_field_text(field, word))? > 0;
+            }
+            all_known &= known;
+            let mut alternatives = Vec::new();
+            for (field, boost) in self.text_fields() {
+                let term = Term::from_field_text(field, word);
+                alternatives.push(Alternative::Term(
+                    term.clone(),
+                    IndexRecordOption::WithFreqs,
+                    boost,
+                ));
+                let edits = allowed_edits(word);
+                if edits > 0 && !known {
+                    let fuzzy = FuzzyTermQuery::new(term, edits, true);
+                    alternatives.push(Alternative::Constant(Box::new(fuzzy), boost * 0.5));
+                }
+                if prefix_last && i == last {
+                    alternatives.push(Alternative::Prefix(field, word.clone(), boost * 0.75));
+                }
+            }
+            plan.must.push(alternatives);
+        }
+        // When a word has a typo, its matches score alike; a query that is an entry's whole
+        // name (within the same edits) then ranks that entry first, so "metalica" puts the
+        // artist Metallica above albums named after them. It walks every name, so it runs
+        // only in that case.
+        if !all_known {
+            let whole = request.words.join(" ");
+            let term = Term::from_field_text(self.schema.name_exact, &whole);
+            plan.should.push(Alternative::Term(
+                term.clone(),
+                IndexRecordOption::Basic,
+                8.0,
+            ));
+            let edits = allowed_edits(&whole);
+            if edits > 0 {
+                let near = FuzzyTermQuery::new(term, edits, true);
+                plan.should.push(Alternative::Constant(Box::new(near), 6.0));
+            }
+        }
+        // Only tracks, albums and artists carry searchable text, so all three need no filter.
+        if request.kinds.len() < 3 {
+            let kind = self.schema.field("kind");
+            plan.must.push(
+                request
+                    .kinds
+                    .iter()
+                    .map(|k| {
+                        let term = Term::from_field_u64(kind, k.code());
+                        Alternative::Term(term, IndexRecordOption::Basic, 1.0)
+                    })
+                    .collect(),
+            );
+        }
+        for (field, value) in &request.equal {
+            let term = Term::from_field_u64(self.schema.field(field), *value);
+            plan.must
+                .push(vec![Alternative::Term(term, IndexRecordOption::Basic, 1.0)]);
+        }
+        for facet in &request.facets {
+            let facet = Facet::from_text(facet)
+                .map_err(|e| anyhow::anyhow!("a stored term has an invalid facet {facet}: {e}"))?;
+            let term = Term::from_facet(self.schema.taxonomy, &facet);
+            plan.must
+                .push(vec![Alternative::Term(term, IndexRecordOption::Basic, 1.0)]);
+        }
+        for (field, min, max) in &request.ranges {
+            let field = self.schema.field(field);
+            let range = RangeQuery::new(
+                Bound::Included(Term::from_field_u64(field, *min)),
+                Bound::Included(Term::from_field_u64(field, *max)),
+            );
+            plan.must.push(vec![Alternative::Scored(Box::new(range))]);
+        }
+        Ok(plan)
+    }
+
+    pub fn search(&self, request: &SearchRequest) -> anyhow::Result<SearchResults> {
+        let searcher = self.reader.searcher();
+        let plan = self.plan(&searcher, request, true)?;
+        let terms = self.term_set()?;
+        let run = plan.run(&searcher, request.offset, request.limit, Some(terms))?;
+        let snippets = SnippetGenerator::create(&searcher, &plan.terms(), self.schema.name)?;
+        let mut hits = Vec::with_capacity(run.top.len());
+        for (score, address) in run.top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let kind_code = doc
+                .get_first(self.schema.field("kind"))
+                .and_then(|v| v.as_u64())
+                .unwrap_or(0);
+            let Some(kind) = Kind::ALL.into_iter().find(|k| k.code() == kind_code) else {
+                continue;
+            };
+            let body = doc
+                .get_first(self.schema.body)
+                .and_then(|v| v.as_str())
+                .unwrap_or("{}")
+                .to_string();
+            let snippet = snippets.snippet_from_doc(&doc);
+            hits.push(Hit {
+                kind,
+                score,
+                body,
+                highlight: (!snippet.is_empty()).then(|| snippet.to_html()),
+            });
+        }
+        Ok(SearchResults {
+            hits,
+            total: run.total,
+            facets: run.facets,
+        })
+    }
+
+    /// Names that complete the text as typed, best first.
+    pub fn suggest(&self, request: &SearchRequest) -> anyhow::Result<Vec<(Kind, String)>> {
+        let searcher = self.reader.searcher();
+        let plan = self.plan(&searcher, request, true)?;
+        let run = plan.run(&searcher, 0, request.limit, None)?;
+        let mut out = Vec::with_capacity(run.top.len());
+        for (_, address) in run.top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let code = doc
+                .get_first(self.schema.field("kind"))
+                .and_then(|v| v.as_u64());
+            let name = doc.get_first(self.schema.name).and_then(|v| v.as_str());
+            if let (Some(kind), Some(name)) = (
+                code.and_then(|c| Kind::ALL.into_iter().find(|k| k.code() == c)),
+                name,
+            ) {
+                out.push((kind, name.to_string()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Builds the facet tables of the searched segments, so the first search does not.
+    pub(super) fn warm_facets(&self) -> anyhow::Result<()> {
+        let searcher = self.reader.searcher();
+        for reader in searcher.segment_readers() {
+            facet_table(&searcher, reader)?;
+        }
+        Ok(())
+    }
+}
