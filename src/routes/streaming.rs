@@ -10,7 +10,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::auth::Authenticated;
 use crate::state::AppState;
 use crate::store::accounts::{self, Account};
-use crate::streaming::access::{self, Signature, StreamPass};
+use crate::streaming::access::{self, Signature};
 use crate::streaming::tracks::{self, Cut};
 use crate::streaming::{self as stream};
 
@@ -84,15 +84,10 @@ async fn entitled_source(
         return Err(access::not_entitled(track));
     }
     let source = tracks::source(&state.db, &state.media, index, track, cut).await?;
-    let pass: Option<StreamPass> = match req.method() {
-        &actix_web::http::Method::HEAD => None,
-        _ => Some(
-            state
-                .streams
-                .acquire(account.id, state.config.max_streams_per_account)?,
-        ),
-    };
-    stream::respond(req, source, state.config.stream_chunk_bytes, pass)
+    let cap = state.config.max_streams_per_account;
+    stream::respond(req, source, state.config.stream_chunk_bytes, || {
+        state.streams.acquire(account.id, cap)
+    })
 }
 
 /// The whole track, with ranges, for its owners, staff and admins.
@@ -216,7 +211,7 @@ async fn preview(
         Cut::Preview,
     )
     .await?;
-    stream::respond(&req, source, state.config.stream_chunk_bytes, ())
+    stream::respond(&req, source, state.config.stream_chunk_bytes, || Ok(()))
 }
 
 #[derive(Deserialize)]

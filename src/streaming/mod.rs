@@ -158,13 +158,14 @@ fn finish(
         .streaming(body.map_err(actix_web::error::ErrorInternalServerError))
 }
 
-/// Answers a GET or HEAD for `source`, honouring validators and ranges. `keep_alive` is
-/// held until the body is done (e.g. a place under the stream cap).
+/// Answers a GET or HEAD for `source`, honouring validators and ranges. `admit` is asked
+/// only when bytes will be sent (not for a 304, a 416 or a HEAD); what it gives is held
+/// until the body is done, e.g. a place under the stream cap.
 pub fn respond<T: Send + 'static>(
     req: &HttpRequest,
     source: Source,
     chunk: usize,
-    keep_alive: T,
+    admit: impl FnOnce() -> ApiResult<T>,
 ) -> ApiResult<HttpResponse> {
     let method = req.method().clone();
     if not_modified(req, &source) {
@@ -175,6 +176,14 @@ pub fn respond<T: Send + 'static>(
         Some(value) if range_still_valid(req, &source) => range::parse(value, total),
         // A Range header that is not valid UTF-8 is syntactically invalid: the whole file.
         Some(_) | None => Ranges::Full,
+    };
+    if ranges == Ranges::Unsatisfiable {
+        return Err(ApiError::RangeNotSatisfiable(total));
+    }
+    let keep_alive = if method == Method::HEAD {
+        None
+    } else {
+        Some(admit()?)
     };
     let held = move |body: BoxStream<'static, std::io::Result<Bytes>>| {
         body.chain(stream::once(async move {

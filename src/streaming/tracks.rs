@@ -51,6 +51,16 @@ pub async fn source(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("track {track} has no audio yet")))?;
     let path = store.path_of(&file.path)?;
+    // Checked before anything is promised: a body cannot take back its Content-Length.
+    let present = tokio::fs::metadata(&path)
+        .await
+        .is_ok_and(|m| m.is_file() && m.len() >= file.bytes);
+    if !present {
+        tracing::error!(track, path = %path.display(), "a track's audio file is missing or short");
+        return Err(ApiError::NotFound(format!(
+            "the audio of track {track} is missing from the media store"
+        )));
+    }
     let whole = Source {
         prefix: Bytes::new(),
         path,

@@ -13,4 +13,5 @@ mod openapi;
 mod search;
 mod seeding;
 mod shutdown;
+mod streaming;
 mod taxonomy;
