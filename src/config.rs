@@ -200,6 +200,16 @@ pub struct Config {
     pub max_streams_per_account: usize,
     /// Largest audio upload, in bytes; more is a 413.
     pub max_audio_bytes: u64,
+    /// Largest cover upload, in bytes; more is a 413.
+    pub cover_max_bytes: u64,
+    /// Largest width and height of an uploaded cover, in pixels, read from its header
+    /// before any pixel is decoded; more is a 422.
+    pub cover_max_dimension: u32,
+    /// Most memory decoding an uploaded cover may allocate, in bytes; more is a 422.
+    pub cover_max_alloc_bytes: u64,
+    /// How many albums (the lowest ids) seeding draws covers for ahead of their first
+    /// request; the rest are drawn on demand, identically.
+    pub seed_covers: u64,
 }
 
 /// Which tracks seeding writes audio for.
@@ -257,6 +267,10 @@ const SETTINGS: &[(&str, &str)] = &[
     ("stream_url_ttl_secs", "CHINOOK_STREAM_URL_TTL_SECS"),
     ("max_streams_per_account", "CHINOOK_MAX_STREAMS_PER_ACCOUNT"),
     ("max_audio_bytes", "CHINOOK_MAX_AUDIO_BYTES"),
+    ("cover_max_bytes", "CHINOOK_COVER_MAX_BYTES"),
+    ("cover_max_dimension", "CHINOOK_COVER_MAX_DIMENSION"),
+    ("cover_max_alloc_bytes", "CHINOOK_COVER_MAX_ALLOC_BYTES"),
+    ("seed_covers", "CHINOOK_SEED_COVERS"),
 ];
 
 /// Environment variables the binary reads that are not settings of this table.
@@ -418,6 +432,28 @@ impl Config {
             max_audio_bytes: layers
                 .get("max_audio_bytes", |raw| number_in(raw, 1024, 1 << 40))?
                 .unwrap_or(256 << 20),
+            cover_max_bytes: layers
+                .get("cover_max_bytes", |raw| number_in(raw, 1024, 1 << 30))?
+                .unwrap_or(5 << 20),
+            cover_max_dimension: layers
+                .get("cover_max_dimension", |raw| number_in(raw, 16, 65535))?
+                .unwrap_or(4096) as u32,
+            cover_max_alloc_bytes: layers
+                .get("cover_max_alloc_bytes", |raw| {
+                    number_in(raw, 1 << 20, 1 << 34)
+                })?
+                .unwrap_or(64 << 20),
+            seed_covers: layers
+                .get("seed_covers", |raw| {
+                    match raw.trim().to_ascii_lowercase().as_str() {
+                        "all" => Ok(u64::MAX),
+                        "none" => Ok(0),
+                        n => n
+                            .parse::<u64>()
+                            .map_err(|_| format!("`{raw}` is not all, none or a number of albums")),
+                    }
+                })?
+                .unwrap_or(0),
         })
     }
 

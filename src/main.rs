@@ -172,6 +172,8 @@ async fn seed_command(config: Config, args: SeedArgs) -> anyhow::Result<()> {
         "wrote audio for {written} tracks into {}",
         config.media_dir.display()
     );
+    let covers = media::cover::seed_covers(&db, &store, config.seed_covers).await?;
+    println!("drew covers for {covers} albums");
     db.close().await;
     Ok(())
 }

@@ -188,6 +188,8 @@ async fn ensure_catalog(db: &Db, config: &Config) -> anyhow::Result<()> {
     let written =
         crate::media::seed_audio(db, &store, config.seed_audio, config.audio_max_secs).await?;
     tracing::info!(tracks = written, dir = %config.media_dir.display(), "wrote generated audio");
+    let covers = crate::media::cover::seed_covers(db, &store, config.seed_covers).await?;
+    tracing::info!(albums = covers, "drew generated covers");
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //! its row, never through a path a client sent.
 
 pub mod audio;
+pub mod cover;
 pub mod upload;
 
 use std::path::{Component, Path, PathBuf};
@@ -84,11 +85,12 @@ impl MediaStore {
     }
 }
 
-/// Writes beside and renames, so a reader never sees half a file.
+/// Writes beside and renames, so a reader never sees half a file. The temporary name is
+/// unique, so two writers of the same content never share one.
 fn write_atomically(path: &Path, content: &[u8]) -> anyhow::Result<()> {
     let dir = path.parent().context("a media path has a directory")?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let partial = path.with_extension("partial");
+    let partial = path.with_extension(format!("{}.partial", uuid::Uuid::new_v4()));
     std::fs::write(&partial, content)
         .with_context(|| format!("cannot write {}", partial.display()))?;
     std::fs::rename(&partial, path).with_context(|| format!("cannot rename {}", path.display()))?;

@@ -7,6 +7,7 @@ mod admin;
 mod admin_media;
 mod admin_taxonomy;
 mod catalog;
+mod covers;
 mod docs;
 mod fallback;
 mod health;
@@ -36,6 +37,7 @@ pub use fallback::{fallback, KnownRoutes};
         (name = "search", description = "Typo-tolerant search with highlights and facets, and autocomplete"),
         (name = "taxonomy", description = "Typed, hierarchical terms (genre, format, length, ...) and what is filed under them"),
         (name = "streaming", description = "Full streams and downloads for owners, previews for everyone, signed stream URLs"),
+        (name = "covers", description = "Album cover art in WebP or JPEG at fixed sizes, generated or uploaded"),
         (name = "admin", description = "Catalog and taxonomy writes; admin accounts only"),
         (name = "operations", description = "Health probes and the API description"),
     )
@@ -65,7 +67,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(admin::configure)
             .configure(admin_taxonomy::configure)
             .configure(admin_media::configure)
-            .configure(streaming::configure),
+            .configure(streaming::configure)
+            .configure(covers::configure),
     );
     streaming::configure_alias(cfg);
     health::configure(cfg);

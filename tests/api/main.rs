@@ -5,6 +5,7 @@ mod admin;
 mod bad_input;
 mod catalog;
 mod cli;
+mod covers;
 mod feed;
 mod health;
 mod helpers;
