@@ -16,3 +16,4 @@ mod seeding;
 mod shutdown;
 mod streaming;
 mod taxonomy;
+mod uploads;
