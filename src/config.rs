@@ -189,7 +189,8 @@ pub struct Config {
     pub seed_audio: SeedAudio,
     /// Generated audio stops after this many seconds, however long the track.
     pub audio_max_secs: u64,
-    /// Bytes read from a file per chunk of a streamed response.
+    /// The largest chunk a streamed response reads from a file at once; chunks start at
+    /// 16 KiB and grow towards it while the client keeps up.
     pub stream_chunk_bytes: usize,
     /// Keys signed stream URLs; when unset, a key kept in the database (shared by every
     /// instance) is used.
@@ -413,7 +414,7 @@ impl Config {
                 .unwrap_or(120),
             stream_chunk_bytes: layers
                 .get("stream_chunk_bytes", |raw| number_in(raw, 4096, 16 << 20))?
-                .unwrap_or(128 * 1024) as usize,
+                .unwrap_or(1024 * 1024) as usize,
             signing_key: layers.get("signing_key", |raw| {
                 if raw.len() < 32 {
                     Err("must be at least 32 characters".into())

@@ -7,10 +7,10 @@
 //! away drops the stream, which stops the reads.
 
 pub mod access;
+mod file;
 pub mod range;
 pub mod tracks;
 
-use std::io::SeekFrom;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
@@ -19,8 +19,6 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use bytes::Bytes;
 use futures_util::stream::{self, BoxStream, StreamExt, TryStreamExt};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
 
 use crate::error::{ApiError, ApiResult};
 use range::{ByteRange, Multipart, Ranges};
@@ -65,9 +63,10 @@ impl Source {
             let count = range.end + 1 - range.start.max(prefix_len);
             let path = self.path.clone();
             let file = stream::once(async move {
-                let mut file = tokio::fs::File::open(&path).await?;
-                file.seek(SeekFrom::Start(from)).await?;
-                Ok::<_, std::io::Error>(ReaderStream::with_capacity(file.take(count), chunk))
+                let file = tokio::task::spawn_blocking(move || std::fs::File::open(path))
+                    .await
+                    .map_err(std::io::Error::other)??;
+                Ok::<_, std::io::Error>(file::Chunks::new(file, from, count, chunk))
             })
             .try_flatten();
             parts.push(file.boxed());
