@@ -414,7 +414,7 @@ impl Config {
                 .unwrap_or(120),
             stream_chunk_bytes: layers
                 .get("stream_chunk_bytes", |raw| number_in(raw, 4096, 16 << 20))?
-                .unwrap_or(1024 * 1024) as usize,
+                .unwrap_or(128 * 1024) as usize,
             signing_key: layers.get("signing_key", |raw| {
                 if raw.len() < 32 {
                     Err("must be at least 32 characters".into())
