@@ -56,7 +56,7 @@ start_postgres() {
   "${as[@]}" "$bin/initdb" -D "$PG_DIR/data" -U chinook --auth=trust -E UTF8 --locale=C >"$PG_DIR/initdb.log" 2>&1 \
     || { cat "$PG_DIR/initdb.log" >&2; return 1; }
   "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=2000 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
     start >/dev/null || { cat "$PG_DIR/server.log" >&2; return 1; }
   PG_BIN=$bin
   export CHINOOK_TEST_POSTGRES_URL="postgres://chinook@127.0.0.1:$port/postgres"
