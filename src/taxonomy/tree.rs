@@ -134,24 +134,6 @@ impl TermSet {
         chain.reverse();
         chain
     }
-
-    /// The term and every term below it.
-    pub fn subtree(&self, id: i64) -> Vec<i64> {
-        let Some(root) = self.terms.get(&id) else {
-            return Vec::new();
-        };
-        let mut out = vec![id];
-        let mut at = 0;
-        while at < out.len() {
-            let children = self.children(&root.taxonomy, Some(out[at]));
-            out.extend(children.iter().map(|t| t.id));
-            at += 1;
-            if out.len() > self.terms.len() {
-                break;
-            }
-        }
-        out
-    }
 }
 
 /// Term ids above this are not counted (sequences this far apart mean something is off).

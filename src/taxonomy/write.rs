@@ -12,12 +12,12 @@ use sqlx::{Any, Row, Transaction};
 use utoipa::ToSchema;
 
 use super::{is_slug, slugify, ENTITY_KINDS, MAX_SLUG};
+use crate::catalog::write::check_name;
 use crate::catalog::Kind;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::search::feed::CatalogWrite;
 
-const MAX_NAME: usize = 200;
 const MAX_DESCRIPTION: usize = 2_000;
 const MAX_META_BYTES: usize = 16 * 1024;
 /// Most entries one attach or detach request may name.
@@ -84,12 +84,7 @@ pub fn check_type(taxonomy: &str) -> ApiResult<()> {
 
 /// The checked fields of a term: (slug, name, description, meta as text).
 fn check_term(input: &TermInput) -> ApiResult<(String, String, Option<String>, String)> {
-    let name = input.name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
-        return Err(invalid(format!(
-            "name must be 1 to {MAX_NAME} characters with no control characters"
-        )));
-    }
+    let name = check_name("name", &input.name)?;
     let slug = match &input.slug {
         Some(slug) if is_slug(slug) => slug.clone(),
         Some(slug) => {
@@ -97,7 +92,7 @@ fn check_term(input: &TermInput) -> ApiResult<(String, String, Option<String>, S
                 "slug must be lower-case letters and digits in words joined by hyphens, at most {MAX_SLUG} characters; `{slug}` is not"
             )))
         }
-        None => slugify(name).ok_or_else(|| {
+        None => slugify(&name).ok_or_else(|| {
             invalid("the name has no letters or digits to make a slug of; send a slug")
         })?,
     };

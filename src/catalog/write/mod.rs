@@ -35,7 +35,7 @@ pub(super) fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::Validation(message.into())
 }
 
-pub(super) fn check_name(field: &str, value: &str) -> ApiResult<String> {
+pub(crate) fn check_name(field: &str, value: &str) -> ApiResult<String> {
     let value = value.trim();
     if value.is_empty() {
         return Err(invalid(format!("{field} must not be empty")));

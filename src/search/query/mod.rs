@@ -222,7 +222,7 @@ impl CatalogIndex {
                 .get_first(self.schema.field("kind"))
                 .and_then(|v| v.as_u64())
                 .unwrap_or(0);
-            let Some(kind) = Kind::ALL.into_iter().find(|k| k.code() == kind_code) else {
+            let Some(kind) = Kind::from_code(kind_code) else {
                 continue;
             };
             let body = doc
@@ -257,10 +257,7 @@ impl CatalogIndex {
                 .get_first(self.schema.field("kind"))
                 .and_then(|v| v.as_u64());
             let name = doc.get_first(self.schema.name).and_then(|v| v.as_str());
-            if let (Some(kind), Some(name)) = (
-                code.and_then(|c| Kind::ALL.into_iter().find(|k| k.code() == c)),
-                name,
-            ) {
+            if let (Some(kind), Some(name)) = (code.and_then(Kind::from_code), name) {
                 out.push((kind, name.to_string()));
             }
         }
