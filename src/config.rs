@@ -190,7 +190,8 @@ pub struct Config {
     /// Generated audio stops after this many seconds, however long the track.
     pub audio_max_secs: u64,
     /// The largest chunk a streamed response reads from a file at once; chunks start at
-    /// 16 KiB and grow towards it while the client keeps up.
+    /// 16 KiB, grow to 128 KiB while the client keeps up, and past that only for a client
+    /// that has proved fast over many megabytes (`streaming::file`).
     pub stream_chunk_bytes: usize,
     /// Keys signed stream URLs; when unset, a key kept in the database (shared by every
     /// instance) is used.
@@ -414,7 +415,7 @@ impl Config {
                 .unwrap_or(120),
             stream_chunk_bytes: layers
                 .get("stream_chunk_bytes", |raw| number_in(raw, 4096, 16 << 20))?
-                .unwrap_or(128 * 1024) as usize,
+                .unwrap_or(1 << 20) as usize,
             signing_key: layers.get("signing_key", |raw| {
                 if raw.len() < 32 {
                     Err("must be at least 32 characters".into())

@@ -5,14 +5,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
-pub(crate) use super::cursor::{decode_cursor, encode_cursor};
 pub(crate) use super::filters::{term_facets, TrackFilters};
 use super::Kind;
 use crate::error::{ApiError, ApiResult};
+pub(crate) use crate::http::page::{decode_cursor, encode_cursor, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::search::{CatalogIndex, ListRequest, SortField};
-
-pub const DEFAULT_LIMIT: usize = 25;
-pub const MAX_LIMIT: usize = 100;
 
 /// Query parameters of every catalog list. Which filters, sorts and includes apply depends
 /// on the kind; one that does not apply is a 400 naming it.
@@ -173,17 +170,7 @@ impl ListQuery {
                 "descendants applies only to a taxonomy term's tracks (/taxonomies/{type}/{slug}/tracks)",
             ));
         }
-        let limit = match &params.limit {
-            None => DEFAULT_LIMIT,
-            Some(raw) => match raw.trim().parse::<usize>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-                _ => {
-                    return Err(bad(format!(
-                        "limit must be a whole number from 1 to {MAX_LIMIT}, not `{raw}`"
-                    )))
-                }
-            },
-        };
+        let limit = crate::http::page::limit(params.limit.as_deref())?;
 
         let (sort, descending) = match params.sort.as_deref().map(str::trim) {
             None | Some("") => (SortField::Id, false),

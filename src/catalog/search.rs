@@ -221,7 +221,7 @@ const MAX_OFFSET: usize = 10_000;
 pub fn search(index: &CatalogIndex, params: &SearchParams, secret: &[u8]) -> ApiResult<SearchPage> {
     let (mut request, fingerprint) = parse(params, DEFAULT_LIMIT, MAX_LIMIT)?;
     if let Some(cursor) = &params.cursor {
-        let key = decode_cursor(cursor, &fingerprint, secret)?;
+        let key: Key = decode_cursor(cursor, &fingerprint, secret)?;
         request.offset = match key.value {
             SortValue::Number(offset) if (offset as usize) <= MAX_OFFSET => offset as usize,
             _ => {

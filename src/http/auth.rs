@@ -1,4 +1,5 @@
-//! The `Authenticated` extractor: a request's bearer token, resolved to its account.
+//! The `Authenticated` extractor, a request's bearer token resolved to its account, and the
+//! role-checking extractors built on it (`Admin`, `Staff`, `Customer`).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -74,6 +75,56 @@ impl FromRequest for Admin {
                 ));
             }
             Ok(Admin(caller))
+        })
+    }
+}
+
+/// A signed-in customer, with their customer id. Handlers that take it answer 401 to the
+/// anonymous and 403 to staff and admins, who buy nothing and own no library.
+pub struct Customer {
+    pub caller: Authenticated,
+    pub customer_id: i64,
+}
+
+impl FromRequest for Customer {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = Authenticated::from_request(req, payload);
+        Box::pin(async move {
+            let caller = caller.await?;
+            match (caller.account.role, caller.account.customer_id) {
+                (Role::Customer, Some(customer_id)) => Ok(Customer {
+                    caller,
+                    customer_id,
+                }),
+                (Role::Customer | Role::Staff | Role::Admin, _) => Err(ApiError::Forbidden(
+                    "only customer accounts buy, own a library and have invoices".into(),
+                )),
+            }
+        })
+    }
+}
+
+/// A signed-in employee: staff or admin. Handlers that take it answer 401 to the anonymous
+/// and 403 to customers.
+pub struct Staff(pub Authenticated);
+
+impl FromRequest for Staff {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = Authenticated::from_request(req, payload);
+        Box::pin(async move {
+            let caller = caller.await?;
+            match caller.account.role {
+                Role::Staff | Role::Admin => Ok(Staff(caller)),
+                Role::Customer => Err(ApiError::Forbidden(
+                    "only employees (staff and admins) may see this".into(),
+                )),
+            }
         })
     }
 }

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod extractors;
 pub mod json;
+pub mod page;
 pub mod request_id;
 
 use actix_web::middleware::DefaultHeaders;

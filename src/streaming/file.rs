@@ -1,13 +1,20 @@
 //! Reading a file range as a stream of chunks whose size follows the listener: small while
-//! the client drains slowly, growing to the configured chunk size while it keeps up.
+//! the client drains slowly, growing while it keeps up, and past `STEADY_CHUNK` only for a
+//! client that has proved itself fast over many megabytes.
 //!
-//! A fixed chunk costs its whole size per connection for as long as a slow client takes to
-//! drain it (actix copies each chunk into the connection's write buffer), so a thousand slow
-//! listeners at 128 KiB would hold hundreds of megabytes; a fast client, though, wants big
-//! chunks, since every read is a round trip through the blocking pool. Reads are positional
-//! (`pread`) on the blocking pool, into a buffer of exactly the chunk's size, with no second
-//! buffer kept between reads; tokio-util's `poll_read_buf` fills it.
+//! Memory is what a chunk costs: actix copies each chunk into the connection's write buffer
+//! and keeps it until the client has taken it, so a listener who stalls holds the last chunk
+//! it was handed. A slow listener's socket buffers swallow the first few megabytes at once,
+//! which looks fast, so growth beyond `STEADY_CHUNK` waits until a client has taken more
+//! than any socket buffer holds (`PROVEN_BYTES`) at `PROVEN_RATE`. Big chunks, in turn, are
+//! what a fast client needs: fewer reads, fewer wake-ups.
+//!
+//! Reads are positional (`pread`). On Linux a read is first tried on the async thread with
+//! `RWF_NOWAIT`, which succeeds only from the page cache and so cannot block; a read that
+//! would wait for the disk goes to the blocking pool. tokio-util's `poll_read_buf` fills
+//! the chunk.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -21,18 +28,95 @@ use tokio::task::JoinHandle;
 
 /// The smallest chunk, and the first.
 pub const MIN_CHUNK: usize = 16 * 1024;
+/// The largest chunk for a client that has not yet proved itself fast.
+pub const STEADY_CHUNK: usize = 128 * 1024;
+/// A client proves itself fast by taking this much more than any socket buffer holds...
+const PROVEN_BYTES: u64 = 16 << 20;
+/// ...at this average rate, in bytes per second, since its stream began.
+const PROVEN_RATE: u64 = 64 << 20;
 /// A client that asks for the next chunk this soon is keeping up: the chunk doubles.
 const KEEPING_UP: Duration = Duration::from_millis(5);
 /// One that takes this long is slow: the chunk halves.
 const FALLING_BEHIND: Duration = Duration::from_millis(100);
 
-/// `pread` on the blocking pool: each read fills at most what the caller's buffer has room
-/// for, at the next position.
+/// What a read on the async thread gave.
+enum Nowait {
+    /// This many bytes were copied into the buffer from the page cache.
+    Read(usize),
+    /// The bytes are not all in the page cache: read on the blocking pool.
+    WouldBlock,
+    /// The kernel or file system has no `RWF_NOWAIT` reads: stop trying them.
+    Unsupported,
+    /// The file ends here.
+    End,
+}
+
+/// `preadv2(..., RWF_NOWAIT)` into the unfilled part of `buf`.
+#[cfg(target_os = "linux")]
+fn read_cached(
+    file: &std::fs::File,
+    at: u64,
+    buf: &mut ReadBuf<'_>,
+    wanted: usize,
+) -> io::Result<Nowait> {
+    use std::os::fd::AsRawFd;
+    let Ok(offset) = libc::off_t::try_from(at) else {
+        return Ok(Nowait::Unsupported);
+    };
+    // SAFETY: the iovec covers `wanted` bytes of the buffer's unfilled, writable part (which
+    // `wanted` never exceeds); the kernel writes at most that many bytes into it, and only
+    // the count it reports is marked initialised and filled.
+    let n = unsafe {
+        let unfilled = buf.unfilled_mut();
+        let iov = libc::iovec {
+            iov_base: unfilled.as_mut_ptr().cast(),
+            iov_len: wanted.min(unfilled.len()),
+        };
+        libc::preadv2(file.as_raw_fd(), &iov, 1, offset, libc::RWF_NOWAIT)
+    };
+    if n < 0 {
+        let error = io::Error::last_os_error();
+        return match error.raw_os_error() {
+            Some(libc::EAGAIN) => Ok(Nowait::WouldBlock),
+            Some(libc::EOPNOTSUPP | libc::ENOSYS | libc::EINVAL) => Ok(Nowait::Unsupported),
+            _ => Err(error),
+        };
+    }
+    let n = n as usize;
+    if n == 0 {
+        return Ok(Nowait::End);
+    }
+    // SAFETY: the kernel initialised the first `n` bytes of the unfilled part.
+    unsafe { buf.assume_init(n) };
+    buf.advance(n);
+    Ok(Nowait::Read(n))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn read_cached(_: &std::fs::File, _: u64, _: &mut ReadBuf<'_>, _: usize) -> io::Result<Nowait> {
+    Ok(Nowait::Unsupported)
+}
+
+/// Positional reads of `position..end`: each fills at most what the caller's buffer has
+/// room for.
 struct PositionalReader {
     file: Arc<std::fs::File>,
     position: u64,
     end: u64,
+    /// Cleared once the file system refuses `RWF_NOWAIT` reads, so they are not retried.
+    try_cached: bool,
     pending: Option<JoinHandle<io::Result<Vec<u8>>>>,
+}
+
+impl PositionalReader {
+    fn short_file(&mut self) -> io::Error {
+        // The file is shorter than its row says: fail once rather than send short.
+        self.position = self.end;
+        io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the file ended before the range did",
+        )
+    }
 }
 
 impl AsyncRead for PositionalReader {
@@ -46,6 +130,18 @@ impl AsyncRead for PositionalReader {
             let wanted = (this.end - this.position).min(buf.remaining() as u64) as usize;
             if wanted == 0 {
                 return Poll::Ready(Ok(()));
+            }
+            if this.try_cached {
+                match read_cached(&this.file, this.position, buf, wanted) {
+                    Ok(Nowait::Read(n)) => {
+                        this.position += n as u64;
+                        return Poll::Ready(Ok(()));
+                    }
+                    Ok(Nowait::End) => return Poll::Ready(Err(this.short_file())),
+                    Ok(Nowait::WouldBlock) => {}
+                    Ok(Nowait::Unsupported) => this.try_cached = false,
+                    Err(e) => return Poll::Ready(Err(e)),
+                }
             }
             let file = this.file.clone();
             let at = this.position;
@@ -71,20 +167,13 @@ impl AsyncRead for PositionalReader {
         this.pending = None;
         let data = result.map_err(io::Error::other)??;
         if data.is_empty() {
-            // The file is shorter than its row says: fail once rather than send short.
-            this.position = this.end;
-            return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the file ended before the range did",
-            )));
+            return Poll::Ready(Err(this.short_file()));
         }
         this.position += data.len() as u64;
         buf.put_slice(&data);
         Poll::Ready(Ok(()))
     }
 }
-
-use std::future::Future;
 
 /// The bytes `offset..offset + len` of `file`, in chunks from `MIN_CHUNK` up to `max_chunk`.
 pub struct Chunks {
@@ -94,6 +183,9 @@ pub struct Chunks {
     buf: Option<BytesMut>,
     /// When the last chunk was handed over, to tell how fast the client takes them.
     handed: Option<Instant>,
+    /// When the first chunk was asked for, and how much has been handed over since.
+    started: Instant,
+    sent: u64,
 }
 
 impl Chunks {
@@ -103,12 +195,29 @@ impl Chunks {
                 file: Arc::new(file),
                 position: offset,
                 end: offset + len,
+                try_cached: true,
                 pending: None,
             },
             max_chunk: max_chunk.max(MIN_CHUNK),
             chunk: MIN_CHUNK,
             buf: None,
             handed: None,
+            started: Instant::now(),
+            sent: 0,
+        }
+    }
+
+    /// The largest chunk this client has earned: `STEADY_CHUNK` until it has taken more than
+    /// socket buffers hold, quickly.
+    fn ceiling(&self) -> usize {
+        let proven = self.sent >= PROVEN_BYTES && {
+            let micros = self.started.elapsed().as_micros().max(1);
+            u128::from(self.sent) * 1_000_000 / micros >= u128::from(PROVEN_RATE)
+        };
+        if proven {
+            self.max_chunk
+        } else {
+            self.max_chunk.min(STEADY_CHUNK)
         }
     }
 }
@@ -125,7 +234,7 @@ impl Stream for Chunks {
             if let Some(handed) = this.handed {
                 let waited = handed.elapsed();
                 if waited <= KEEPING_UP {
-                    this.chunk = (this.chunk * 2).min(this.max_chunk);
+                    this.chunk = (this.chunk * 2).min(this.ceiling());
                 } else if waited >= FALLING_BEHIND {
                     this.chunk = (this.chunk / 2).max(MIN_CHUNK);
                 }
@@ -142,6 +251,7 @@ impl Stream for Chunks {
             Poll::Ready(Ok(0)) => Poll::Ready(None),
             Poll::Ready(Ok(_)) => {
                 let chunk = this.buf.take().expect("a buffer was read into").freeze();
+                this.sent += chunk.len() as u64;
                 this.handed = Some(Instant::now());
                 Poll::Ready(Some(Ok(chunk)))
             }
@@ -174,6 +284,36 @@ mod tests {
             chunks.iter().any(|c| c.len() > MIN_CHUNK),
             "a fast reader gets bigger chunks"
         );
+    }
+
+    #[tokio::test]
+    async fn chunks_pass_the_steady_size_only_after_many_fast_megabytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let len = PROVEN_BYTES as usize * 2;
+        let content: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
+        std::fs::write(&path, &content).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let chunks: Vec<Bytes> = Chunks::new(file, 0, len as u64, 1 << 20)
+            .map(|c| c.unwrap())
+            .collect()
+            .await;
+        let mut sent = 0;
+        let mut largest_before_proof = 0;
+        for chunk in &chunks {
+            if sent < PROVEN_BYTES as usize {
+                largest_before_proof = largest_before_proof.max(chunk.len());
+            }
+            sent += chunk.len();
+        }
+        assert_eq!(sent, len);
+        assert!(largest_before_proof <= STEADY_CHUNK);
+        assert!(
+            chunks.iter().any(|c| c.len() > STEADY_CHUNK),
+            "a reader this fast earns the configured chunk"
+        );
+        let joined: Vec<u8> = chunks.iter().flat_map(|c| c.iter().copied()).collect();
+        assert!(joined == content, "every byte arrives in order");
     }
 
     #[tokio::test]

@@ -1,20 +1,43 @@
-//! Opaque list cursors: a keyset position bound to the query that made it and signed with
-//! the catalog's secret, so a tampered cursor, or one from another query, is a 400.
+//! Pages of lists: the `limit` parameter, and opaque cursors. A cursor is a keyset position
+//! bound to the query that made it and signed with the service's secret, so a tampered
+//! cursor, or one from another query, is a 400. Index lists and SQL lists share them.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::list::bad;
-use crate::error::ApiResult;
-use crate::search::Key;
+use crate::error::{ApiError, ApiResult};
+
+/// A page's length when the client does not say.
+pub const DEFAULT_LIMIT: usize = 25;
+/// The longest page; more is a 400.
+pub const MAX_LIMIT: usize = 100;
+
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError::BadRequest(message.into())
+}
+
+/// The `limit` parameter: `DEFAULT_LIMIT` when absent, else a whole number from 1 to
+/// `MAX_LIMIT`.
+pub fn limit(raw: Option<&str>) -> ApiResult<usize> {
+    match raw {
+        None => Ok(DEFAULT_LIMIT),
+        Some(raw) => match raw.trim().parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            _ => Err(bad(format!(
+                "limit must be a whole number from 1 to {MAX_LIMIT}, not `{raw}`"
+            ))),
+        },
+    }
+}
 
 #[derive(Serialize, Deserialize)]
-struct CursorBody {
+struct CursorBody<K> {
     q: String,
-    k: Key,
+    k: K,
 }
 
 type HmacSha256 = Hmac<Sha256>;
@@ -25,11 +48,11 @@ fn mac(secret: &[u8], payload: &[u8]) -> HmacSha256 {
     mac
 }
 
-pub(crate) fn encode_cursor(key: &Key, fingerprint: &str, secret: &[u8]) -> String {
+pub fn encode_cursor<K: Serialize>(key: &K, fingerprint: &str, secret: &[u8]) -> String {
     let query = format!("{:x}", Sha256::digest(fingerprint.as_bytes()));
     let body = serde_json::to_vec(&CursorBody {
         q: query[..16].to_string(),
-        k: key.clone(),
+        k: key,
     })
     .expect("cursors serialise");
     let tag = mac(secret, &body).finalize().into_bytes();
@@ -40,7 +63,11 @@ pub(crate) fn encode_cursor(key: &Key, fingerprint: &str, secret: &[u8]) -> Stri
     )
 }
 
-pub(crate) fn decode_cursor(cursor: &str, fingerprint: &str, secret: &[u8]) -> ApiResult<Key> {
+pub fn decode_cursor<K: DeserializeOwned>(
+    cursor: &str,
+    fingerprint: &str,
+    secret: &[u8],
+) -> ApiResult<K> {
     let invalid = || bad("the cursor is not one this service issued; start again without it");
     let (body, tag) = cursor.split_once('.').ok_or_else(invalid)?;
     let body = URL_SAFE_NO_PAD.decode(body).map_err(|_| invalid())?;
@@ -48,7 +75,7 @@ pub(crate) fn decode_cursor(cursor: &str, fingerprint: &str, secret: &[u8]) -> A
     mac(secret, &body)
         .verify_slice(&tag)
         .map_err(|_| invalid())?;
-    let parsed: CursorBody = serde_json::from_slice(&body).map_err(|_| invalid())?;
+    let parsed: CursorBody<K> = serde_json::from_slice(&body).map_err(|_| invalid())?;
     let query = format!("{:x}", Sha256::digest(fingerprint.as_bytes()));
     if parsed.q != query[..16] {
         return Err(bad(
