@@ -3,11 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 pub(crate) use super::filters::{term_facets, TrackFilters};
 use super::Kind;
 use crate::error::{ApiError, ApiResult};
+pub use crate::http::page::PageInfo;
 pub(crate) use crate::http::page::{decode_cursor, encode_cursor, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::search::{CatalogIndex, ListRequest, SortField};
 
@@ -51,13 +52,6 @@ pub struct ListParams {
     /// Only for a term's tracks: `false` leaves out tracks filed only below the term
     /// (default `true`).
     pub descendants: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PageInfo {
-    /// Pass as `cursor` for the next page; absent on the last page.
-    pub next_cursor: Option<String>,
-    pub limit: usize,
 }
 
 #[derive(Debug, Serialize)]

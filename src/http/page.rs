@@ -8,8 +8,38 @@ use hmac::{Hmac, Mac};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 
 use crate::error::{ApiError, ApiResult};
+
+/// Where a list is: pass `next_cursor` back as `cursor` for the next page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageInfo {
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+    pub limit: usize,
+}
+
+/// A page of a list read from SQL: `{"data": [...], "page": {...}}`, as every list answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Paged<T> {
+    pub data: Vec<T>,
+    pub page: PageInfo,
+}
+
+impl<T> Paged<T> {
+    /// The page from rows read with `limit + 1`: the extra row, when there is one, only says
+    /// that a next page exists, and `key` turns the last row kept into its cursor.
+    pub fn from_rows(mut rows: Vec<T>, limit: usize, key: impl FnOnce(&T) -> String) -> Self {
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let next_cursor = if more { rows.last().map(key) } else { None };
+        Paged {
+            data: rows,
+            page: PageInfo { next_cursor, limit },
+        }
+    }
+}
 
 /// A page's length when the client does not say.
 pub const DEFAULT_LIMIT: usize = 25;

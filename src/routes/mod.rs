@@ -11,6 +11,9 @@ mod covers;
 mod docs;
 mod fallback;
 mod health;
+mod invoices;
+mod library;
+mod purchases;
 mod search;
 mod streaming;
 mod taxonomy;
@@ -38,6 +41,7 @@ pub use fallback::{fallback, KnownRoutes};
         (name = "taxonomy", description = "Typed, hierarchical terms (genre, format, length, ...) and what is filed under them"),
         (name = "streaming", description = "Full streams and downloads for owners, previews for everyone, signed stream URLs"),
         (name = "covers", description = "Album cover art in WebP or JPEG at fixed sizes, generated or uploaded"),
+        (name = "store", description = "Purchases (exact, idempotent), the customer's invoices and library"),
         (name = "admin", description = "Catalog and taxonomy writes; admin accounts only"),
         (name = "operations", description = "Health probes and the API description"),
     )
@@ -68,7 +72,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(admin_taxonomy::configure)
             .configure(admin_media::configure)
             .configure(streaming::configure)
-            .configure(covers::configure),
+            .configure(covers::configure)
+            .configure(purchases::configure)
+            .configure(invoices::configure)
+            .configure(library::configure),
     );
     streaming::configure_alias(cfg);
     health::configure(cfg);

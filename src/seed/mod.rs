@@ -138,6 +138,9 @@ pub async fn seed(
     crate::taxonomy::seed::seed(&mut tx)
         .await
         .context("seeding the default taxonomies failed")?;
+    crate::store::purchases::derive_ownership(&mut tx)
+        .await
+        .context("recording what the seeded invoices bought failed")?;
     if db.backend() == Backend::Postgres {
         advance_identity_sequences(&mut tx).await?;
     }

@@ -1,8 +1,11 @@
-//! The store's people and money: customers, employees and their accounts, sessions, and
-//! (in later work) purchases, invoices and entitlements.
+//! The store's people and money: customers, employees and their accounts, sessions,
+//! purchases, invoices and the library of what each customer owns.
 
 pub mod accounts;
+pub mod invoices;
+pub mod library;
 pub mod password;
+pub mod purchases;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

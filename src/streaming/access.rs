@@ -11,27 +11,17 @@ use sha2::Sha256;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::store::accounts::Account;
-use crate::store::Role;
+use crate::store::{library, Role};
 
 /// Whether `account` may stream and download `track`: staff and admins always; a customer
-/// when one of their invoices has a line for it (imported Chinook invoices count).
+/// who owns it: bought it, or has it on an imported Chinook invoice.
 pub async fn entitled(db: &Db, account: &Account, track: i64) -> ApiResult<bool> {
     match account.role {
         Role::Staff | Role::Admin => Ok(true),
-        Role::Customer => {
-            let Some(customer) = account.customer_id else {
-                return Ok(false);
-            };
-            let lines: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM invoice_line l JOIN invoice i ON i.invoice_id = l.invoice_id \
-                 WHERE i.customer_id = $1 AND l.track_id = $2",
-            )
-            .bind(customer)
-            .bind(track)
-            .fetch_one(db.reader())
-            .await?;
-            Ok(lines > 0)
-        }
+        Role::Customer => match account.customer_id {
+            Some(customer) => library::owns(db, customer, track).await,
+            None => Ok(false),
+        },
     }
 }
 

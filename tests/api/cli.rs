@@ -3,19 +3,7 @@
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use crate::helpers::{backend, TestDatabase};
-
-fn chinook(database: &TestDatabase) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_chinook"));
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("CHINOOK_DATA_DIR", database.dir.path())
-        .env("CHINOOK_DATABASE_URL", database.url.expose())
-        .env("CHINOOK_LOG", "warn")
-        .env("CHINOOK_SEED_AUDIO", "none");
-    command
-}
+use crate::helpers::{chinook, serve, TestDatabase};
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
@@ -124,7 +112,7 @@ async fn migrate_then_seed_a_synthetic_catalog_from_the_command_line() {
     let database = TestDatabase::empty().await;
     let output = chinook(&database).arg("migrate").output().unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(String::from_utf8_lossy(&output.stdout).contains("4 of 4 applied"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("5 of 5 applied"));
 
     let output = chinook(&database)
         .env("CHINOOK_LOG", "info")
@@ -187,31 +175,6 @@ async fn seeding_a_missing_dataset_fails_clearly() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("cannot read dataset /nonexistent/ChinookData.json"));
-}
-
-/// Starts `chinook serve` on a free port and polls until it is ready.
-async fn serve(mut command: Command) -> (std::process::Child, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = command
-        .env("CHINOOK_BIND", format!("127.0.0.1:{port}"))
-        .env("CHINOOK_WORKERS", "1")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let ready = format!("http://127.0.0.1:{port}/health/ready");
-    for _ in 0..1000 {
-        if reqwest::get(&ready).await.is_ok_and(|r| r.status() == 200) {
-            return (child, port);
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("serve did not become ready ({:?})", backend());
 }
 
 /// Sends SIGTERM and waits for the exit; a process that hangs on the way out fails the test.

@@ -5,6 +5,7 @@
 //! PostgreSQL template database); each test starts from a copy of it.
 
 use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -330,4 +331,42 @@ pub async fn assert_problem(response: reqwest::Response, status: u16) -> Value {
         );
     }
     body
+}
+
+/// The `chinook` binary with a clean environment, on `database`.
+pub fn chinook(database: &TestDatabase) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_chinook"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("CHINOOK_DATA_DIR", database.dir.path())
+        .env("CHINOOK_DATABASE_URL", database.url.expose())
+        .env("CHINOOK_LOG", "warn")
+        .env("CHINOOK_SEED_AUDIO", "none");
+    command
+}
+
+/// Starts `chinook serve` on a free port and polls until it is ready.
+pub async fn serve(mut command: Command) -> (std::process::Child, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = command
+        .env("CHINOOK_BIND", format!("127.0.0.1:{port}"))
+        .env("CHINOOK_WORKERS", "1")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let ready = format!("http://127.0.0.1:{port}/health/ready");
+    for _ in 0..1000 {
+        if reqwest::get(&ready).await.is_ok_and(|r| r.status() == 200) {
+            return (child, port);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("serve did not become ready ({:?})", backend());
 }

@@ -1,0 +1,502 @@
+//! Purchases: an order of tracks and albums turned into one invoice, priced from the catalog
+//! in integer cents, exactly once per idempotency key.
+//!
+//! Everything happens in one transaction that starts by inserting the idempotency key. A
+//! second request with the same key blocks on that row (PostgreSQL) or on the write lock
+//! (SQLite) until the first commits, then finds the stored answer and replays it. A purchase
+//! that fails or whose process dies rolls back with its key, so its retry runs afresh; one
+//! that commits has its invoice, every line, the tracks it made owned and its answer, or none.
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use sqlx::{Any, Row, Transaction};
+use utoipa::ToSchema;
+
+use super::invoices::{self, Invoice};
+use crate::db::{self, Db};
+use crate::error::{ApiError, ApiResult};
+
+/// The most ids one order may name (tracks and albums together).
+pub const MAX_ORDER_IDS: usize = 500;
+/// The most tracks one order may buy once its albums are expanded.
+pub const MAX_ORDER_TRACKS: usize = 2_000;
+/// The longest `Idempotency-Key`.
+pub const MAX_KEY_LEN: usize = 255;
+/// Keys older than this are forgotten (at least 24 hours, as clients are promised).
+pub const KEY_RETENTION_DAYS: i64 = 7;
+/// A purchase that lost a race for a track to a concurrent purchase is run again this many
+/// times; the next run sees the track owned and answers 409.
+const ATTEMPTS: usize = 3;
+
+/// What to buy. Duplicates are bought once; an album stands for all of its tracks.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Order {
+    #[serde(default)]
+    #[schema(example = json!([1, 2]))]
+    pub track_ids: Vec<i64>,
+    #[serde(default)]
+    #[schema(example = json!([]))]
+    pub album_ids: Vec<i64>,
+}
+
+/// An order reduced to what it means: sorted, without duplicates.
+#[derive(Debug, PartialEq, Eq)]
+struct Canonical {
+    tracks: BTreeSet<i64>,
+    albums: BTreeSet<i64>,
+}
+
+impl Order {
+    fn canonical(&self) -> ApiResult<Canonical> {
+        let named = self.track_ids.len() + self.album_ids.len();
+        if named == 0 {
+            return Err(ApiError::Validation(
+                "the order is empty: name at least one id in `track_ids` or `album_ids`".into(),
+            ));
+        }
+        if named > MAX_ORDER_IDS {
+            return Err(ApiError::Validation(format!(
+                "an order names at most {MAX_ORDER_IDS} ids; this one names {named}"
+            )));
+        }
+        let bad: Vec<String> = self
+            .track_ids
+            .iter()
+            .chain(&self.album_ids)
+            .filter(|id| **id < 1)
+            .map(i64::to_string)
+            .collect();
+        if !bad.is_empty() {
+            return Err(ApiError::Validation(format!(
+                "ids are whole numbers from 1: {}",
+                bad.join(", ")
+            )));
+        }
+        Ok(Canonical {
+            tracks: self.track_ids.iter().copied().collect(),
+            albums: self.album_ids.iter().copied().collect(),
+        })
+    }
+}
+
+impl Canonical {
+    /// What "the same body" means for a key: the same tracks and albums, in any order.
+    fn hash(&self) -> String {
+        let list = |ids: &BTreeSet<i64>| ids.iter().map(i64::to_string).collect::<Vec<_>>();
+        let text = format!(
+            "tracks={}|albums={}",
+            list(&self.tracks).join(","),
+            list(&self.albums).join(",")
+        );
+        format!("{:x}", Sha256::digest(text.as_bytes()))
+    }
+}
+
+/// A checked `Idempotency-Key`: 1 to 255 visible ASCII characters.
+pub fn idempotency_key(raw: Option<&str>) -> ApiResult<String> {
+    let Some(raw) = raw else {
+        return Err(ApiError::BadRequest(
+            "the Idempotency-Key header is required: send a new unique value (a UUID, say) \
+             with each purchase, and the same value when retrying it"
+                .into(),
+        ));
+    };
+    let visible = raw.bytes().all(|b| b.is_ascii_graphic());
+    if raw.is_empty() || raw.len() > MAX_KEY_LEN || !visible {
+        return Err(ApiError::BadRequest(format!(
+            "the Idempotency-Key must be 1 to {MAX_KEY_LEN} visible ASCII characters"
+        )));
+    }
+    Ok(raw.to_string())
+}
+
+/// The answer to a purchase: a status and a JSON body, kept with the key so a retry gets
+/// them again.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+    pub invoice_id: Option<i64>,
+    /// Whether this answer was stored by an earlier request with the same key.
+    pub replayed: bool,
+}
+
+/// Who is buying.
+#[derive(Debug, Clone, Copy)]
+pub struct Buyer {
+    pub account_id: i64,
+    pub customer_id: i64,
+}
+
+/// Buys `order` for `buyer` once per `key`. Refusals that depend on the catalog or the
+/// buyer's library (unknown ids, tracks already owned) are answers too, and stored; a
+/// malformed order is an error, not stored, as nothing was attempted.
+pub async fn purchase(db: &Db, buyer: Buyer, key: &str, order: &Order) -> ApiResult<Answer> {
+    let order = order.canonical()?;
+    let hash = order.hash();
+    for _ in 0..ATTEMPTS {
+        let mut tx = db.writer().begin().await?;
+        let claimed = sqlx::query(
+            "INSERT INTO idempotency_key \
+             (account_id, idempotency_key, request_hash, status, response, created_at) \
+             VALUES ($1, $2, $3, 0, '', $4) \
+             ON CONFLICT (account_id, idempotency_key) DO NOTHING",
+        )
+        .bind(buyer.account_id)
+        .bind(key)
+        .bind(&hash)
+        .bind(db::timestamp_now())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !claimed {
+            let stored = stored_answer(&mut tx, buyer.account_id, key).await?;
+            tx.rollback().await?;
+            match stored {
+                Some((stored_hash, answer)) if stored_hash == hash => return Ok(answer),
+                Some(_) => {
+                    return Err(ApiError::Validation(
+                        "this Idempotency-Key was used for a different order; \
+                         send a new key with a new order"
+                            .into(),
+                    ))
+                }
+                // Forgotten between the insert and the read: claim it again.
+                None => continue,
+            }
+        }
+        let answer = match price(&mut tx, buyer.customer_id, &order).await? {
+            Err(refusal) => {
+                let problem = refusal.problem();
+                Answer {
+                    status: problem.status,
+                    body: serde_json::to_string(&problem).map_err(anyhow::Error::from)?,
+                    invoice_id: None,
+                    replayed: false,
+                }
+            }
+            Ok(lines) => match record(&mut tx, buyer.customer_id, &lines).await? {
+                Some(invoice) => Answer {
+                    status: 201,
+                    body: serde_json::to_string(&invoice).map_err(anyhow::Error::from)?,
+                    invoice_id: Some(invoice.id),
+                    replayed: false,
+                },
+                // A concurrent purchase bought one of these tracks first: start again.
+                None => {
+                    tx.rollback().await?;
+                    continue;
+                }
+            },
+        };
+        sqlx::query(
+            "UPDATE idempotency_key SET status = $1, response = $2, invoice_id = $3 \
+             WHERE account_id = $4 AND idempotency_key = $5",
+        )
+        .bind(i32::from(answer.status))
+        .bind(&answer.body)
+        .bind(answer.invoice_id)
+        .bind(buyer.account_id)
+        .bind(key)
+        .execute(&mut *tx)
+        .await?;
+        forget_old_keys(&mut tx, buyer.account_id).await?;
+        tx.commit().await?;
+        return Ok(answer);
+    }
+    Err(ApiError::Conflict(
+        "other purchases of these tracks kept getting in first; try again".into(),
+    ))
+}
+
+async fn stored_answer(
+    tx: &mut Transaction<'static, Any>,
+    account: i64,
+    key: &str,
+) -> ApiResult<Option<(String, Answer)>> {
+    let row = sqlx::query(
+        "SELECT request_hash, status, response, invoice_id FROM idempotency_key \
+         WHERE account_id = $1 AND idempotency_key = $2",
+    )
+    .bind(account)
+    .bind(key)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let status: i32 = row.try_get(1)?;
+    Ok(Some((
+        row.try_get(0)?,
+        Answer {
+            status: u16::try_from(status).map_err(anyhow::Error::from)?,
+            body: row.try_get(2)?,
+            invoice_id: row.try_get(3)?,
+            replayed: true,
+        },
+    )))
+}
+
+async fn forget_old_keys(tx: &mut Transaction<'static, Any>, account: i64) -> ApiResult<()> {
+    let cutoff = chrono::Utc::now() - chrono::Duration::days(KEY_RETENTION_DAYS);
+    sqlx::query("DELETE FROM idempotency_key WHERE account_id = $1 AND created_at < $2")
+        .bind(account)
+        .bind(db::timestamp(cutoff))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A track to sell, at the catalog's price now.
+struct Line {
+    track_id: i64,
+    unit_price_cents: i64,
+}
+
+/// `$first, $first+1, ...` for `count` values.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The lines of the order, in track id order, or the refusal it earns: unknown ids (422),
+/// too many tracks (422), or tracks the customer owns already (409).
+async fn price(
+    tx: &mut Transaction<'static, Any>,
+    customer: i64,
+    order: &Canonical,
+) -> ApiResult<Result<Vec<Line>, ApiError>> {
+    let mut unknown = Vec::new();
+    let mut tracks: BTreeSet<i64> = BTreeSet::new();
+    if !order.albums.is_empty() {
+        let sql = format!(
+            "SELECT a.album_id, t.track_id FROM album a LEFT JOIN track t ON t.album_id = a.album_id \
+             WHERE a.album_id IN ({})",
+            placeholders(1, order.albums.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in &order.albums {
+            query = query.bind(*id);
+        }
+        let mut found = BTreeSet::new();
+        for row in query.fetch_all(&mut **tx).await? {
+            found.insert(row.try_get::<i64, _>(0)?);
+            if let Some(track) = row.try_get::<Option<i64>, _>(1)? {
+                tracks.insert(track);
+            }
+        }
+        unknown.extend(
+            order
+                .albums
+                .difference(&found)
+                .map(|id| format!("album {id}")),
+        );
+    }
+    let mut prices = std::collections::BTreeMap::new();
+    if !order.tracks.is_empty() {
+        let sql = format!(
+            "SELECT track_id, unit_price_cents FROM track WHERE track_id IN ({})",
+            placeholders(1, order.tracks.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in &order.tracks {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            prices.insert(row.try_get::<i64, _>(0)?, row.try_get::<i64, _>(1)?);
+        }
+        unknown.extend(
+            order
+                .tracks
+                .iter()
+                .filter(|id| !prices.contains_key(id))
+                .map(|id| format!("track {id}")),
+        );
+    }
+    if !unknown.is_empty() {
+        return Ok(Err(ApiError::Validation(format!(
+            "the catalog has no {}",
+            unknown.join(", ")
+        ))));
+    }
+    let album_tracks: Vec<i64> = tracks.difference(&order.tracks).copied().collect();
+    tracks.extend(&order.tracks);
+    if tracks.len() > MAX_ORDER_TRACKS {
+        return Ok(Err(ApiError::Validation(format!(
+            "an order buys at most {MAX_ORDER_TRACKS} tracks; with its albums this one buys {}",
+            tracks.len()
+        ))));
+    }
+    if tracks.is_empty() {
+        return Ok(Err(ApiError::Validation(
+            "the order is empty: its albums have no tracks".into(),
+        )));
+    }
+    for chunk in album_tracks.chunks(MAX_ORDER_IDS) {
+        let sql = format!(
+            "SELECT track_id, unit_price_cents FROM track WHERE track_id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            prices.insert(row.try_get::<i64, _>(0)?, row.try_get::<i64, _>(1)?);
+        }
+    }
+    let wanted: Vec<i64> = tracks.iter().copied().collect();
+    let mut owned = Vec::new();
+    for chunk in wanted.chunks(MAX_ORDER_IDS) {
+        let sql = format!(
+            "SELECT track_id FROM customer_track WHERE customer_id = $1 AND track_id IN ({}) \
+             ORDER BY track_id",
+            placeholders(2, chunk.len())
+        );
+        let mut query = sqlx::query_scalar::<_, i64>(&sql).bind(customer);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        owned.extend(query.fetch_all(&mut **tx).await?);
+    }
+    if !owned.is_empty() {
+        let list: Vec<String> = owned.iter().map(i64::to_string).collect();
+        return Ok(Err(ApiError::Conflict(format!(
+            "you own these tracks already, so nothing was charged: {}; \
+             leave them out of the order",
+            list.join(", ")
+        ))));
+    }
+    tracks
+        .iter()
+        .map(|id| {
+            let unit_price_cents = *prices
+                .get(id)
+                .ok_or_else(|| anyhow::anyhow!("track {id} vanished while being priced"))?;
+            Ok(Line {
+                track_id: *id,
+                unit_price_cents,
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()
+        .map(Ok)
+}
+
+/// Writes the invoice, its lines and the customer's new tracks. `None` when a concurrent
+/// purchase made one of the tracks the customer's first (the caller rolls back).
+async fn record(
+    tx: &mut Transaction<'static, Any>,
+    customer: i64,
+    lines: &[Line],
+) -> ApiResult<Option<Invoice>> {
+    let total: i64 = lines.iter().map(|l| l.unit_price_cents).sum();
+    let invoice_id: i64 = sqlx::query_scalar(
+        "INSERT INTO invoice (customer_id, invoice_date, billing_address, billing_city, \
+         billing_state, billing_country, billing_postal_code, total_cents) \
+         SELECT customer_id, $2, address, city, state, country, postal_code, $3 \
+         FROM customer WHERE customer_id = $1 RETURNING invoice_id",
+    )
+    .bind(customer)
+    .bind(db::timestamp_now())
+    .bind(total)
+    .fetch_one(&mut **tx)
+    .await?;
+    // Four values a line; 200 lines a statement stays far below either backend's limit.
+    for chunk in lines.chunks(200) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("($1, ${}, ${}, 1)", 2 + 2 * i, 3 + 2 * i))
+            .collect();
+        let sql = format!(
+            "INSERT INTO invoice_line (invoice_id, track_id, unit_price_cents, quantity) VALUES {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(invoice_id);
+        for line in chunk {
+            query = query.bind(line.track_id).bind(line.unit_price_cents);
+        }
+        query.execute(&mut **tx).await?;
+
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("($1, $2, ${})", 3 + i))
+            .collect();
+        let sql = format!(
+            "INSERT INTO customer_track (customer_id, invoice_id, track_id) VALUES {} \
+             ON CONFLICT (customer_id, track_id) DO NOTHING",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(customer).bind(invoice_id);
+        for line in chunk {
+            query = query.bind(line.track_id);
+        }
+        let added = query.execute(&mut **tx).await?.rows_affected();
+        if added != chunk.len() as u64 {
+            return Ok(None);
+        }
+    }
+    let invoice = invoices::load(tx, customer, invoice_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("invoice {invoice_id} vanished in its own transaction"))?;
+    Ok(Some(invoice))
+}
+
+/// Makes every invoiced track owned by its customer; run after a seed writes invoices.
+pub async fn derive_ownership(conn: &mut sqlx::AnyConnection) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "INSERT INTO customer_track (customer_id, track_id, invoice_id) \
+         SELECT i.customer_id, l.track_id, MIN(i.invoice_id) \
+         FROM invoice_line l JOIN invoice i ON i.invoice_id = l.invoice_id \
+         GROUP BY i.customer_id, l.track_id \
+         ON CONFLICT (customer_id, track_id) DO NOTHING",
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(tracks: &[i64], albums: &[i64]) -> Order {
+        Order {
+            track_ids: tracks.to_vec(),
+            album_ids: albums.to_vec(),
+        }
+    }
+
+    #[test]
+    fn the_same_order_in_another_arrangement_has_the_same_hash() {
+        let a = order(&[3, 1, 2, 1], &[5]).canonical().unwrap();
+        let b = order(&[1, 2, 3], &[5, 5]).canonical().unwrap();
+        assert_eq!(a.hash(), b.hash());
+        let c = order(&[1, 2], &[5]).canonical().unwrap();
+        assert_ne!(a.hash(), c.hash());
+        let tracks_as_albums = order(&[], &[1, 2, 3, 5]).canonical().unwrap();
+        assert_ne!(a.hash(), tracks_as_albums.hash());
+    }
+
+    #[test]
+    fn empty_oversized_and_non_positive_orders_are_refused() {
+        assert!(order(&[], &[]).canonical().is_err());
+        let many: Vec<i64> = (1..=MAX_ORDER_IDS as i64 + 1).collect();
+        assert!(order(&many, &[]).canonical().is_err());
+        assert!(order(&[1, 0], &[]).canonical().is_err());
+        assert!(order(&[1], &[-7]).canonical().is_err());
+    }
+
+    #[test]
+    fn keys_are_visible_ascii_of_bounded_length() {
+        assert!(idempotency_key(None).is_err());
+        assert!(idempotency_key(Some("")).is_err());
+        assert!(idempotency_key(Some("has space")).is_err());
+        assert!(idempotency_key(Some(&"k".repeat(MAX_KEY_LEN + 1))).is_err());
+        assert_eq!(
+            idempotency_key(Some("0b6c-4e1f")).unwrap(),
+            "0b6c-4e1f".to_string()
+        );
+    }
+}
