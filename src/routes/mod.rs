@@ -11,6 +11,7 @@ mod covers;
 mod docs;
 mod fallback;
 mod health;
+mod playlists;
 mod search;
 mod streaming;
 mod taxonomy;
@@ -37,6 +38,7 @@ pub use fallback::{fallback, KnownRoutes};
         (name = "search", description = "Typo-tolerant search with highlights and facets, and autocomplete"),
         (name = "taxonomy", description = "Typed, hierarchical terms (genre, format, length, ...) and what is filed under them"),
         (name = "streaming", description = "Full streams and downloads for owners, previews for everyone, signed stream URLs"),
+        (name = "playlists", description = "Customers' own playlists: private or public, in an exact order"),
         (name = "covers", description = "Album cover art in WebP or JPEG at fixed sizes, generated or uploaded"),
         (name = "admin", description = "Catalog and taxonomy writes; admin accounts only"),
         (name = "operations", description = "Health probes and the API description"),
@@ -68,7 +70,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(admin_taxonomy::configure)
             .configure(admin_media::configure)
             .configure(streaming::configure)
-            .configure(covers::configure),
+            .configure(covers::configure)
+            .configure(playlists::configure),
     );
     streaming::configure_alias(cfg);
     health::configure(cfg);
