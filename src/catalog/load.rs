@@ -204,11 +204,21 @@ pub async fn load(db: &Db, scope: &Scope, out: &Sender<Record>) -> anyhow::Resul
         }
     }
 
-    for filter in scope.filters(Kind::Playlist, "playlist_id") {
+    // Only public playlists are indexed: a private one is its owner's alone, read from SQL
+    // through their own endpoints, so no catalog read can show it. A playlist made private
+    // is touched like any change, finds nothing here, and so leaves the index.
+    for filter in scope.filters(Kind::Playlist, "p.playlist_id") {
+        let filter = if filter.is_empty() {
+            " WHERE p.visibility = 'public'".to_string()
+        } else {
+            format!("{filter} AND p.visibility = 'public'")
+        };
         // Members in order, read in one pass and handed out per playlist.
         let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
         let sql = format!(
-            "SELECT playlist_id, track_id FROM playlist_track{filter} ORDER BY playlist_id, position"
+            "SELECT e.playlist_id, e.track_id FROM playlist_track e \
+             JOIN playlist p ON p.playlist_id = e.playlist_id{filter} \
+             ORDER BY e.playlist_id, e.position"
         );
         let mut rows = sqlx::query(&sql).fetch(pool);
         while let Some(row) = rows.try_next().await? {
@@ -218,7 +228,7 @@ pub async fn load(db: &Db, scope: &Scope, out: &Sender<Record>) -> anyhow::Resul
                 .push(row.try_get(1)?);
         }
         drop(rows);
-        let sql = format!("SELECT playlist_id, name FROM playlist{filter}");
+        let sql = format!("SELECT p.playlist_id, p.name FROM playlist p{filter}");
         let mut rows = sqlx::query(&sql).fetch(pool);
         while let Some(row) = rows.try_next().await? {
             let id: i64 = row.try_get(0)?;

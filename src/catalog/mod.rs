@@ -5,6 +5,7 @@
 mod filters;
 pub mod list;
 mod load;
+pub mod playlists;
 pub mod search;
 pub mod write;
 

@@ -100,7 +100,7 @@ impl FromRequest for Customer {
                     customer_id,
                 }),
                 (Role::Customer | Role::Staff | Role::Admin, _) => Err(ApiError::Forbidden(
-                    "only customer accounts buy, own a library and have invoices".into(),
+                    "only customer accounts buy, have invoices, a library and playlists of their own".into(),
                 )),
             }
         })

@@ -13,6 +13,7 @@ mod fallback;
 mod health;
 mod invoices;
 mod library;
+mod playlists;
 mod purchases;
 mod search;
 mod streaming;
@@ -40,6 +41,7 @@ pub use fallback::{fallback, KnownRoutes};
         (name = "search", description = "Typo-tolerant search with highlights and facets, and autocomplete"),
         (name = "taxonomy", description = "Typed, hierarchical terms (genre, format, length, ...) and what is filed under them"),
         (name = "streaming", description = "Full streams and downloads for owners, previews for everyone, signed stream URLs"),
+        (name = "playlists", description = "Customers' own playlists: private or public, in an exact order"),
         (name = "covers", description = "Album cover art in WebP or JPEG at fixed sizes, generated or uploaded"),
         (name = "store", description = "Purchases (exact, idempotent), the customer's invoices and library"),
         (name = "admin", description = "Catalog and taxonomy writes; admin accounts only"),
@@ -75,7 +77,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(covers::configure)
             .configure(purchases::configure)
             .configure(invoices::configure)
-            .configure(library::configure),
+            .configure(library::configure)
+            .configure(playlists::configure),
     );
     streaming::configure_alias(cfg);
     health::configure(cfg);

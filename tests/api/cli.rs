@@ -112,7 +112,7 @@ async fn migrate_then_seed_a_synthetic_catalog_from_the_command_line() {
     let database = TestDatabase::empty().await;
     let output = chinook(&database).arg("migrate").output().unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(String::from_utf8_lossy(&output.stdout).contains("5 of 5 applied"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("6 of 6 applied"));
 
     let output = chinook(&database)
         .env("CHINOOK_LOG", "info")

@@ -11,6 +11,7 @@ mod health;
 mod helpers;
 mod lists;
 mod openapi;
+mod playlists;
 mod purchase_safety;
 mod purchases;
 mod search;

@@ -1,0 +1,287 @@
+//! Customers' own playlists: what they look like to their owner, the owner's reads (from
+//! SQL, so a private playlist never passes through the catalog), and a public playlist's
+//! tracks in order as the catalog serves them (from the index).
+//!
+//! A playlist with no customer is one of the store's (Chinook's imported ones): always
+//! public, and nobody's to change. Only public playlists are indexed, so every catalog read
+//! (lists, details, includes) shows them alone and a private one is a 404 there.
+
+mod order;
+mod write;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::{AnyConnection, Row};
+use utoipa::{IntoParams, ToSchema};
+
+use super::list::PageInfo;
+use super::Kind;
+use crate::db::Db;
+use crate::error::{ApiError, ApiResult};
+use crate::http::page::{decode_cursor, encode_cursor, limit};
+use crate::search::CatalogIndex;
+
+pub use write::{add_tracks, create, delete, remove_track, reorder, update};
+
+/// Most tracks one request may add.
+pub const MAX_TRACKS_AT_ONCE: usize = 1_000;
+/// Most entries a customer's playlist may hold; a reorder sends them all, and 5,000 ids of
+/// up to seven digits stay under the 64 KiB body limit.
+pub const MAX_PLAYLIST_TRACKS: usize = 5_000;
+/// Most playlists one customer may have.
+pub const MAX_PLAYLISTS: i64 = 1_000;
+
+/// Who may read a playlist: its owner alone, or anyone through the catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// Private by default: sharing is a choice.
+    #[default]
+    Private,
+    Public,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Private => "private",
+            Visibility::Public => "public",
+        }
+    }
+
+    fn from_column(raw: &str) -> ApiResult<Self> {
+        match raw {
+            "private" => Ok(Visibility::Private),
+            "public" => Ok(Visibility::Public),
+            other => Err(anyhow::anyhow!("a playlist has the unknown visibility {other:?}").into()),
+        }
+    }
+}
+
+/// A new playlist, or the whole of one after a merge patch.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlaylistInput {
+    /// 1 to 200 characters.
+    pub name: String,
+    /// `private` (the default) or `public`.
+    #[serde(default)]
+    pub visibility: Visibility,
+}
+
+/// Tracks to add to a playlist.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrackAddition {
+    /// Track ids in the order they go in; 1 to 1,000 of them.
+    pub track_ids: Vec<i64>,
+    /// Where the first of them goes, from 1 to the playlist's length + 1; later entries move
+    /// down. Default: the end.
+    #[serde(default)]
+    pub position: Option<i64>,
+    /// Add tracks the playlist already has, or that the list repeats. Default `false`.
+    #[serde(default)]
+    pub allow_duplicates: bool,
+}
+
+/// A playlist's whole new order.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrackOrder {
+    /// The playlist's track ids in their new order: the same entries, rearranged.
+    pub track_ids: Vec<i64>,
+}
+
+/// One of the customer's playlists, in their list.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PlaylistSummary {
+    pub id: i64,
+    pub name: String,
+    pub visibility: Visibility,
+    pub track_count: i64,
+}
+
+/// One of the customer's playlists, with its tracks in order.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct OwnPlaylist {
+    pub id: i64,
+    pub name: String,
+    pub visibility: Visibility,
+    pub track_count: i64,
+    /// Track ids in playlist order; position `n` is the `n`-th (from 1). A track may appear
+    /// more than once.
+    pub track_ids: Vec<i64>,
+}
+
+/// Query parameters of a page: `limit` and `cursor`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Entries per page, 1 to 100 (default 25).
+    pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlaylistPage {
+    pub data: Vec<PlaylistSummary>,
+    pub page: PageInfo,
+}
+
+/// A page of a playlist's tracks: each as the catalog serves it, with its `position`.
+#[derive(Debug, Serialize)]
+pub struct TrackPage {
+    pub data: Vec<Value>,
+    pub page: PageInfo,
+}
+
+/// The 404 for a playlist that is not the caller's: another's, the store's, or none at all
+/// look the same, so ids reveal nothing.
+fn not_yours(id: i64) -> ApiError {
+    ApiError::NotFound(format!("you have no playlist with id {id}"))
+}
+
+/// The name and visibility of `customer`'s playlist `id`.
+async fn owned(
+    conn: &mut AnyConnection,
+    customer: i64,
+    id: i64,
+) -> ApiResult<(String, Visibility)> {
+    let row = sqlx::query(
+        "SELECT name, visibility FROM playlist WHERE playlist_id = $1 AND customer_id = $2",
+    )
+    .bind(id)
+    .bind(customer)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| not_yours(id))?;
+    let name: String = row.try_get(0).map_err(anyhow::Error::from)?;
+    let visibility: String = row.try_get(1).map_err(anyhow::Error::from)?;
+    Ok((name, Visibility::from_column(&visibility)?))
+}
+
+/// A playlist's track ids in order.
+async fn entries(conn: &mut AnyConnection, id: i64) -> ApiResult<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT track_id FROM playlist_track WHERE playlist_id = $1 ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+async fn view(conn: &mut AnyConnection, customer: i64, id: i64) -> ApiResult<OwnPlaylist> {
+    let (name, visibility) = owned(conn, customer, id).await?;
+    let track_ids = entries(conn, id).await?;
+    Ok(OwnPlaylist {
+        id,
+        name,
+        visibility,
+        track_count: track_ids.len() as i64,
+        track_ids,
+    })
+}
+
+/// `customer`'s playlist `id`, or a 404.
+pub async fn own(db: &Db, customer: i64, id: i64) -> ApiResult<OwnPlaylist> {
+    let mut conn = db.reader().acquire().await?;
+    view(&mut conn, customer, id).await
+}
+
+/// A page of `customer`'s playlists, oldest first. The cursor is bound to the customer.
+pub async fn own_page(
+    db: &Db,
+    customer: i64,
+    params: &PageParams,
+    secret: &[u8],
+) -> ApiResult<PlaylistPage> {
+    let limit = limit(params.limit.as_deref())?;
+    let fingerprint = format!("own-playlists|{customer}");
+    let after: i64 = params
+        .cursor
+        .as_deref()
+        .map(|c| decode_cursor(c, &fingerprint, secret))
+        .transpose()?
+        .unwrap_or(0);
+    let rows = sqlx::query(
+        "SELECT p.playlist_id, p.name, p.visibility, \
+                (SELECT COUNT(*) FROM playlist_track e WHERE e.playlist_id = p.playlist_id) \
+         FROM playlist p WHERE p.customer_id = $1 AND p.playlist_id > $2 \
+         ORDER BY p.playlist_id LIMIT $3",
+    )
+    .bind(customer)
+    .bind(after)
+    .bind(limit as i64 + 1)
+    .fetch_all(db.reader())
+    .await?;
+    let mut data = Vec::with_capacity(rows.len().min(limit));
+    for row in rows.iter().take(limit) {
+        let read = || -> Result<(i64, String, String, i64), sqlx::Error> {
+            Ok((
+                row.try_get(0)?,
+                row.try_get(1)?,
+                row.try_get(2)?,
+                row.try_get(3)?,
+            ))
+        };
+        let (id, name, visibility, track_count) = read().map_err(anyhow::Error::from)?;
+        data.push(PlaylistSummary {
+            id,
+            name,
+            visibility: Visibility::from_column(&visibility)?,
+            track_count,
+        });
+    }
+    let next_cursor = match data.last() {
+        Some(last) if rows.len() > limit => Some(encode_cursor(&last.id, &fingerprint, secret)),
+        _ => None,
+    };
+    Ok(PlaylistPage {
+        data,
+        page: PageInfo { next_cursor, limit },
+    })
+}
+
+/// A page of a public playlist's tracks in playlist order, from the index; a private or
+/// missing playlist is a 404. The cursor is the last position served.
+pub fn public_tracks(
+    index: &CatalogIndex,
+    id: i64,
+    params: &PageParams,
+    secret: &[u8],
+) -> ApiResult<TrackPage> {
+    let limit = limit(params.limit.as_deref())?;
+    if index.get(Kind::Playlist, id)?.is_none() {
+        return Err(ApiError::NotFound(format!(
+            "there is no playlist with id {id}"
+        )));
+    }
+    let fingerprint = format!("playlist-tracks|{id}");
+    let after: usize = params
+        .cursor
+        .as_deref()
+        .map(|c| decode_cursor(c, &fingerprint, secret))
+        .transpose()?
+        .unwrap_or(0);
+    let members = index.members(id)?;
+    let mut data = Vec::with_capacity(limit);
+    for (at, track) in members.iter().enumerate().skip(after).take(limit) {
+        // A track on a playlist cannot be deleted, so every member is in the index.
+        let Some(body) = index.get(Kind::Track, *track)? else {
+            continue;
+        };
+        let mut value: Value = serde_json::from_str(&body).map_err(anyhow::Error::from)?;
+        if let Value::Object(fields) = &mut value {
+            fields.insert("position".into(), Value::from(at + 1));
+        }
+        data.push(value);
+    }
+    let end = after.saturating_add(limit);
+    let next_cursor = (end < members.len()).then(|| encode_cursor(&end, &fingerprint, secret));
+    Ok(TrackPage {
+        data,
+        page: PageInfo { next_cursor, limit },
+    })
+}
