@@ -4,6 +4,7 @@
 
 mod accounts;
 mod admin;
+mod admin_export;
 mod admin_media;
 mod admin_taxonomy;
 mod catalog;
@@ -12,6 +13,8 @@ mod docs;
 mod fallback;
 mod health;
 mod search;
+mod staff;
+mod staff_reports;
 mod streaming;
 mod taxonomy;
 
@@ -39,6 +42,7 @@ pub use fallback::{fallback, KnownRoutes};
         (name = "streaming", description = "Full streams and downloads for owners, previews for everyone, signed stream URLs"),
         (name = "covers", description = "Album cover art in WebP or JPEG at fixed sizes, generated or uploaded"),
         (name = "admin", description = "Catalog and taxonomy writes; admin accounts only"),
+        (name = "staff", description = "Customers, invoices and sales reports, for employees within their scope"),
         (name = "operations", description = "Health probes and the API description"),
     )
 )]
@@ -68,7 +72,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(admin_taxonomy::configure)
             .configure(admin_media::configure)
             .configure(streaming::configure)
-            .configure(covers::configure),
+            .configure(covers::configure)
+            .configure(staff::configure)
+            .configure(staff_reports::configure)
+            .configure(admin_export::configure),
     );
     streaming::configure_alias(cfg);
     health::configure(cfg);

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod password;
+pub mod staff;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
