@@ -4,6 +4,7 @@
 
 mod accounts;
 mod admin;
+mod admin_export;
 mod admin_media;
 mod admin_taxonomy;
 mod catalog;
@@ -16,6 +17,8 @@ mod library;
 mod playlists;
 mod purchases;
 mod search;
+mod staff;
+mod staff_reports;
 mod streaming;
 mod taxonomy;
 
@@ -45,6 +48,7 @@ pub use fallback::{fallback, KnownRoutes};
         (name = "covers", description = "Album cover art in WebP or JPEG at fixed sizes, generated or uploaded"),
         (name = "store", description = "Purchases (exact, idempotent), the customer's invoices and library"),
         (name = "admin", description = "Catalog and taxonomy writes; admin accounts only"),
+        (name = "staff", description = "Customers, invoices and sales reports, for employees within their scope"),
         (name = "operations", description = "Health probes and the API description"),
     )
 )]
@@ -78,7 +82,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(purchases::configure)
             .configure(invoices::configure)
             .configure(library::configure)
-            .configure(playlists::configure),
+            .configure(playlists::configure)
+            .configure(staff::configure)
+            .configure(staff_reports::configure)
+            .configure(admin_export::configure),
     );
     streaming::configure_alias(cfg);
     health::configure(cfg);

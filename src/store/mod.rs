@@ -1,4 +1,4 @@
-//! The store's people and money: customers, employees and their accounts, sessions,
+//! The store's people and money: customers, employees and their accounts, sessions, staff views,
 //! purchases, invoices and the library of what each customer owns.
 
 pub mod accounts;
@@ -6,6 +6,7 @@ pub mod invoices;
 pub mod library;
 pub mod password;
 pub mod purchases;
+pub mod staff;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
