@@ -27,16 +27,53 @@ pub struct Paged<T> {
     pub page: PageInfo,
 }
 
-impl<T> Paged<T> {
-    /// The page from rows read with `limit + 1`: the extra row, when there is one, only says
-    /// that a next page exists, and `key` turns the last row kept into its cursor.
-    pub fn from_rows(mut rows: Vec<T>, limit: usize, key: impl FnOnce(&T) -> String) -> Self {
-        let more = rows.len() > limit;
-        rows.truncate(limit);
-        let next_cursor = if more { rows.last().map(key) } else { None };
+/// A checked `limit` and `cursor`: how many rows to send, and the keyset position to start
+/// after. The fingerprint names the list and its filters, so a cursor is only good for the
+/// list that made it.
+pub struct PageRequest<K> {
+    pub limit: usize,
+    pub after: Option<K>,
+    fingerprint: String,
+}
+
+impl<K: Serialize + DeserializeOwned> PageRequest<K> {
+    pub fn parse(
+        limit_param: Option<&str>,
+        cursor: Option<&str>,
+        fingerprint: String,
+        secret: &[u8],
+    ) -> ApiResult<Self> {
+        let limit = limit(limit_param)?;
+        let after = cursor
+            .map(|c| decode_cursor(c, &fingerprint, secret))
+            .transpose()?;
+        Ok(Self {
+            limit,
+            after,
+            fingerprint,
+        })
+    }
+
+    /// How many rows to ask the database for: one more than the page, to learn whether
+    /// there is a next one without counting.
+    pub fn fetch(&self) -> i64 {
+        self.limit as i64 + 1
+    }
+
+    /// The page from up to `fetch()` rows, with a cursor after its last row when more follow.
+    pub fn finish<T>(self, mut rows: Vec<T>, key: impl Fn(&T) -> K, secret: &[u8]) -> Paged<T> {
+        let more = rows.len() > self.limit;
+        rows.truncate(self.limit);
+        let next_cursor = match rows.last() {
+            Some(last) if more => Some(encode_cursor(&key(last), &self.fingerprint, secret)),
+            _ => None,
+        };
         Paged {
             data: rows,
-            page: PageInfo { next_cursor, limit },
+            page: PageInfo {
+                next_cursor,
+                limit: self.limit,
+            },
         }
     }
 }

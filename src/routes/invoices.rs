@@ -49,8 +49,12 @@ async fn list(
         invoices::list(
             &state.db,
             customer.customer_id,
-            query.limit.as_deref(),
-            query.cursor.as_deref(),
+            invoices::page_request(
+                customer.customer_id,
+                query.limit.as_deref(),
+                query.cursor.as_deref(),
+                &state.cursor_secret,
+            )?,
             &state.cursor_secret,
         )
         .await?,

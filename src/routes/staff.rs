@@ -3,17 +3,15 @@
 
 use actix_web::{get, web};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::catalog::list::PageInfo;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::auth::Staff;
+use crate::http::page::{PageRequest, Paged};
 use crate::state::AppState;
-use crate::store::staff::{
-    self, CustomerDetail, CustomerFilter, CustomerSummary, InvoiceDetail, InvoiceSummary, Page,
-    PageRequest, Scope,
-};
+use crate::store::invoices::{self as customer_invoices, Invoice, InvoiceSummary};
+use crate::store::staff::{self, CustomerDetail, CustomerFilter, CustomerSummary, Scope};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(customers)
@@ -51,20 +49,6 @@ struct PageParams {
 #[serde(deny_unknown_fields)]
 struct NoParams {}
 
-#[derive(ToSchema)]
-#[allow(dead_code)] // Only describes the response in the OpenAPI document.
-struct CustomerPage {
-    data: Vec<CustomerSummary>,
-    page: PageInfo,
-}
-
-#[derive(ToSchema)]
-#[allow(dead_code)] // Only describes the response in the OpenAPI document.
-struct InvoicePage {
-    data: Vec<InvoiceSummary>,
-    page: PageInfo,
-}
-
 fn filter(params: &CustomerParams) -> ApiResult<CustomerFilter> {
     let country = match params.country.as_deref().map(str::trim) {
         Some("") => return Err(ApiError::BadRequest("country must not be empty".into())),
@@ -94,7 +78,7 @@ fn filter(params: &CustomerParams) -> ApiResult<CustomerFilter> {
     params(CustomerParams),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = CustomerPage),
+        (status = 200, body = Paged<CustomerSummary>),
         (status = 400, description = "A parameter is invalid, or the cursor was tampered with or belongs to other filters", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Signed in as a customer", body = Problem, content_type = "application/problem+json"),
@@ -107,7 +91,7 @@ async fn customers(
     Staff(caller): Staff,
     state: web::Data<AppState>,
     params: web::Query<CustomerParams>,
-) -> ApiResult<web::Json<Page<CustomerSummary>>> {
+) -> ApiResult<web::Json<Paged<CustomerSummary>>> {
     let scope = Scope::of(&caller.account)?;
     let filter = filter(&params)?;
     let page = PageRequest::parse(
@@ -154,7 +138,7 @@ async fn customer(
     params(("id" = i64, Path, description = "The customer's id"), PageParams),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = InvoicePage),
+        (status = 200, body = Paged<InvoiceSummary>),
         (status = 400, description = "The id is not a whole number, a parameter is invalid, or the cursor was tampered with or belongs to another customer", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Signed in as a customer", body = Problem, content_type = "application/problem+json"),
@@ -169,13 +153,13 @@ async fn invoices(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     params: web::Query<PageParams>,
-) -> ApiResult<web::Json<Page<InvoiceSummary>>> {
+) -> ApiResult<web::Json<Paged<InvoiceSummary>>> {
     let scope = Scope::of(&caller.account)?;
     let id = id.into_inner();
-    let page = PageRequest::parse(
+    let page = customer_invoices::page_request(
+        id,
         params.limit.as_deref(),
         params.cursor.as_deref(),
-        format!("staff/customers/{id}/invoices"),
         &state.cursor_secret,
     )?;
     let page = staff::invoices(&state.db, scope, id, page, &state.cursor_secret).await?;
@@ -191,7 +175,7 @@ async fn invoices(
     ),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = InvoiceDetail),
+        (status = 200, body = Invoice),
         (status = 400, description = "An id is not a whole number, or a query parameter was sent", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Signed in as a customer", body = Problem, content_type = "application/problem+json"),
@@ -206,7 +190,7 @@ async fn invoice(
     state: web::Data<AppState>,
     ids: web::Path<(i64, i64)>,
     _: web::Query<NoParams>,
-) -> ApiResult<web::Json<InvoiceDetail>> {
+) -> ApiResult<web::Json<Invoice>> {
     let scope = Scope::of(&caller.account)?;
     let (customer_id, invoice_id) = ids.into_inner();
     Ok(web::Json(

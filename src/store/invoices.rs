@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::db::Db;
 use crate::error::ApiResult;
-use crate::http::page::{self, Paged};
+use crate::http::page::{PageRequest, Paged};
 use crate::money::Cents;
 
 /// Where an invoice was billed: the customer's address when they bought.
@@ -48,8 +48,11 @@ pub struct Invoice {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InvoiceSummary {
     pub id: i64,
+    pub customer_id: i64,
+    /// RFC 3339, UTC.
     pub invoice_date: String,
-    pub billing_country: Option<String>,
+    pub billing: Billing,
+    /// The sum of the lines' amounts, exactly.
     pub total: Cents,
     pub line_count: i64,
 }
@@ -92,13 +95,7 @@ pub async fn load(conn: &mut AnyConnection, customer: i64, id: i64) -> ApiResult
         id,
         customer_id: customer,
         invoice_date: row.try_get(0)?,
-        billing: Billing {
-            address: row.try_get(1)?,
-            city: row.try_get(2)?,
-            state: row.try_get(3)?,
-            country: row.try_get(4)?,
-            postal_code: row.try_get(5)?,
-        },
+        billing: billing(&row, 1)?,
         total: Cents(row.try_get(6)?),
         lines,
     }))
@@ -106,27 +103,40 @@ pub async fn load(conn: &mut AnyConnection, customer: i64, id: i64) -> ApiResult
 
 /// The position after an invoice in the newest-first order.
 #[derive(Serialize, Deserialize)]
-struct After {
+pub struct After {
     date: String,
     id: i64,
+}
+
+/// The page request of a customer's invoice list, from its `limit` and `cursor`.
+pub fn page_request(
+    customer: i64,
+    limit: Option<&str>,
+    cursor: Option<&str>,
+    secret: &[u8],
+) -> ApiResult<PageRequest<After>> {
+    PageRequest::parse(
+        limit,
+        cursor,
+        format!("invoices|customer={customer}"),
+        secret,
+    )
 }
 
 /// A page of `customer`'s invoices, newest first.
 pub async fn list(
     db: &Db,
     customer: i64,
-    limit: Option<&str>,
-    cursor: Option<&str>,
+    page: PageRequest<After>,
     secret: &[u8],
 ) -> ApiResult<Paged<InvoiceSummary>> {
-    let limit = page::limit(limit)?;
-    let fingerprint = format!("invoices|customer={customer}");
-    let after: Option<After> = cursor
-        .map(|c| page::decode_cursor(c, &fingerprint, secret))
-        .transpose()?;
-    let (date, id) = after.map_or((None, None), |a| (Some(a.date), Some(a.id)));
+    let (date, id) = page
+        .after
+        .as_ref()
+        .map_or((None, None), |a| (Some(a.date.clone()), Some(a.id)));
     let rows = sqlx::query(
-        "SELECT i.invoice_id, i.invoice_date, i.billing_country, i.total_cents, \
+        "SELECT i.invoice_id, i.invoice_date, i.billing_address, i.billing_city, i.billing_state, \
+         i.billing_country, i.billing_postal_code, i.total_cents, \
          (SELECT COUNT(*) FROM invoice_line l WHERE l.invoice_id = i.invoice_id) \
          FROM invoice i WHERE i.customer_id = $1 \
          AND ($2 IS NULL OR i.invoice_date < $2 OR (i.invoice_date = $2 AND i.invoice_id < $3)) \
@@ -135,28 +145,38 @@ pub async fn list(
     .bind(customer)
     .bind(date)
     .bind(id)
-    .bind(limit as i64 + 1)
+    .bind(page.fetch())
     .fetch_all(db.reader())
     .await?
     .into_iter()
     .map(|row| {
         Ok(InvoiceSummary {
             id: row.try_get(0)?,
+            customer_id: customer,
             invoice_date: row.try_get(1)?,
-            billing_country: row.try_get(2)?,
-            total: Cents(row.try_get(3)?),
-            line_count: row.try_get(4)?,
+            billing: billing(&row, 2)?,
+            total: Cents(row.try_get(7)?),
+            line_count: row.try_get(8)?,
         })
     })
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    Ok(Paged::from_rows(rows, limit, |last| {
-        page::encode_cursor(
-            &After {
-                date: last.invoice_date.clone(),
-                id: last.id,
-            },
-            &fingerprint,
-            secret,
-        )
-    }))
+    Ok(page.finish(
+        rows,
+        |last| After {
+            date: last.invoice_date.clone(),
+            id: last.id,
+        },
+        secret,
+    ))
+}
+
+/// The five billing columns starting at `first`.
+fn billing(row: &sqlx::any::AnyRow, first: usize) -> Result<Billing, sqlx::Error> {
+    Ok(Billing {
+        address: row.try_get(first)?,
+        city: row.try_get(first + 1)?,
+        state: row.try_get(first + 2)?,
+        country: row.try_get(first + 3)?,
+        postal_code: row.try_get(first + 4)?,
+    })
 }

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
-use crate::http::page::{self, Paged};
+use crate::http::page::{PageRequest, Paged};
 use crate::money::Cents;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -74,7 +74,6 @@ pub async fn list(
     query: &LibraryQuery,
     secret: &[u8],
 ) -> ApiResult<Paged<OwnedTrack>> {
-    let limit = page::limit(query.limit.as_deref())?;
     let album = id_filter("album_id", query.album_id.as_deref())?;
     let artist = id_filter("artist_id", query.artist_id.as_deref())?;
     let genre = id_filter("genre_id", query.genre_id.as_deref())?;
@@ -85,11 +84,12 @@ pub async fn list(
         }
         Some(q) => Some(contains_pattern(q)),
     };
-    let fingerprint = format!("library|{customer}|{q:?}|{album:?}|{artist:?}|{genre:?}");
-    let after: i64 = match query.cursor.as_deref() {
-        Some(cursor) => page::decode_cursor(cursor, &fingerprint, secret)?,
-        None => 0,
-    };
+    let page: PageRequest<i64> = PageRequest::parse(
+        query.limit.as_deref(),
+        query.cursor.as_deref(),
+        format!("library|{customer}|{q:?}|{album:?}|{artist:?}|{genre:?}"),
+        secret,
+    )?;
     let rows = sqlx::query(
         "SELECT t.track_id, t.name, t.album_id, al.title, ar.artist_id, ar.name, t.genre_id, \
          t.milliseconds, t.unit_price_cents, o.invoice_id \
@@ -104,12 +104,12 @@ pub async fn list(
          ORDER BY o.track_id LIMIT $7",
     )
     .bind(customer)
-    .bind(after)
+    .bind(page.after.unwrap_or(0))
     .bind(q)
     .bind(album)
     .bind(artist)
     .bind(genre)
-    .bind(limit as i64 + 1)
+    .bind(page.fetch())
     .fetch_all(db.reader())
     .await?
     .into_iter()
@@ -128,9 +128,7 @@ pub async fn list(
         })
     })
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    Ok(Paged::from_rows(rows, limit, |last| {
-        page::encode_cursor(&last.track_id, &fingerprint, secret)
-    }))
+    Ok(page.finish(rows, |last| last.track_id, secret))
 }
 
 /// Whether `customer` owns `track`.

@@ -4,9 +4,10 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{no_customer, Page, PageRequest, Scope, IN_SCOPE};
+use super::{no_customer, Scope, IN_SCOPE};
 use crate::db::Db;
 use crate::error::ApiResult;
+use crate::http::page::{PageRequest, Paged};
 use crate::money::Cents;
 
 /// A customer in a list.
@@ -60,7 +61,7 @@ pub async fn customers(
     filter: &CustomerFilter,
     page: PageRequest<i64>,
     secret: &[u8],
-) -> ApiResult<Page<CustomerSummary>> {
+) -> ApiResult<Paged<CustomerSummary>> {
     let sql = format!(
         "SELECT {SUMMARY_COLUMNS} FROM customer c \
          WHERE {IN_SCOPE} \

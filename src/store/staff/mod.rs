@@ -5,15 +5,10 @@ mod customers;
 mod invoices;
 pub mod reports;
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-
 pub use customers::{customer, customers, CustomerDetail, CustomerFilter, CustomerSummary, Rep};
-pub use invoices::{invoice, invoices, InvoiceDetail, InvoiceLine, InvoiceSummary};
+pub use invoices::{invoice, invoices};
 
-use crate::catalog::list::PageInfo;
 use crate::error::{ApiError, ApiResult};
-use crate::http::page;
 use crate::store::accounts::Account;
 use crate::store::Role;
 
@@ -63,64 +58,6 @@ impl Scope {
     /// The value to bind as `$1` of `IN_SCOPE`.
     pub(crate) fn employee(self) -> Option<i64> {
         self.employee_id
-    }
-}
-
-/// A page of rows as lists send it: `{"data": [...], "page": {"next_cursor", "limit"}}`.
-#[derive(Debug, Serialize)]
-pub struct Page<T> {
-    pub data: Vec<T>,
-    pub page: PageInfo,
-}
-
-/// A checked `limit` and `cursor`: how many rows to send, and the keyset position to start
-/// after. The fingerprint names the list and its filters, so a cursor is only good for the
-/// list that made it.
-pub struct PageRequest<K> {
-    pub limit: usize,
-    pub after: Option<K>,
-    fingerprint: String,
-}
-
-impl<K: Serialize + DeserializeOwned> PageRequest<K> {
-    pub fn parse(
-        limit: Option<&str>,
-        cursor: Option<&str>,
-        fingerprint: String,
-        secret: &[u8],
-    ) -> ApiResult<Self> {
-        let limit = page::limit(limit)?;
-        let after = cursor
-            .map(|c| page::decode_cursor(c, &fingerprint, secret))
-            .transpose()?;
-        Ok(Self {
-            limit,
-            after,
-            fingerprint,
-        })
-    }
-
-    /// How many rows to ask the database for: one more than the page, to learn whether
-    /// there is a next one without counting.
-    pub fn fetch(&self) -> i64 {
-        self.limit as i64 + 1
-    }
-
-    /// The page from up to `fetch()` rows, with a cursor after its last row when more follow.
-    pub fn finish<T>(self, mut rows: Vec<T>, key: impl Fn(&T) -> K, secret: &[u8]) -> Page<T> {
-        let more = rows.len() > self.limit;
-        rows.truncate(self.limit);
-        let next_cursor = match rows.last() {
-            Some(last) if more => Some(page::encode_cursor(&key(last), &self.fingerprint, secret)),
-            _ => None,
-        };
-        Page {
-            data: rows,
-            page: PageInfo {
-                next_cursor,
-                limit: self.limit,
-            },
-        }
     }
 }
 
