@@ -36,7 +36,8 @@ pg_bindir() {
 
 # Starts a throwaway PostgreSQL and exports CHINOOK_TEST_POSTGRES_URL (a superuser URL on
 # its `postgres` database). PostgreSQL refuses to run as root, so as root the server runs as
-# the `postgres` system user in a directory that user owns.
+# the `postgres` system user in a directory that user owns. With PG_DURABLE=1 it keeps
+# PostgreSQL's default fsync settings.
 start_postgres() {
   local bin
   if ! bin=$(pg_bindir); then
@@ -53,10 +54,13 @@ start_postgres() {
     as=(runuser -u postgres --)
   fi
   PG_RUN=("${as[@]}")
+  # Tests need no durability and run faster without it; benchmarks set PG_DURABLE=1.
+  local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${PG_DURABLE:-}" = 1 ] && durability=""
   "${as[@]}" "$bin/initdb" -D "$PG_DIR/data" -U chinook --auth=trust -E UTF8 --locale=C >"$PG_DIR/initdb.log" 2>&1 \
     || { cat "$PG_DIR/initdb.log" >&2; return 1; }
   "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=2000 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=2000 $durability" \
     start >/dev/null || { cat "$PG_DIR/server.log" >&2; return 1; }
   PG_BIN=$bin
   export CHINOOK_TEST_POSTGRES_URL="postgres://chinook@127.0.0.1:$port/postgres"

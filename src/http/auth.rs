@@ -71,7 +71,7 @@ impl FromRequest for Admin {
             let caller = caller.await?;
             if caller.account.role != Role::Admin {
                 return Err(ApiError::Forbidden(
-                    "only admins may change the catalog and taxonomies".into(),
+                    "only admins may do this: catalog, taxonomy and media writes, and the catalog export".into(),
                 ));
             }
             Ok(Admin(caller))
