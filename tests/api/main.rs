@@ -1,5 +1,6 @@
 //! Integration suites against the real application. One binary, so it links once.
 
+mod access_matrix;
 mod accounts;
 mod admin;
 mod bad_input;
