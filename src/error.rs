@@ -170,6 +170,13 @@ impl From<sqlx::Error> for ApiError {
                 tracing::warn!("database pool timed out");
                 Self::Unavailable("The database is busy or unreachable; try again shortly.".into())
             }
+            // PostgreSQL refuses text it cannot store (a NUL byte): the input's fault. Inputs
+            // are checked before they reach SQL; this keeps a missed one from being a 500.
+            sqlx::Error::Database(e)
+                if matches!(e.code().as_deref(), Some("22021") | Some("22P05")) =>
+            {
+                Self::BadRequest("the request holds text with a character that cannot be stored (such as a NUL byte)".into())
+            }
             other => Self::Internal(anyhow::Error::new(other).context("database query failed")),
         }
     }

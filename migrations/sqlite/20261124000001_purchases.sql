@@ -34,4 +34,5 @@ CREATE TABLE idempotency_key (
     created_at      TEXT NOT NULL,
     PRIMARY KEY (account_id, idempotency_key)
 );
-CREATE INDEX idempotency_key_created_at ON idempotency_key (created_at);
+-- Old keys are forgotten per account as it buys again.
+CREATE INDEX idempotency_key_account_created_at ON idempotency_key (account_id, created_at);

@@ -8,6 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::auth::Staff;
+use crate::http::extractors::text_param;
 use crate::http::page::{PageRequest, Paged};
 use crate::state::AppState;
 use crate::store::invoices::{self as customer_invoices, Invoice, InvoiceSummary};
@@ -50,9 +51,11 @@ struct PageParams {
 struct NoParams {}
 
 fn filter(params: &CustomerParams) -> ApiResult<CustomerFilter> {
-    let country = match params.country.as_deref().map(str::trim) {
-        Some("") => return Err(ApiError::BadRequest("country must not be empty".into())),
-        other => other.map(str::to_string),
+    let country = match params.country.as_deref() {
+        Some(raw) if raw.trim().is_empty() => {
+            return Err(ApiError::BadRequest("country must not be empty".into()))
+        }
+        raw => text_param("country", raw, 100)?,
     };
     let support_rep_id = params
         .support_rep_id

@@ -5,8 +5,10 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::config::Backend;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
+use crate::http::extractors::text_param;
 use crate::http::page::{PageRequest, Paged};
 use crate::money::Cents;
 
@@ -31,7 +33,7 @@ pub struct OwnedTrack {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct LibraryQuery {
-    /// Words the track's name contains, ignoring case.
+    /// Words the track's name contains, ignoring the case of ASCII letters.
     pub q: Option<String>,
     pub album_id: Option<String>,
     pub artist_id: Option<String>,
@@ -54,10 +56,10 @@ fn id_filter(name: &str, raw: Option<&str>) -> ApiResult<Option<i64>> {
     .transpose()
 }
 
-/// `%words%` for `LIKE ... ESCAPE '\'`, lower-cased, with the pattern characters escaped.
+/// `%words%` for `LIKE ... ESCAPE '\'`, with the pattern characters escaped.
 fn contains_pattern(q: &str) -> String {
     let mut pattern = String::from("%");
-    for c in q.trim().to_lowercase().chars() {
+    for c in q.trim().chars() {
         if matches!(c, '%' | '_' | '\\') {
             pattern.push('\\');
         }
@@ -77,57 +79,58 @@ pub async fn list(
     let album = id_filter("album_id", query.album_id.as_deref())?;
     let artist = id_filter("artist_id", query.artist_id.as_deref())?;
     let genre = id_filter("genre_id", query.genre_id.as_deref())?;
-    let q = match query.q.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(q) if q.chars().count() > 200 => {
-            return Err(ApiError::BadRequest("q is at most 200 characters".into()))
-        }
-        Some(q) => Some(contains_pattern(q)),
-    };
+    let q = text_param("q", query.q.as_deref(), 200)?.map(|q| contains_pattern(&q));
     let page: PageRequest<i64> = PageRequest::parse(
         query.limit.as_deref(),
         query.cursor.as_deref(),
         format!("library|{customer}|{q:?}|{album:?}|{artist:?}|{genre:?}"),
         secret,
     )?;
-    let rows = sqlx::query(
+    // Both ignore the case of ASCII letters; PostgreSQL folds others as its locale says,
+    // SQLite's LIKE does not.
+    let like = match db.backend() {
+        Backend::Sqlite => "LIKE",
+        Backend::Postgres => "ILIKE",
+    };
+    let sql = format!(
         "SELECT t.track_id, t.name, t.album_id, al.title, ar.artist_id, ar.name, t.genre_id, \
          t.milliseconds, t.unit_price_cents, o.invoice_id \
          FROM customer_track o JOIN track t ON t.track_id = o.track_id \
          LEFT JOIN album al ON al.album_id = t.album_id \
          LEFT JOIN artist ar ON ar.artist_id = al.artist_id \
          WHERE o.customer_id = $1 AND o.track_id > $2 \
-         AND ($3 IS NULL OR LOWER(t.name) LIKE $3 ESCAPE '\\') \
+         AND ($3 IS NULL OR t.name {like} $3 ESCAPE '\\') \
          AND ($4 IS NULL OR t.album_id = $4) \
          AND ($5 IS NULL OR al.artist_id = $5) \
          AND ($6 IS NULL OR t.genre_id = $6) \
-         ORDER BY o.track_id LIMIT $7",
-    )
-    .bind(customer)
-    .bind(page.after.unwrap_or(0))
-    .bind(q)
-    .bind(album)
-    .bind(artist)
-    .bind(genre)
-    .bind(page.fetch())
-    .fetch_all(db.reader())
-    .await?
-    .into_iter()
-    .map(|row| {
-        Ok(OwnedTrack {
-            track_id: row.try_get(0)?,
-            name: row.try_get(1)?,
-            album_id: row.try_get(2)?,
-            album_title: row.try_get(3)?,
-            artist_id: row.try_get(4)?,
-            artist_name: row.try_get(5)?,
-            genre_id: row.try_get(6)?,
-            milliseconds: row.try_get(7)?,
-            unit_price: Cents(row.try_get(8)?),
-            invoice_id: row.try_get(9)?,
+         ORDER BY o.track_id LIMIT $7"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(customer)
+        .bind(page.after.unwrap_or(0))
+        .bind(q)
+        .bind(album)
+        .bind(artist)
+        .bind(genre)
+        .bind(page.fetch())
+        .fetch_all(db.reader())
+        .await?
+        .into_iter()
+        .map(|row| {
+            Ok(OwnedTrack {
+                track_id: row.try_get(0)?,
+                name: row.try_get(1)?,
+                album_id: row.try_get(2)?,
+                album_title: row.try_get(3)?,
+                artist_id: row.try_get(4)?,
+                artist_name: row.try_get(5)?,
+                genre_id: row.try_get(6)?,
+                milliseconds: row.try_get(7)?,
+                unit_price: Cents(row.try_get(8)?),
+                invoice_id: row.try_get(9)?,
+            })
         })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
     Ok(page.finish(rows, |last| last.track_id, secret))
 }
 
@@ -149,7 +152,7 @@ mod tests {
 
     #[test]
     fn patterns_escape_what_like_would_read_as_wildcards() {
-        assert_eq!(contains_pattern(" Rock "), "%rock%");
+        assert_eq!(contains_pattern(" Rock "), "%Rock%");
         assert_eq!(contains_pattern("100%_a\\b"), "%100\\%\\_a\\\\b%");
     }
 }

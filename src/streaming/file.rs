@@ -77,7 +77,8 @@ fn read_cached(
     if n < 0 {
         let error = io::Error::last_os_error();
         return match error.raw_os_error() {
-            Some(libc::EAGAIN) => Ok(Nowait::WouldBlock),
+            // Not cached, or a signal came first: the blocking pool reads it either way.
+            Some(libc::EAGAIN | libc::EINTR) => Ok(Nowait::WouldBlock),
             Some(libc::EOPNOTSUPP | libc::ENOSYS | libc::EINVAL) => Ok(Nowait::Unsupported),
             _ => Err(error),
         };
@@ -150,9 +151,11 @@ impl AsyncRead for PositionalReader {
                 let mut data = vec![0u8; wanted];
                 let mut filled = 0;
                 while filled < wanted {
-                    match file.read_at(&mut data[filled..], at + filled as u64)? {
-                        0 => break,
-                        n => filled += n,
+                    match file.read_at(&mut data[filled..], at + filled as u64) {
+                        Ok(0) => break,
+                        Ok(n) => filled += n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e),
                     }
                 }
                 data.truncate(filled);
@@ -169,8 +172,11 @@ impl AsyncRead for PositionalReader {
         if data.is_empty() {
             return Poll::Ready(Err(this.short_file()));
         }
-        this.position += data.len() as u64;
-        buf.put_slice(&data);
+        // A caller may poll again with less room than the read was sized for; what does not
+        // fit is read again next time, from the position (reads are positional).
+        let fits = data.len().min(buf.remaining());
+        this.position += fits as u64;
+        buf.put_slice(&data[..fits]);
         Poll::Ready(Ok(()))
     }
 }
@@ -183,7 +189,7 @@ pub struct Chunks {
     buf: Option<BytesMut>,
     /// When the last chunk was handed over, to tell how fast the client takes them.
     handed: Option<Instant>,
-    /// When the first chunk was asked for, and how much has been handed over since.
+    /// When the stream was opened, and how much has been handed over since.
     started: Instant,
     sent: u64,
 }
@@ -234,10 +240,12 @@ impl Stream for Chunks {
             if let Some(handed) = this.handed {
                 let waited = handed.elapsed();
                 if waited <= KEEPING_UP {
-                    this.chunk = (this.chunk * 2).min(this.ceiling());
+                    this.chunk *= 2;
                 } else if waited >= FALLING_BEHIND {
                     this.chunk = (this.chunk / 2).max(MIN_CHUNK);
                 }
+                // A client that slows down loses its proof, and its big chunks with it.
+                this.chunk = this.chunk.min(this.ceiling());
             }
             this.buf = Some(BytesMut::with_capacity(this.chunk));
         }

@@ -601,6 +601,8 @@ async fn the_library_filters_and_pages_what_the_customer_owns() {
         "limit=1000",
         "cursor=x.y",
         "sort=name",
+        "q=a%00b",
+        "q=a%0Ab",
     ] {
         assert_problem(
             app.get_authed(&format!("/api/v1/me/library?{bad}"), &token)

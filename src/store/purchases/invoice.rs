@@ -23,30 +23,55 @@ fn placeholders(first: usize, count: usize) -> String {
         .join(", ")
 }
 
-/// The lines of the order, in track id order, or the refusal it earns: unknown ids (422),
-/// too many tracks (422), or tracks the customer owns already (409).
+/// Rows of `sql`, whose `{ids}` becomes `$first, ...` bound to `ids` after `before` (bound
+/// first, as `$1..`). Callers keep `ids` to `MAX_ORDER_IDS`, far below either backend's
+/// limit on parameters.
+async fn rows_for_ids(
+    tx: &mut Transaction<'static, Any>,
+    sql: &str,
+    before: &[i64],
+    ids: &[i64],
+) -> ApiResult<Vec<sqlx::any::AnyRow>> {
+    let sql = sql.replace("{ids}", &placeholders(before.len() + 1, ids.len()));
+    let mut query = sqlx::query(&sql);
+    for value in before.iter().chain(ids) {
+        query = query.bind(*value);
+    }
+    Ok(query.fetch_all(&mut **tx).await?)
+}
+
+/// What pricing an order came to.
+pub(super) enum Priced {
+    /// The lines to sell, in track id order.
+    Lines(Vec<Line>),
+    /// The refusal the order earns, an answer like any other: unknown ids (422), too many
+    /// tracks (422), or tracks the customer owns already (409).
+    Refused(ApiError),
+}
+
+/// Prices `order` for `customer` from the catalog as it is now.
 pub(super) async fn price(
     tx: &mut Transaction<'static, Any>,
     customer: i64,
     order: &Canonical,
-) -> ApiResult<Result<Vec<Line>, ApiError>> {
+) -> ApiResult<Priced> {
     let mut unknown = Vec::new();
-    let mut tracks: BTreeSet<i64> = BTreeSet::new();
+    let mut prices: BTreeMap<i64, i64> = BTreeMap::new();
     if !order.albums.is_empty() {
-        let sql = format!(
-            "SELECT a.album_id, t.track_id FROM album a LEFT JOIN track t ON t.album_id = a.album_id \
-             WHERE a.album_id IN ({})",
-            placeholders(1, order.albums.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for id in &order.albums {
-            query = query.bind(*id);
-        }
+        let albums: Vec<i64> = order.albums.iter().copied().collect();
+        let rows = rows_for_ids(
+            tx,
+            "SELECT a.album_id, t.track_id, t.unit_price_cents FROM album a \
+             LEFT JOIN track t ON t.album_id = a.album_id WHERE a.album_id IN ({ids})",
+            &[],
+            &albums,
+        )
+        .await?;
         let mut found = BTreeSet::new();
-        for row in query.fetch_all(&mut **tx).await? {
+        for row in rows {
             found.insert(row.try_get::<i64, _>(0)?);
             if let Some(track) = row.try_get::<Option<i64>, _>(1)? {
-                tracks.insert(track);
+                prices.insert(track, row.try_get::<i64, _>(2)?);
             }
         }
         unknown.extend(
@@ -56,94 +81,76 @@ pub(super) async fn price(
                 .map(|id| format!("album {id}")),
         );
     }
-    let mut prices = BTreeMap::new();
     if !order.tracks.is_empty() {
-        let sql = format!(
-            "SELECT track_id, unit_price_cents FROM track WHERE track_id IN ({})",
-            placeholders(1, order.tracks.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for id in &order.tracks {
-            query = query.bind(*id);
-        }
-        for row in query.fetch_all(&mut **tx).await? {
-            prices.insert(row.try_get::<i64, _>(0)?, row.try_get::<i64, _>(1)?);
+        let tracks: Vec<i64> = order.tracks.iter().copied().collect();
+        let rows = rows_for_ids(
+            tx,
+            "SELECT track_id, unit_price_cents FROM track WHERE track_id IN ({ids})",
+            &[],
+            &tracks,
+        )
+        .await?;
+        let mut found = BTreeSet::new();
+        for row in rows {
+            let track = row.try_get::<i64, _>(0)?;
+            found.insert(track);
+            prices.insert(track, row.try_get::<i64, _>(1)?);
         }
         unknown.extend(
             order
                 .tracks
-                .iter()
-                .filter(|id| !prices.contains_key(id))
+                .difference(&found)
                 .map(|id| format!("track {id}")),
         );
     }
     if !unknown.is_empty() {
-        return Ok(Err(ApiError::Validation(format!(
+        return Ok(Priced::Refused(ApiError::Validation(format!(
             "the catalog has no {}",
             unknown.join(", ")
         ))));
     }
-    let album_tracks: Vec<i64> = tracks.difference(&order.tracks).copied().collect();
-    tracks.extend(&order.tracks);
-    if tracks.len() > MAX_ORDER_TRACKS {
-        return Ok(Err(ApiError::Validation(format!(
+    if prices.len() > MAX_ORDER_TRACKS {
+        return Ok(Priced::Refused(ApiError::Validation(format!(
             "an order buys at most {MAX_ORDER_TRACKS} tracks; with its albums this one buys {}",
-            tracks.len()
+            prices.len()
         ))));
     }
-    if tracks.is_empty() {
-        return Ok(Err(ApiError::Validation(
+    if prices.is_empty() {
+        return Ok(Priced::Refused(ApiError::Validation(
             "the order is empty: its albums have no tracks".into(),
         )));
     }
-    for chunk in album_tracks.chunks(MAX_ORDER_IDS) {
-        let sql = format!(
-            "SELECT track_id, unit_price_cents FROM track WHERE track_id IN ({})",
-            placeholders(1, chunk.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        for row in query.fetch_all(&mut **tx).await? {
-            prices.insert(row.try_get::<i64, _>(0)?, row.try_get::<i64, _>(1)?);
-        }
-    }
-    let wanted: Vec<i64> = tracks.iter().copied().collect();
+    let wanted: Vec<i64> = prices.keys().copied().collect();
     let mut owned = Vec::new();
     for chunk in wanted.chunks(MAX_ORDER_IDS) {
-        let sql = format!(
-            "SELECT track_id FROM customer_track WHERE customer_id = $1 AND track_id IN ({}) \
-             ORDER BY track_id",
-            placeholders(2, chunk.len())
-        );
-        let mut query = sqlx::query_scalar::<_, i64>(&sql).bind(customer);
-        for id in chunk {
-            query = query.bind(*id);
+        let rows = rows_for_ids(
+            tx,
+            "SELECT track_id FROM customer_track WHERE customer_id = $1 \
+             AND track_id IN ({ids}) ORDER BY track_id",
+            &[customer],
+            chunk,
+        )
+        .await?;
+        for row in rows {
+            owned.push(row.try_get::<i64, _>(0)?.to_string());
         }
-        owned.extend(query.fetch_all(&mut **tx).await?);
     }
     if !owned.is_empty() {
-        let list: Vec<String> = owned.iter().map(i64::to_string).collect();
-        return Ok(Err(ApiError::Conflict(format!(
+        return Ok(Priced::Refused(ApiError::Conflict(format!(
             "you own these tracks already, so nothing was charged: {}; \
              leave them out of the order",
-            list.join(", ")
+            owned.join(", ")
         ))));
     }
-    tracks
-        .iter()
-        .map(|id| {
-            let unit_price_cents = *prices
-                .get(id)
-                .ok_or_else(|| anyhow::anyhow!("track {id} vanished while being priced"))?;
-            Ok(Line {
-                track_id: *id,
+    Ok(Priced::Lines(
+        prices
+            .into_iter()
+            .map(|(track_id, unit_price_cents)| Line {
+                track_id,
                 unit_price_cents,
             })
-        })
-        .collect::<ApiResult<Vec<_>>>()
-        .map(Ok)
+            .collect(),
+    ))
 }
 
 /// Writes the invoice, its lines and the customer's new tracks. `None` when a concurrent

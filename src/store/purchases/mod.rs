@@ -2,8 +2,9 @@
 //! in integer cents, exactly once per idempotency key.
 //!
 //! Everything happens in one transaction that starts by inserting the idempotency key. A
-//! second request with the same key blocks on that row (PostgreSQL) or on the write lock
-//! (SQLite) until the first commits, then finds the stored answer and replays it. A purchase
+//! second request with the same key blocks on that row (PostgreSQL, for up to 5 s; then a
+//! 409 says it is in flight) or queues for SQLite's single writer connection until the first
+//! commits, then finds the stored answer and replays it. A purchase
 //! that fails or whose process dies rolls back with its key, so its retry runs afresh; one
 //! that commits has its invoice, every line, the tracks it made owned and its answer, or none.
 
@@ -16,8 +17,9 @@ use sha2::{Digest, Sha256};
 use sqlx::{Any, Row, Transaction};
 use utoipa::ToSchema;
 
-use invoice::{price, record};
+use invoice::{price, record, Priced};
 
+use crate::config::Backend;
 use crate::db::{self, Db};
 use crate::error::{ApiError, ApiResult};
 
@@ -32,6 +34,9 @@ pub const KEY_RETENTION_DAYS: i64 = 7;
 /// A purchase that lost a race for a track to a concurrent purchase is run again this many
 /// times; the next run sees the track owned and answers 409.
 const ATTEMPTS: usize = 3;
+/// How long a request waits for a purchase in flight with the same key (PostgreSQL; on
+/// SQLite purchases queue for the single writer connection instead).
+const KEY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What to buy. Duplicates are bought once; an album stands for all of its tracks.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -141,79 +146,130 @@ pub async fn purchase(db: &Db, buyer: Buyer, key: &str, order: &Order) -> ApiRes
     let order = order.canonical()?;
     let hash = order.hash();
     for _ in 0..ATTEMPTS {
-        let mut tx = db.writer().begin().await?;
-        let claimed = sqlx::query(
-            "INSERT INTO idempotency_key \
-             (account_id, idempotency_key, request_hash, status, response, created_at) \
-             VALUES ($1, $2, $3, 0, '', $4) \
-             ON CONFLICT (account_id, idempotency_key) DO NOTHING",
-        )
-        .bind(buyer.account_id)
-        .bind(key)
-        .bind(&hash)
-        .bind(db::timestamp_now())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if !claimed {
-            let stored = stored_answer(&mut tx, buyer.account_id, key).await?;
-            tx.rollback().await?;
-            match stored {
-                Some((stored_hash, answer)) if stored_hash == hash => return Ok(answer),
-                Some(_) => {
-                    return Err(ApiError::Validation(
-                        "this Idempotency-Key was used for a different order; \
-                         send a new key with a new order"
-                            .into(),
-                    ))
-                }
-                // Forgotten between the insert and the read: claim it again.
-                None => continue,
+        match attempt(db, buyer, key, &hash, &order).await {
+            Ok(Some(answer)) => return Ok(answer),
+            Ok(None) => continue,
+            // A track was deleted by an admin while this purchase priced it: run again,
+            // and the next run names it as unknown.
+            Err(e) if database_code(&e) == Some("23503") => continue,
+            Err(e) if database_code(&e) == Some("55P03") => {
+                return Err(ApiError::Conflict(format!(
+                    "a purchase with this Idempotency-Key is still in progress; retry with the \
+                     same key in a few seconds (it waited {}s)",
+                    KEY_WAIT.as_secs()
+                )))
             }
+            Err(e) => return Err(e),
         }
-        let answer = match price(&mut tx, buyer.customer_id, &order).await? {
-            Err(refusal) => {
-                let problem = refusal.problem();
-                Answer {
-                    status: problem.status,
-                    body: serde_json::to_string(&problem).map_err(anyhow::Error::from)?,
-                    invoice_id: None,
-                    replayed: false,
-                }
-            }
-            Ok(lines) => match record(&mut tx, buyer.customer_id, &lines).await? {
-                Some(invoice) => Answer {
-                    status: 201,
-                    body: serde_json::to_string(&invoice).map_err(anyhow::Error::from)?,
-                    invoice_id: Some(invoice.id),
-                    replayed: false,
-                },
-                // A concurrent purchase bought one of these tracks first: start again.
-                None => {
-                    tx.rollback().await?;
-                    continue;
-                }
-            },
-        };
-        sqlx::query(
-            "UPDATE idempotency_key SET status = $1, response = $2, invoice_id = $3 \
-             WHERE account_id = $4 AND idempotency_key = $5",
-        )
-        .bind(i32::from(answer.status))
-        .bind(&answer.body)
-        .bind(answer.invoice_id)
-        .bind(buyer.account_id)
-        .bind(key)
-        .execute(&mut *tx)
-        .await?;
-        forget_old_keys(&mut tx, buyer.account_id).await?;
-        tx.commit().await?;
-        return Ok(answer);
     }
     Err(ApiError::Conflict(
-        "other purchases of these tracks kept getting in first; try again".into(),
+        "other purchases of these tracks kept getting in first, so nothing was charged; \
+         retry with the same key"
+            .into(),
     ))
+}
+
+/// The SQLSTATE of a database error behind `error`, if that is what it is.
+fn database_code(error: &ApiError) -> Option<&str> {
+    let ApiError::Internal(cause) = error else {
+        return None;
+    };
+    match cause.downcast_ref::<sqlx::Error>()? {
+        sqlx::Error::Database(e) => match e.code()? {
+            std::borrow::Cow::Borrowed(code) => Some(code),
+            // Codes this module tests for are all borrowed from the driver's message.
+            std::borrow::Cow::Owned(_) => None,
+        },
+        _ => None,
+    }
+}
+
+/// One run of the purchase transaction: the answer, or `None` when a concurrent purchase
+/// got in first and the run must start again.
+async fn attempt(
+    db: &Db,
+    buyer: Buyer,
+    key: &str,
+    hash: &str,
+    order: &Canonical,
+) -> ApiResult<Option<Answer>> {
+    let mut tx = db.writer().begin().await?;
+    if db.backend() == Backend::Postgres {
+        // A request whose key is held by a purchase in flight waits at most this long for
+        // it, rather than holding a pooled connection for as long as that one takes.
+        sqlx::query(&format!(
+            "SET LOCAL lock_timeout = '{}s'",
+            KEY_WAIT.as_secs()
+        ))
+        .execute(&mut *tx)
+        .await?;
+    }
+    let claimed = sqlx::query(
+        "INSERT INTO idempotency_key \
+         (account_id, idempotency_key, request_hash, status, response, created_at) \
+         VALUES ($1, $2, $3, 0, '', $4) \
+         ON CONFLICT (account_id, idempotency_key) DO NOTHING",
+    )
+    .bind(buyer.account_id)
+    .bind(key)
+    .bind(hash)
+    .bind(db::timestamp_now())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if !claimed {
+        let stored = stored_answer(&mut tx, buyer.account_id, key).await?;
+        tx.rollback().await?;
+        return match stored {
+            Some((stored_hash, answer)) if stored_hash == hash => Ok(Some(answer)),
+            Some(_) => Err(ApiError::Validation(
+                "this Idempotency-Key was used for a different order; \
+                 send a new key with a new order"
+                    .into(),
+            )),
+            // Forgotten between the insert and the read: claim it again.
+            None => Ok(None),
+        };
+    }
+    let answer = match price(&mut tx, buyer.customer_id, order).await? {
+        Priced::Refused(refusal) => {
+            let problem = refusal.problem();
+            Answer {
+                status: problem.status,
+                body: serde_json::to_string(&problem).map_err(anyhow::Error::from)?,
+                invoice_id: None,
+                replayed: false,
+            }
+        }
+        Priced::Lines(lines) => match record(&mut tx, buyer.customer_id, &lines).await? {
+            Some(invoice) => Answer {
+                status: 201,
+                body: serde_json::to_string(&invoice).map_err(anyhow::Error::from)?,
+                invoice_id: Some(invoice.id),
+                replayed: false,
+            },
+            // A concurrent purchase bought one of these tracks first: start again.
+            None => {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+        },
+    };
+    sqlx::query(
+        "UPDATE idempotency_key SET status = $1, response = $2, invoice_id = $3 \
+         WHERE account_id = $4 AND idempotency_key = $5",
+    )
+    .bind(i32::from(answer.status))
+    .bind(&answer.body)
+    .bind(answer.invoice_id)
+    .bind(buyer.account_id)
+    .bind(key)
+    .execute(&mut *tx)
+    .await?;
+    forget_old_keys(&mut tx, buyer.account_id).await?;
+    tx.commit().await?;
+    Ok(Some(answer))
 }
 
 async fn stored_answer(
