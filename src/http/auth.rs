@@ -70,9 +70,7 @@ impl FromRequest for Admin {
         Box::pin(async move {
             let caller = caller.await?;
             if caller.account.role != Role::Admin {
-                return Err(ApiError::Forbidden(
-                    "only admins may do this: catalog, taxonomy and media writes, and the catalog export".into(),
-                ));
+                return Err(ApiError::Forbidden("only admins may do this".into()));
             }
             Ok(Admin(caller))
         })

@@ -8,9 +8,21 @@ use hmac::{Hmac, Mac};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult};
+
+/// The query parameters of a list with nothing to filter: `limit` and `cursor`. Any other
+/// parameter is a 400 rather than ignored.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Entries per page, 1 to 100 (default 25).
+    pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
 
 /// Where a list is: pass `next_cursor` back as `cursor` for the next page.
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,13 +1,11 @@
 //! `GET /me/invoices` and `GET /me/invoices/{id}`: a customer's own invoices.
 
 use actix_web::{get, web};
-use serde::Deserialize;
-use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::auth::Customer;
-use crate::http::page::Paged;
+use crate::http::page::{PageParams, Paged};
 use crate::state::AppState;
 use crate::store::invoices::{self, Invoice, InvoiceSummary};
 
@@ -15,21 +13,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list).service(detail);
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-struct PageQuery {
-    /// 1 to 100, default 25.
-    limit: Option<String>,
-    /// `page.next_cursor` of the previous page.
-    cursor: Option<String>,
-}
-
 /// The signed-in customer's invoices, newest first.
 #[utoipa::path(
     tag = "store",
     security(("bearer" = [])),
-    params(PageQuery),
+    params(PageParams),
     responses(
         (status = 200, body = Paged<InvoiceSummary>),
         (status = 400, description = "A bad limit or cursor, or an unknown parameter", body = Problem, content_type = "application/problem+json"),
@@ -43,7 +31,7 @@ struct PageQuery {
 async fn list(
     state: web::Data<AppState>,
     customer: Customer,
-    query: web::Query<PageQuery>,
+    query: web::Query<PageParams>,
 ) -> ApiResult<web::Json<Paged<InvoiceSummary>>> {
     Ok(web::Json(
         invoices::list(

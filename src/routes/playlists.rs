@@ -11,14 +11,14 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::admin::applied;
-use crate::catalog::list::PageInfo;
 use crate::catalog::playlists::{
-    self, OwnPlaylist, PageParams, PlaylistInput, PlaylistPage, TrackAddition, TrackOrder,
+    self, OwnPlaylist, PlaylistInput, PlaylistSummary, TrackAddition, TrackOrder,
 };
 use crate::catalog::Track;
 use crate::error::{ApiResult, Problem};
 use crate::http::auth::Customer;
 use crate::http::json::{merge_patch, Json};
+use crate::http::page::{PageParams, Paged};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -101,20 +101,13 @@ struct PlaylistTrack {
     track: Track,
 }
 
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)] // Only describes the response in the OpenAPI document.
-struct PlaylistTrackPage {
-    data: Vec<PlaylistTrack>,
-    page: PageInfo,
-}
-
 /// A public playlist's tracks in playlist order, each with its position; a track that is on
 /// the playlist twice is listed twice.
 #[utoipa::path(
     tag = "catalog",
     params(("id" = i64, Path, description = "The playlist's id"), PageParams),
     responses(
-        (status = 200, body = PlaylistTrackPage),
+        (status = 200, body = Paged<PlaylistTrack>),
         (status = 400, description = "The id, `limit` or `cursor` is malformed, or another parameter was sent", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "There is no such public playlist", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
@@ -141,7 +134,7 @@ async fn public_tracks(
     tag = "playlists",
     params(PageParams),
     security(("bearer" = [])),
-    responses((status = 200, body = PlaylistPage), OwnerProblems)
+    responses((status = 200, body = Paged<PlaylistSummary>), OwnerProblems)
 )]
 #[get("/me/playlists")]
 async fn list_own(

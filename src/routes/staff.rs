@@ -9,7 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::auth::Staff;
 use crate::http::extractors::text_param;
-use crate::http::page::{PageRequest, Paged};
+use crate::http::page::{PageParams, PageRequest, Paged};
 use crate::state::AppState;
 use crate::store::invoices::{self as customer_invoices, Invoice, InvoiceSummary};
 use crate::store::staff::{self, CustomerDetail, CustomerFilter, CustomerSummary, Scope};
@@ -33,16 +33,6 @@ struct CustomerParams {
     country: Option<String>,
     /// Only customers this employee supports.
     support_rep_id: Option<String>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-struct PageParams {
-    /// Invoices per page, 1 to 100 (default 25).
-    limit: Option<String>,
-    /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
 }
 
 /// Details take no query parameters; one sent anyway is a 400 rather than ignored.

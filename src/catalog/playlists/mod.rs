@@ -12,13 +12,12 @@ mod write;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::{AnyConnection, Row};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
-use super::list::PageInfo;
 use super::Kind;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
-use crate::http::page::{decode_cursor, encode_cursor, limit};
+use crate::http::page::{PageParams, PageRequest, Paged};
 use crate::search::CatalogIndex;
 
 pub use write::{add_tracks, create, delete, remove_track, reorder, update};
@@ -113,30 +112,6 @@ pub struct OwnPlaylist {
     pub track_ids: Vec<i64>,
 }
 
-/// Query parameters of a page: `limit` and `cursor`.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageParams {
-    /// Entries per page, 1 to 100 (default 25).
-    pub limit: Option<String>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PlaylistPage {
-    pub data: Vec<PlaylistSummary>,
-    pub page: PageInfo,
-}
-
-/// A page of a playlist's tracks: each as the catalog serves it, with its `position`.
-#[derive(Debug, Serialize)]
-pub struct TrackPage {
-    pub data: Vec<Value>,
-    pub page: PageInfo,
-}
-
 /// The 404 for a playlist that is not the caller's: another's, the store's, or none at all
 /// look the same, so ids reveal nothing.
 fn not_yours(id: i64) -> ApiError {
@@ -196,15 +171,13 @@ pub async fn own_page(
     customer: i64,
     params: &PageParams,
     secret: &[u8],
-) -> ApiResult<PlaylistPage> {
-    let limit = limit(params.limit.as_deref())?;
-    let fingerprint = format!("own-playlists|{customer}");
-    let after: i64 = params
-        .cursor
-        .as_deref()
-        .map(|c| decode_cursor(c, &fingerprint, secret))
-        .transpose()?
-        .unwrap_or(0);
+) -> ApiResult<Paged<PlaylistSummary>> {
+    let page: PageRequest<i64> = PageRequest::parse(
+        params.limit.as_deref(),
+        params.cursor.as_deref(),
+        format!("own-playlists|{customer}"),
+        secret,
+    )?;
     let rows = sqlx::query(
         "SELECT p.playlist_id, p.name, p.visibility, \
                 (SELECT COUNT(*) FROM playlist_track e WHERE e.playlist_id = p.playlist_id) \
@@ -212,36 +185,21 @@ pub async fn own_page(
          ORDER BY p.playlist_id LIMIT $3",
     )
     .bind(customer)
-    .bind(after)
-    .bind(limit as i64 + 1)
+    .bind(page.after.unwrap_or(0))
+    .bind(page.fetch())
     .fetch_all(db.reader())
     .await?;
-    let mut data = Vec::with_capacity(rows.len().min(limit));
-    for row in rows.iter().take(limit) {
-        let read = || -> Result<(i64, String, String, i64), sqlx::Error> {
-            Ok((
-                row.try_get(0)?,
-                row.try_get(1)?,
-                row.try_get(2)?,
-                row.try_get(3)?,
-            ))
-        };
-        let (id, name, visibility, track_count) = read().map_err(anyhow::Error::from)?;
+    let mut data = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let visibility: String = row.try_get(2)?;
         data.push(PlaylistSummary {
-            id,
-            name,
+            id: row.try_get(0)?,
+            name: row.try_get(1)?,
             visibility: Visibility::from_column(&visibility)?,
-            track_count,
+            track_count: row.try_get(3)?,
         });
     }
-    let next_cursor = match data.last() {
-        Some(last) if rows.len() > limit => Some(encode_cursor(&last.id, &fingerprint, secret)),
-        _ => None,
-    };
-    Ok(PlaylistPage {
-        data,
-        page: PageInfo { next_cursor, limit },
-    })
+    Ok(page.finish(data, |last| last.id, secret))
 }
 
 /// A page of a public playlist's tracks in playlist order, from the index; a private or
@@ -251,23 +209,25 @@ pub fn public_tracks(
     id: i64,
     params: &PageParams,
     secret: &[u8],
-) -> ApiResult<TrackPage> {
-    let limit = limit(params.limit.as_deref())?;
+) -> ApiResult<Paged<Value>> {
+    let page: PageRequest<usize> = PageRequest::parse(
+        params.limit.as_deref(),
+        params.cursor.as_deref(),
+        format!("playlist-tracks|{id}"),
+        secret,
+    )?;
     if index.get(Kind::Playlist, id)?.is_none() {
         return Err(ApiError::NotFound(format!(
             "there is no playlist with id {id}"
         )));
     }
-    let fingerprint = format!("playlist-tracks|{id}");
-    let after: usize = params
-        .cursor
-        .as_deref()
-        .map(|c| decode_cursor(c, &fingerprint, secret))
-        .transpose()?
-        .unwrap_or(0);
     let members = index.members(id)?;
-    let mut data = Vec::with_capacity(limit);
-    for (at, track) in members.iter().enumerate().skip(after).take(limit) {
+    let after = page.after.unwrap_or(0);
+    let mut data = Vec::new();
+    for (at, track) in members.iter().enumerate().skip(after) {
+        if data.len() as i64 == page.fetch() {
+            break;
+        }
         // A track on a playlist cannot be deleted, so every member is in the index.
         let Some(body) = index.get(Kind::Track, *track)? else {
             continue;
@@ -278,10 +238,9 @@ pub fn public_tracks(
         }
         data.push(value);
     }
-    let end = after.saturating_add(limit);
-    let next_cursor = (end < members.len()).then(|| encode_cursor(&end, &fingerprint, secret));
-    Ok(TrackPage {
+    Ok(page.finish(
         data,
-        page: PageInfo { next_cursor, limit },
-    })
+        |last| last["position"].as_u64().unwrap_or(0) as usize,
+        secret,
+    ))
 }
