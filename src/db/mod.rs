@@ -114,6 +114,15 @@ impl Db {
         &self.reader
     }
 
+    /// Each distinct pool with its role, for metrics. On PostgreSQL reads share the writer's
+    /// pool until replicas are configured, so it is listed once, as the writer.
+    pub fn pools(&self) -> Vec<(&'static str, &AnyPool)> {
+        match self.backend {
+            Backend::Sqlite => vec![("writer", &self.writer), ("reader", &self.reader)],
+            Backend::Postgres => vec![("writer", &self.writer)],
+        }
+    }
+
     /// Runs the migrations that have not run yet.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         migrate::run(self).await
