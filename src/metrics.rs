@@ -92,6 +92,7 @@ impl Metrics {
         metrics.register(Box::new(metrics.http_duration.clone()))?;
         metrics.register(Box::new(metrics.search_duration.clone()))?;
         metrics.register(Box::new(metrics.stream_bytes.clone()))?;
+        metrics.register(Box::new(sources.db.acquisitions()))?;
         metrics.register(Box::new(Sampled::new(sources)?))?;
         Ok(metrics)
     }
@@ -104,7 +105,13 @@ impl Metrics {
     }
 
     /// Counts one answered request. `route` is the matched pattern, or `None`.
-    pub fn observe_request(&self, method: &str, route: Option<&str>, status: u16, started: Instant) {
+    pub fn observe_request(
+        &self,
+        method: &str,
+        route: Option<&str>,
+        status: u16,
+        started: Instant,
+    ) {
         let method = KNOWN_METHODS
             .iter()
             .find(|known| **known == method)

@@ -213,7 +213,9 @@ async fn preview(
     )
     .await?;
     let sent = state.metrics.stream_bytes();
-    stream::respond(&req, source, state.config.stream_chunk_bytes, sent, || Ok(()))
+    stream::respond(&req, source, state.config.stream_chunk_bytes, sent, || {
+        Ok(())
+    })
 }
 
 #[derive(Deserialize)]

@@ -222,13 +222,7 @@ pub fn respond<T: Send + 'static>(
                 .content_type(source.content_type.clone())
                 .insert_header((header::CONTENT_RANGE, range.content_range(total)));
             let body = source.bytes(range, chunk);
-            Ok(finish(
-                response,
-                &method,
-                range.len(),
-                held(body),
-                sent,
-            ))
+            Ok(finish(response, &method, range.len(), held(body), sent))
         }
         Ranges::Partial(ranges) => {
             let boundary = format!("chinook-{:016x}", rand::random::<u64>());

@@ -59,7 +59,9 @@ impl Scrape {
     }
 
     fn label_sets(&self, name: &str) -> BTreeSet<Labels> {
-        self.matching(name, &[]).map(|(_, l, _)| l.clone()).collect()
+        self.matching(name, &[])
+            .map(|(_, l, _)| l.clone())
+            .collect()
     }
 
     fn label_values(&self, name: &str, label: &str) -> BTreeSet<String> {
@@ -161,7 +163,7 @@ fn assert_histograms_add_up(scrape: &Scrape, name: &str) {
 async fn every_metric_is_exported_with_its_type_and_nothing_is_made_up() {
     let app = TestApp::spawn().await;
     assert_eq!(status_of(&app, "/api/v1/search?q=metallica").await, 200);
-    let scrape = scrape(&app).await;
+    let first = scrape(&app).await;
     for (name, kind) in [
         ("http_requests_total", "counter"),
         ("http_request_duration_seconds", "histogram"),
@@ -172,17 +174,17 @@ async fn every_metric_is_exported_with_its_type_and_nothing_is_made_up() {
         ("process_resident_memory_bytes", "gauge"),
     ] {
         assert_eq!(
-            scrape.types.get(name).map(String::as_str),
+            first.types.get(name).map(String::as_str),
             Some(kind),
             "{name} should be a {kind}"
         );
         assert!(
-            scrape.samples.iter().any(|(n, _, _)| n.starts_with(name)),
+            first.samples.iter().any(|(n, _, _)| n.starts_with(name)),
             "{name} has no samples"
         );
     }
     assert_eq!(
-        scrape.types.get("stream_bytes_total").map(String::as_str),
+        first.types.get("stream_bytes_total").map(String::as_str),
         Some("counter")
     );
     // Nothing is measured for what does not exist yet: no replicas, cache or rate limiter.
@@ -191,23 +193,41 @@ async fn every_metric_is_exported_with_its_type_and_nothing_is_made_up() {
         "cache_requests_total",
         "rate_limited_total",
     ] {
-        assert!(!scrape.types.contains_key(absent), "{absent} is made up");
+        assert!(!first.types.contains_key(absent), "{absent} is made up");
     }
-    assert!(scrape.sum("process_resident_memory_bytes", &[]) > 1_000_000.0);
+    assert!(first.sum("process_resident_memory_bytes", &[]) > 1_000_000.0);
 
     // Pools: each by role, idle and in use; reads share the writer's pool on PostgreSQL.
-    let roles = scrape.label_values("db_pool_connections", "role");
+    let roles = first.label_values("db_pool_connections", "role");
     assert!(roles.contains("writer"), "{roles:?}");
     assert!(roles.is_subset(&["reader".into(), "writer".into()].into()));
-    let states = scrape.label_values("db_pool_connections", "state");
+    let states = first.label_values("db_pool_connections", "state");
     assert_eq!(states, ["idle".to_string(), "in_use".to_string()].into());
-    assert!(scrape.sum("db_pool_connections", &[("role", "writer")]) >= 1.0);
+    assert!(first.sum("db_pool_connections", &[("role", "writer")]) >= 1.0);
 
-    // The index's documents are those /health reports.
+    // The index's documents are those /health reports; its checks take connections.
     let (_, health) = app.get_json("/health").await;
     let documents = health["index"]["report"]["documents"].as_f64().unwrap();
     assert!(documents > 0.0);
-    assert_eq!(scrape.sum("index_documents", &[]), documents);
+    assert_eq!(first.sum("index_documents", &[]), documents);
+    let after_health = scrape(&app).await;
+    assert_eq!(
+        after_health
+            .types
+            .get("db_acquires_total")
+            .map(String::as_str),
+        Some("counter")
+    );
+    assert!(
+        after_health
+            .label_values("db_acquires_total", "role")
+            .is_subset(&roles),
+        "acquisitions are counted for the pools there are"
+    );
+    assert!(
+        after_health.sum("db_acquires_total", &[]) >= first.sum("db_acquires_total", &[]) + 3.0,
+        "the database round trip, row counts and change feed check each take a connection"
+    );
 }
 
 #[tokio::test]
@@ -231,7 +251,8 @@ async fn requests_are_counted_exactly_by_route_pattern_and_histograms_add_up() {
     assert!(received > 1000.0);
 
     let after = scrape(&app).await;
-    let grew = |name: &str, wanted: &[(&str, &str)]| after.sum(name, wanted) - before.sum(name, wanted);
+    let grew =
+        |name: &str, wanted: &[(&str, &str)]| after.sum(name, wanted) - before.sum(name, wanted);
     let requests = |route: &str, status: &str| {
         grew(
             "http_requests_total",
@@ -309,7 +330,10 @@ async fn random_paths_and_methods_keep_label_cardinality_bounded() {
     for method in ["PROBE", "XYZZY", "BREW"] {
         let response = app
             .client
-            .request(Method::from_bytes(method.as_bytes()).unwrap(), app.url("/x"))
+            .request(
+                Method::from_bytes(method.as_bytes()).unwrap(),
+                app.url("/x"),
+            )
             .send()
             .await
             .unwrap();
@@ -322,10 +346,14 @@ async fn random_paths_and_methods_keep_label_cardinality_bounded() {
         .difference(&before.label_sets("http_requests_total"))
         .cloned()
         .collect();
-    let expected: Labels = [("method", "other"), ("route", "unmatched"), ("status", "404")]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let expected: Labels = [
+        ("method", "other"),
+        ("route", "unmatched"),
+        ("status", "404"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
     assert_eq!(
         new_series,
         [expected].into(),
@@ -342,8 +370,12 @@ async fn random_paths_and_methods_keep_label_cardinality_bounded() {
         200.0
     );
     assert_eq!(
-        after.label_sets("http_request_duration_seconds_bucket").len(),
-        before.label_sets("http_request_duration_seconds_bucket").len()
+        after
+            .label_sets("http_request_duration_seconds_bucket")
+            .len(),
+        before
+            .label_sets("http_request_duration_seconds_bucket")
+            .len()
             + after
                 .matching(
                     "http_request_duration_seconds_bucket",
