@@ -9,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod media;
+pub mod metrics;
 pub mod money;
 pub mod progress;
 pub mod routes;

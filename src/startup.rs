@@ -16,6 +16,7 @@ use utoipa_actix_web::AppExt;
 use crate::config::Config;
 use crate::db::Db;
 use crate::http::{self, extractors};
+use crate::metrics::{Metrics, Sources};
 use crate::routes::{self, ApiDoc, KnownRoutes, OpenApiJson};
 use crate::search::{feed, CatalogIndex, IndexSlot};
 use crate::seed;
@@ -50,15 +51,23 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let port = listener.local_addr()?.port();
         let media = crate::media::MediaStore::new(&config.media_dir);
+        let index = Arc::new(IndexSlot::default());
+        let streams = Arc::new(StreamLimiter::default());
+        let metrics = Metrics::new(Sources {
+            db: db.clone(),
+            index: index.clone(),
+            streams: streams.clone(),
+        })?;
         let state = AppState {
             db,
             config: Arc::new(config),
             lifecycle: Arc::new(Lifecycle::new()),
-            index: Arc::new(IndexSlot::default()),
+            index,
             cursor_secret: Arc::new(cursor_secret),
             media,
             signer: UrlSigner::new(signing_key),
-            streams: Arc::new(StreamLimiter::default()),
+            streams,
+            metrics,
         };
         let server = serve(listener, state.clone())?;
         tracing::info!(address = %state.config.bind.ip(), port, "listening");
@@ -205,6 +214,8 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         let (app, doc) = App::new()
             .wrap(http::security_headers())
             .wrap(actix_web::middleware::from_fn(http::request_id::middleware))
+            // Outermost, so that the time and the status are those the client gets.
+            .wrap(actix_web::middleware::from_fn(http::metrics::middleware))
             .app_data(data.clone())
             .app_data(extractors::json_config(config.max_body_bytes))
             .app_data(extractors::query_config())

@@ -1,5 +1,5 @@
-//! What every request handler can reach: the database, the configuration, and the process's
-//! lifecycle (start time, draining).
+//! What every request handler can reach: the database, the configuration, the process's
+//! lifecycle (start time, draining), and its metrics.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::media::MediaStore;
+use crate::metrics::Metrics;
 use crate::search::{CatalogIndex, IndexSlot};
 use crate::streaming::access::{StreamLimiter, UrlSigner};
 
@@ -25,6 +26,8 @@ pub struct AppState {
     pub signer: UrlSigner,
     /// Full streams open per account.
     pub streams: Arc<StreamLimiter>,
+    /// This app's own registry and instruments.
+    pub metrics: Metrics,
 }
 
 impl AppState {

@@ -13,6 +13,7 @@ use super::list::{
 };
 use super::Kind;
 use crate::error::ApiResult;
+use crate::metrics::Metrics;
 use crate::money::format_cents;
 use crate::search::{self, CatalogIndex, Key, SearchRequest, SortValue};
 use crate::taxonomy::TermSet;
@@ -218,7 +219,12 @@ fn parse(
 /// Deep pages cost more with each step; past this many results, refine the query instead.
 const MAX_OFFSET: usize = 10_000;
 
-pub fn search(index: &CatalogIndex, params: &SearchParams, secret: &[u8]) -> ApiResult<SearchPage> {
+pub fn search(
+    index: &CatalogIndex,
+    params: &SearchParams,
+    secret: &[u8],
+    metrics: &Metrics,
+) -> ApiResult<SearchPage> {
     let (mut request, fingerprint) = parse(params, DEFAULT_LIMIT, MAX_LIMIT)?;
     if let Some(cursor) = &params.cursor {
         let key: Key = decode_cursor(cursor, &fingerprint, secret)?;
@@ -232,7 +238,7 @@ pub fn search(index: &CatalogIndex, params: &SearchParams, secret: &[u8]) -> Api
         };
     }
     request.facets = term_facets(index, &request.terms)?;
-    let results = index.search(&request)?;
+    let results = metrics.time_search("search", || index.search(&request))?;
     let mut data = Vec::with_capacity(results.hits.len());
     for hit in results.hits {
         data.push(SearchHit {
@@ -303,14 +309,18 @@ pub fn search(index: &CatalogIndex, params: &SearchParams, secret: &[u8]) -> Api
     })
 }
 
-pub fn suggest(index: &CatalogIndex, params: &SearchParams) -> ApiResult<Suggestions> {
+pub fn suggest(
+    index: &CatalogIndex,
+    params: &SearchParams,
+    metrics: &Metrics,
+) -> ApiResult<Suggestions> {
     if params.cursor.is_some() {
         return Err(bad("suggestions have no pages; drop the cursor"));
     }
     let (mut request, _) = parse(params, 8, 20)?;
     request.facets = term_facets(index, &request.terms)?;
-    let data = index
-        .suggest(&request)?
+    let data = metrics
+        .time_search("suggest", || index.suggest(&request))?
         .into_iter()
         .map(|(kind, name)| Suggestion {
             kind: kind_name(kind),

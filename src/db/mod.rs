@@ -11,6 +11,7 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use prometheus::{IntCounter, IntCounterVec, Opts};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
@@ -29,6 +30,24 @@ pub struct Db {
     backend: Backend,
     writer: AnyPool,
     reader: AnyPool,
+    /// Connections handed out by each pool (`db_acquires_total{role}`), counted in the
+    /// pools' own hooks.
+    acquires: IntCounterVec,
+}
+
+/// A counter of `db_acquires_total` for one pool, given to its hooks.
+fn acquire_counter(acquires: &IntCounterVec, role: &str) -> IntCounter {
+    acquires.with_label_values(&[role])
+}
+
+/// Counts every connection a pool hands out: sqlx calls `before_acquire` for each idle
+/// connection it gives (and we always accept it), and `after_connect` for each new one,
+/// which goes straight to the caller that needed it (no `min_connections` is set).
+fn counted(options: AnyPoolOptions, acquired: IntCounter) -> AnyPoolOptions {
+    options.before_acquire(move |_, _| {
+        acquired.inc();
+        Box::pin(async { Ok(true) })
+    })
 }
 
 impl Db {
@@ -51,15 +70,26 @@ impl Db {
             .context("invalid database URL")?
             .log_statements(tracing::log::LevelFilter::Debug)
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
+        let acquires = IntCounterVec::new(
+            Opts::new(
+                "db_acquires_total",
+                "Connections handed out by each database pool: one per query run straight on \
+                 the pool, one per transaction",
+            ),
+            &["role"],
+        )?;
         let db = match backend {
             Backend::Sqlite => {
-                let writer = AnyPoolOptions::new()
+                let acquired = acquire_counter(&acquires, "writer");
+                let writer = counted(AnyPoolOptions::new(), acquired.clone())
                     .max_connections(1)
-                    .after_connect(|conn, _| {
+                    .after_connect(move |conn, _| {
+                        let acquired = acquired.clone();
                         Box::pin(async move {
                             conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;")
-                                .await
-                                .map(|_| ())
+                                .await?;
+                            acquired.inc();
+                            Ok(())
                         })
                     })
                     .connect_with(options)
@@ -68,13 +98,15 @@ impl Db {
                 let reader_options =
                     AnyConnectOptions::from_str(&read_only_sqlite_url(url.expose())?)?
                         .log_statements(tracing::log::LevelFilter::Debug);
-                let reader = AnyPoolOptions::new()
+                let acquired = acquire_counter(&acquires, "reader");
+                let reader = counted(AnyPoolOptions::new(), acquired.clone())
                     .max_connections(config.db_max_connections)
-                    .after_connect(|conn, _| {
+                    .after_connect(move |conn, _| {
+                        let acquired = acquired.clone();
                         Box::pin(async move {
-                            conn.execute("PRAGMA busy_timeout = 5000;")
-                                .await
-                                .map(|_| ())
+                            conn.execute("PRAGMA busy_timeout = 5000;").await?;
+                            acquired.inc();
+                            Ok(())
                         })
                     })
                     .connect_lazy_with(reader_options);
@@ -82,18 +114,27 @@ impl Db {
                     backend,
                     writer,
                     reader,
+                    acquires,
                 }
             }
             Backend::Postgres => {
-                let pool = AnyPoolOptions::new()
+                // Reads share the writer's pool until replicas are configured, so every
+                // acquisition is the writer's.
+                let acquired = acquire_counter(&acquires, "writer");
+                let pool = counted(AnyPoolOptions::new(), acquired.clone())
                     .max_connections(config.db_max_connections)
                     .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(move |_, _| {
+                        acquired.inc();
+                        Box::pin(async { Ok(()) })
+                    })
                     .connect_with(options)
                     .await?;
                 Db {
                     backend,
                     writer: pool.clone(),
                     reader: pool,
+                    acquires,
                 }
             }
         };
@@ -112,6 +153,20 @@ impl Db {
     /// The pool for reads that need not see the caller's own latest write.
     pub fn reader(&self) -> &AnyPool {
         &self.reader
+    }
+
+    /// Each distinct pool with its role, for metrics. On PostgreSQL reads share the writer's
+    /// pool until replicas are configured, so it is listed once, as the writer.
+    pub fn pools(&self) -> Vec<(&'static str, &AnyPool)> {
+        match self.backend {
+            Backend::Sqlite => vec![("writer", &self.writer), ("reader", &self.reader)],
+            Backend::Postgres => vec![("writer", &self.writer)],
+        }
+    }
+
+    /// `db_acquires_total{role}`, for the metrics registry.
+    pub fn acquisitions(&self) -> IntCounterVec {
+        self.acquires.clone()
     }
 
     /// Runs the migrations that have not run yet.

@@ -1,9 +1,10 @@
-//! HTTP plumbing shared by every route: request ids, security headers, authentication,
-//! and turning extractor failures into problem+json.
+//! HTTP plumbing shared by every route: request ids, request metrics, security headers,
+//! authentication, and turning extractor failures into problem+json.
 
 pub mod auth;
 pub mod extractors;
 pub mod json;
+pub mod metrics;
 pub mod page;
 pub mod request_id;
 

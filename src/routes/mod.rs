@@ -14,6 +14,7 @@ mod fallback;
 mod health;
 mod invoices;
 mod library;
+mod metrics;
 mod playlists;
 mod purchases;
 mod search;
@@ -49,7 +50,7 @@ pub use fallback::{fallback, KnownRoutes};
         (name = "store", description = "Purchases (exact, idempotent), the customer's invoices and library"),
         (name = "admin", description = "Catalog and taxonomy writes; admin accounts only"),
         (name = "staff", description = "Customers, invoices and sales reports, for employees within their scope"),
-        (name = "operations", description = "Health probes and the API description"),
+        (name = "operations", description = "Health probes, metrics and the API description"),
     )
 )]
 pub struct ApiDoc;
@@ -89,6 +90,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     );
     streaming::configure_alias(cfg);
     health::configure(cfg);
+    metrics::configure(cfg);
     docs::configure(cfg);
 }
 

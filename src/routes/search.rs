@@ -31,6 +31,7 @@ async fn search_catalog(
         state.catalog()?,
         &params,
         &state.cursor_secret,
+        &state.metrics,
     )?))
 }
 
@@ -50,5 +51,9 @@ async fn suggest(
     state: web::Data<AppState>,
     params: web::Query<SearchParams>,
 ) -> ApiResult<web::Json<Suggestions>> {
-    Ok(web::Json(search::suggest(state.catalog()?, &params)?))
+    Ok(web::Json(search::suggest(
+        state.catalog()?,
+        &params,
+        &state.metrics,
+    )?))
 }

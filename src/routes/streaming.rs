@@ -85,7 +85,8 @@ async fn entitled_source(
     }
     let source = tracks::source(&state.db, &state.media, index, track, cut).await?;
     let cap = state.config.max_streams_per_account;
-    stream::respond(req, source, state.config.stream_chunk_bytes, || {
+    let sent = state.metrics.stream_bytes();
+    stream::respond(req, source, state.config.stream_chunk_bytes, sent, || {
         state.streams.acquire(account.id, cap)
     })
 }
@@ -211,7 +212,10 @@ async fn preview(
         Cut::Preview,
     )
     .await?;
-    stream::respond(&req, source, state.config.stream_chunk_bytes, || Ok(()))
+    let sent = state.metrics.stream_bytes();
+    stream::respond(&req, source, state.config.stream_chunk_bytes, sent, || {
+        Ok(())
+    })
 }
 
 #[derive(Deserialize)]

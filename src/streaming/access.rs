@@ -128,6 +128,12 @@ impl StreamLimiter {
         })
     }
 
+    /// Full streams open across every account.
+    pub fn total_open(&self) -> usize {
+        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.values().sum()
+    }
+
     pub fn open_streams(&self, account: i64) -> usize {
         let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         open.get(&account).copied().unwrap_or(0)

@@ -19,6 +19,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use bytes::Bytes;
 use futures_util::stream::{self, BoxStream, StreamExt, TryStreamExt};
+use prometheus::IntCounter;
 
 use crate::error::{ApiError, ApiResult};
 use range::{ByteRange, Multipart, Ranges};
@@ -137,12 +138,14 @@ fn base(status: StatusCode, source: &Source) -> HttpResponseBuilder {
     response
 }
 
-/// A response body of exactly `length` bytes; for HEAD, the same headers and no body.
+/// A response body of exactly `length` bytes; for HEAD, the same headers and no body. Each
+/// chunk is added to `sent` as it is handed to the connection.
 fn finish(
     mut response: HttpResponseBuilder,
     method: &Method,
     length: u64,
     body: BoxStream<'static, std::io::Result<Bytes>>,
+    sent: IntCounter,
 ) -> HttpResponse {
     if method == Method::HEAD {
         // actix sends no body for HEAD but keeps the length a sized body declares; the
@@ -152,18 +155,21 @@ fn finish(
             .no_chunking(length)
             .streaming(stream::empty::<Result<Bytes, actix_web::Error>>());
     }
+    let counted = body.inspect_ok(move |chunk| sent.inc_by(chunk.len() as u64));
     response
         .no_chunking(length)
-        .streaming(body.map_err(actix_web::error::ErrorInternalServerError))
+        .streaming(counted.map_err(actix_web::error::ErrorInternalServerError))
 }
 
 /// Answers a GET or HEAD for `source`, honouring validators and ranges. `admit` is asked
 /// only when bytes will be sent (not for a 304, a 416 or a HEAD); what it gives is held
-/// until the body is done, e.g. a place under the stream cap.
+/// until the body is done, e.g. a place under the stream cap. The body's bytes are counted
+/// in `sent` as they go out.
 pub fn respond<T: Send + 'static>(
     req: &HttpRequest,
     source: Source,
     chunk: usize,
+    sent: IntCounter,
     admit: impl FnOnce() -> ApiResult<T>,
 ) -> ApiResult<HttpResponse> {
     let method = req.method().clone();
@@ -207,7 +213,7 @@ pub fn respond<T: Send + 'static>(
             };
             let mut response = base(StatusCode::OK, &source);
             response.content_type(source.content_type.clone());
-            Ok(finish(response, &method, total, held(body)))
+            Ok(finish(response, &method, total, held(body), sent))
         }
         Ranges::Partial(ranges) if ranges.len() == 1 => {
             let range = ranges[0];
@@ -216,7 +222,7 @@ pub fn respond<T: Send + 'static>(
                 .content_type(source.content_type.clone())
                 .insert_header((header::CONTENT_RANGE, range.content_range(total)));
             let body = source.bytes(range, chunk);
-            Ok(finish(response, &method, range.len(), held(body)))
+            Ok(finish(response, &method, range.len(), held(body), sent))
         }
         Ranges::Partial(ranges) => {
             let boundary = format!("chinook-{:016x}", rand::random::<u64>());
@@ -237,6 +243,7 @@ pub fn respond<T: Send + 'static>(
                 &method,
                 length,
                 held(stream::iter(parts).flatten().boxed()),
+                sent,
             ))
         }
     }

@@ -12,6 +12,7 @@ mod feed;
 mod health;
 mod helpers;
 mod lists;
+mod metrics;
 mod openapi;
 mod playlists;
 mod purchase_safety;

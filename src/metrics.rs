@@ -1,0 +1,268 @@
+//! Prometheus metrics: one registry per application (never the process-global default, so
+//! several apps in one test process each count their own), the instruments the HTTP
+//! middleware, search and streaming record into, and figures sampled at scrape time (pool
+//! connections, open streams, index documents, resident memory).
+//!
+//! A metric is exported only while there is something real behind it: there is no
+//! replica, cache or rate limiter yet, so there is no `db_replica_lag_seconds`,
+//! `cache_requests_total` or `rate_limited_total` either. Whoever builds one registers its
+//! instrument here, beside the others, with `register`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use prometheus::core::{Collector, Desc};
+use prometheus::proto::MetricFamily;
+use prometheus::{
+    exponential_buckets, Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+use crate::db::Db;
+use crate::search::IndexSlot;
+use crate::streaming::access::StreamLimiter;
+
+/// What `/metrics` answers with: the Prometheus text exposition format.
+pub const CONTENT_TYPE: &str = prometheus::TEXT_FORMAT;
+
+/// The one `route` label of requests no route matched, so that scanners probing random
+/// paths add one series, not one per path.
+pub const UNMATCHED_ROUTE: &str = "unmatched";
+
+/// Methods kept as they are in labels; any other (actix accepts made-up ones) is `other`.
+const KNOWN_METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/// The registry and the instruments code records into. Cheap to clone.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    http_requests: IntCounterVec,
+    http_duration: HistogramVec,
+    search_duration: HistogramVec,
+    stream_bytes: IntCounter,
+}
+
+/// What is sampled when scraped rather than counted as it happens.
+pub struct Sources {
+    pub db: Db,
+    pub index: Arc<IndexSlot>,
+    pub streams: Arc<StreamLimiter>,
+}
+
+impl Metrics {
+    pub fn new(sources: Sources) -> anyhow::Result<Self> {
+        let registry = Registry::new();
+        let http_requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests answered, by method, route pattern and status",
+            ),
+            &["method", "route", "status"],
+        )?;
+        let http_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "Time from a request's arrival until its response head is ready (a streamed \
+                 body's transfer is not included), by method and route pattern",
+            ),
+            &["method", "route"],
+        )?;
+        let search_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "search_query_duration_seconds",
+                "Time the search index takes to run a search or suggest query",
+            )
+            // 0.25 ms to about 4 s: a warm query takes a few milliseconds.
+            .buckets(exponential_buckets(0.000_25, 2.0, 15)?),
+            &["operation"],
+        )?;
+        let stream_bytes = IntCounter::new(
+            "stream_bytes_total",
+            "Audio bytes handed to clients by streams, previews and downloads",
+        )?;
+        let metrics = Self {
+            registry,
+            http_requests,
+            http_duration,
+            search_duration,
+            stream_bytes,
+        };
+        metrics.register(Box::new(metrics.http_requests.clone()))?;
+        metrics.register(Box::new(metrics.http_duration.clone()))?;
+        metrics.register(Box::new(metrics.search_duration.clone()))?;
+        metrics.register(Box::new(metrics.stream_bytes.clone()))?;
+        metrics.register(Box::new(sources.db.acquisitions()))?;
+        metrics.register(Box::new(Sampled::new(sources)?))?;
+        Ok(metrics)
+    }
+
+    /// Adds an instrument; a name registered twice is an error.
+    pub fn register(&self, collector: Box<dyn Collector>) -> anyhow::Result<()> {
+        self.registry
+            .register(collector)
+            .context("registering a metric")
+    }
+
+    /// Counts one answered request. `route` is the matched pattern, or `None`.
+    pub fn observe_request(
+        &self,
+        method: &str,
+        route: Option<&str>,
+        status: u16,
+        started: Instant,
+    ) {
+        let method = KNOWN_METHODS
+            .iter()
+            .find(|known| **known == method)
+            .copied()
+            .unwrap_or("other");
+        let route = route.unwrap_or(UNMATCHED_ROUTE);
+        self.http_requests
+            .with_label_values(&[method, route, &status.to_string()])
+            .inc();
+        self.http_duration
+            .with_label_values(&[method, route])
+            .observe(started.elapsed().as_secs_f64());
+    }
+
+    /// Runs `query` and records how long it took under `operation` (`search` or `suggest`).
+    pub fn time_search<T>(&self, operation: &'static str, query: impl FnOnce() -> T) -> T {
+        let _timer = self
+            .search_duration
+            .with_label_values(&[operation])
+            .start_timer();
+        query()
+    }
+
+    /// The counter of audio bytes sent; streaming bodies add each chunk as it goes out.
+    pub fn stream_bytes(&self) -> IntCounter {
+        self.stream_bytes.clone()
+    }
+
+    /// Everything, in the text exposition format.
+    pub fn render(&self) -> anyhow::Result<String> {
+        let mut text = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut text)
+            .context("encoding the metrics")?;
+        String::from_utf8(text).context("the metrics are not UTF-8")
+    }
+}
+
+/// Figures read at each scrape. Series are built afresh every time, so one whose source is
+/// missing (the index while it warms, memory off Linux) is absent rather than a stale or
+/// made-up zero.
+struct Sampled {
+    sources: Sources,
+    descs: Vec<Desc>,
+}
+
+fn pool_gauge() -> prometheus::Result<IntGaugeVec> {
+    IntGaugeVec::new(
+        Opts::new(
+            "db_pool_connections",
+            "Database connections open in each pool, idle or in use",
+        ),
+        &["role", "state"],
+    )
+}
+
+fn streams_gauge() -> prometheus::Result<IntGauge> {
+    IntGauge::new(
+        "active_streams",
+        "Full streams and downloads playing now, each holding a place under the per-account cap",
+    )
+}
+
+fn documents_gauge() -> prometheus::Result<IntGauge> {
+    IntGauge::new(
+        "index_documents",
+        "Documents in the search index as its reader sees them",
+    )
+}
+
+fn memory_gauge() -> prometheus::Result<IntGauge> {
+    IntGauge::new(
+        "process_resident_memory_bytes",
+        "Resident memory of this process",
+    )
+}
+
+impl Sampled {
+    fn new(sources: Sources) -> prometheus::Result<Self> {
+        let mut descs = Vec::new();
+        descs.extend(pool_gauge()?.desc().into_iter().cloned());
+        descs.extend(streams_gauge()?.desc().into_iter().cloned());
+        descs.extend(documents_gauge()?.desc().into_iter().cloned());
+        descs.extend(memory_gauge()?.desc().into_iter().cloned());
+        Ok(Self { sources, descs })
+    }
+
+    fn sample(&self) -> prometheus::Result<Vec<MetricFamily>> {
+        let mut families = Vec::new();
+
+        let pools = pool_gauge()?;
+        for (role, pool) in self.sources.db.pools() {
+            let size = i64::from(pool.size());
+            let idle = pool.num_idle() as i64;
+            pools.with_label_values(&[role, "idle"]).set(idle);
+            pools
+                .with_label_values(&[role, "in_use"])
+                .set((size - idle).max(0));
+        }
+        families.extend(pools.collect());
+
+        let streams = streams_gauge()?;
+        streams.set(self.sources.streams.total_open() as i64);
+        families.extend(streams.collect());
+
+        if let Some(index) = self.sources.index.get() {
+            let documents = documents_gauge()?;
+            documents.set(index.documents() as i64);
+            families.extend(documents.collect());
+        }
+
+        if let Some(bytes) = resident_memory_bytes() {
+            let memory = memory_gauge()?;
+            memory.set(bytes as i64);
+            families.extend(memory.collect());
+        }
+        Ok(families)
+    }
+}
+
+impl Collector for Sampled {
+    fn desc(&self) -> Vec<&Desc> {
+        self.descs.iter().collect()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        self.sample().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "sampling metrics failed");
+            Vec::new()
+        })
+    }
+}
+
+/// Resident set size from `/proc/self/statm` (its second field, in pages).
+fn resident_memory_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // SAFETY: sysconf only reads a system constant.
+    let page_size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    u64::try_from(page_size).ok().map(|size| pages * size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resident_memory_is_read_on_linux() {
+        if cfg!(target_os = "linux") {
+            let bytes = resident_memory_bytes().expect("statm is readable");
+            assert!(bytes > 1 << 20, "{bytes} bytes resident");
+        }
+    }
+}
