@@ -89,17 +89,50 @@ struct IndexCheck {
 }
 
 #[derive(Serialize, ToSchema)]
+struct RedisCheck {
+    /// `ok`, `degraded` (failing: its circuit breaker is open and every feature runs
+    /// in-process) or `not_configured`.
+    #[schema(example = "ok")]
+    status: &'static str,
+    /// Round trip of `PING`, when it answered.
+    response_ms: Option<f64>,
+}
+
+impl RedisCheck {
+    async fn of(state: &AppState) -> Self {
+        let Some(redis) = &state.redis else {
+            return Self {
+                status: "not_configured",
+                response_ms: None,
+            };
+        };
+        match redis.ping().await {
+            Some(took) => Self {
+                status: "ok",
+                response_ms: Some(took.as_secs_f64() * 1000.0),
+            },
+            None => Self {
+                status: "degraded",
+                response_ms: None,
+            },
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
 struct HealthReport {
-    /// `ok` when every check passes, `unhealthy` otherwise.
+    /// `ok` when every check passes; `degraded` (still 200) when only Redis fails, as the
+    /// service works without it; `unhealthy` otherwise.
     status: &'static str,
     version: &'static str,
     uptime_seconds: u64,
     draining: bool,
     database: DatabaseCheck,
     index: IndexCheck,
+    redis: RedisCheck,
 }
 
-/// Every check with its figures: 200 when healthy, 503 when not.
+/// Every check with its figures: 200 when healthy (or only degraded), 503 when not.
 #[utoipa::path(
     tag = "operations",
     responses(
@@ -176,13 +209,19 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
     };
     let draining = state.lifecycle.is_draining();
     let healthy = database.status == "ok" && index.status == "ok" && !draining;
+    let redis = RedisCheck::of(&state).await;
     let report = HealthReport {
-        status: if healthy { "ok" } else { "unhealthy" },
+        status: match (healthy, redis.status) {
+            (false, _) => "unhealthy",
+            (true, "degraded") => "degraded",
+            (true, _) => "ok",
+        },
         version: env!("CARGO_PKG_VERSION"),
         uptime_seconds: state.lifecycle.uptime().as_secs(),
         draining,
         database,
         index,
+        redis,
     };
     if healthy {
         HttpResponse::Ok().json(report)

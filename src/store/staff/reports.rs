@@ -189,6 +189,22 @@ fn lines_in(joins: &str) -> String {
     )
 }
 
+/// What the reports are computed from, as one string that changes whenever they could:
+/// invoice lines are only ever added (their count and highest id move, whichever order
+/// concurrent purchases commit in), and names and genres change only through the catalog
+/// change log.
+pub async fn data_version(db: &Db) -> ApiResult<String> {
+    let row = sqlx::query(
+        "SELECT CAST((SELECT COUNT(*) FROM invoice_line) AS BIGINT), \
+                CAST((SELECT COALESCE(MAX(invoice_line_id), 0) FROM invoice_line) AS BIGINT), \
+                CAST((SELECT COALESCE(MAX(seq), 0) FROM catalog_change) AS BIGINT)",
+    )
+    .fetch_one(db.reader())
+    .await?;
+    let (lines, last, change): (i64, i64, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    Ok(format!("{lines}-{last}-{change}"))
+}
+
 /// The report: one row per group, and the totals, both read from one snapshot so they agree
 /// while invoices are being written.
 pub async fn sales(
