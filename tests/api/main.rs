@@ -18,6 +18,7 @@ mod playlists;
 mod purchase_safety;
 mod purchases;
 mod rate_limits;
+mod redis;
 mod search;
 mod seeding;
 mod shutdown;
