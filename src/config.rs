@@ -256,7 +256,10 @@ impl Rate {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let bad = || format!("`{raw}` is not like `100/min burst 20`");
         let mut words = raw.split_whitespace();
-        let (count, unit) = words.next().and_then(|w| w.split_once('/')).ok_or_else(bad)?;
+        let (count, unit) = words
+            .next()
+            .and_then(|w| w.split_once('/'))
+            .ok_or_else(bad)?;
         let requests: u64 = count.parse().map_err(|_| bad())?;
         let period = match unit {
             "s" | "sec" | "second" => Duration::from_secs(1),
@@ -270,7 +273,9 @@ impl Rate {
             _ => return Err(bad()),
         };
         if requests == 0 || burst == 0 || requests > 1_000_000_000 || burst > 1_000_000_000 {
-            return Err(format!("`{raw}`: requests and burst must be 1..=1000000000"));
+            return Err(format!(
+                "`{raw}`: requests and burst must be 1..=1000000000"
+            ));
         }
         Ok(Self {
             requests,
@@ -614,10 +619,12 @@ impl Config {
 
 fn rate_limits(layers: &Layers) -> Result<Option<RateLimits>, ConfigError> {
     let on = layers
-        .get("rate_limit", |raw| match raw.trim().to_ascii_lowercase().as_str() {
-            "on" | "true" | "1" => Ok(true),
-            "off" | "false" | "0" => Ok(false),
-            _ => Err(format!("`{raw}` is not on or off")),
+        .get("rate_limit", |raw| {
+            match raw.trim().to_ascii_lowercase().as_str() {
+                "on" | "true" | "1" => Ok(true),
+                "off" | "false" | "0" => Ok(false),
+                _ => Err(format!("`{raw}` is not on or off")),
+            }
         })?
         .unwrap_or(true);
     let defaults = RateLimits::default();

@@ -29,6 +29,17 @@ pub struct Answers {
 
 impl Answers {
     pub fn new(redis: Option<Arc<Redis>>, ttl: Duration, requests: IntCounterVec) -> Self {
+        // Every series there can be starts at zero, so a scrape shows the whole set.
+        let layers: &[&str] = if redis.is_some() {
+            &["memory", "redis"]
+        } else {
+            &["memory"]
+        };
+        for layer in layers {
+            for result in ["hit", "miss"] {
+                requests.with_label_values(&[layer, result]);
+            }
+        }
         Self {
             memory: moka::sync::Cache::builder()
                 .max_capacity(MEMORY_ENTRIES)

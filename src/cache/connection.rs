@@ -96,17 +96,16 @@ impl Redis {
     /// A connection of its own for subscribing, outside the breaker (the subscriber retries
     /// by itself).
     pub async fn subscriber(&self, channel: &str) -> redis::RedisResult<redis::aio::PubSub> {
-        let mut pubsub =
-            tokio::time::timeout(self.timeout.max(Duration::from_secs(1)), async {
-                self.client.get_async_pubsub().await
-            })
-            .await
-            .map_err(|_| {
-                redis::RedisError::from(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    "connecting to subscribe timed out",
-                ))
-            })??;
+        let mut pubsub = tokio::time::timeout(self.timeout.max(Duration::from_secs(1)), async {
+            self.client.get_async_pubsub().await
+        })
+        .await
+        .map_err(|_| {
+            redis::RedisError::from(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "connecting to subscribe timed out",
+            ))
+        })??;
         pubsub.subscribe(self.key(channel)).await?;
         Ok(pubsub)
     }

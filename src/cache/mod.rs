@@ -6,9 +6,9 @@
 
 pub mod answers;
 pub mod breaker;
-pub mod ratelimit;
 pub mod connection;
+pub mod ratelimit;
 
 pub use answers::Answers;
-pub use ratelimit::RateLimiter;
 pub use connection::Redis;
+pub use ratelimit::RateLimiter;

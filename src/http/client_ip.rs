@@ -40,7 +40,9 @@ impl Cidr {
         let ip = canonical(ip);
         match (self.network, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
@@ -133,7 +135,11 @@ mod tests {
         );
         // Behind a proxy: the right-most address that is not a proxy.
         assert_eq!(
-            resolve(ip("10.0.0.2"), &["6.6.6.6, 198.51.100.7, 10.0.0.3"], &trusted),
+            resolve(
+                ip("10.0.0.2"),
+                &["6.6.6.6, 198.51.100.7, 10.0.0.3"],
+                &trusted
+            ),
             ip("198.51.100.7")
         );
         // Several headers read as one list, in order.

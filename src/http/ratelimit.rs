@@ -99,6 +99,10 @@ fn add_headers(headers: &mut HeaderMap, decision: &Decision) {
     set("ratelimit-reset", seconds_up(decision.reset).to_string());
     set(
         "ratelimit-policy",
-        format!("{};w={}", decision.limit, seconds_up(decision.window).max(1)),
+        format!(
+            "{};w={}",
+            decision.limit,
+            seconds_up(decision.window).max(1)
+        ),
     );
 }

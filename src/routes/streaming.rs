@@ -214,9 +214,13 @@ async fn preview(
     )
     .await?;
     let sent = state.metrics.stream_bytes();
-    stream::respond(&req, source, state.config.stream_chunk_bytes, sent, || async {
-        Ok(())
-    })
+    stream::respond(
+        &req,
+        source,
+        state.config.stream_chunk_bytes,
+        sent,
+        || async { Ok(()) },
+    )
     .await
 }
 

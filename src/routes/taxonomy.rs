@@ -6,8 +6,8 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::catalog::list::{ListParams, ListQuery, Page};
 use crate::cache::answers;
+use crate::catalog::list::{ListParams, ListQuery, Page};
 use crate::catalog::Kind;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;

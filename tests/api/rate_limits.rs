@@ -71,7 +71,10 @@ async fn past_its_burst_an_address_gets_a_429_problem_with_retry_after_and_ratel
     }
     let refused = get_from(&app, "/api/v1/genres", None).await;
     let retry_after = header(&refused, "retry-after").expect("Retry-After in seconds");
-    assert!((1..=1).contains(&retry_after), "one request per second: {retry_after}");
+    assert!(
+        (1..=1).contains(&retry_after),
+        "one request per second: {retry_after}"
+    );
     assert_eq!(header(&refused, "ratelimit-remaining"), Some(0));
     assert_eq!(header(&refused, "ratelimit-limit"), Some(3));
     assert!(header(&refused, "ratelimit-reset").unwrap() >= 2);
@@ -94,8 +97,18 @@ async fn past_its_burst_an_address_gets_a_429_problem_with_retry_after_and_ratel
 #[tokio::test]
 async fn a_spoofed_x_forwarded_for_from_an_untrusted_peer_is_ignored() {
     let app = in_process(limits("60/min burst 2", "600/min", "10/min"), |_| {}).await;
-    assert_eq!(get_from(&app, "/api/v1/genres", Some("192.0.2.1")).await.status(), 200);
-    assert_eq!(get_from(&app, "/api/v1/genres", Some("192.0.2.2")).await.status(), 200);
+    assert_eq!(
+        get_from(&app, "/api/v1/genres", Some("192.0.2.1"))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        get_from(&app, "/api/v1/genres", Some("192.0.2.2"))
+            .await
+            .status(),
+        200
+    );
     // Each request claimed another address; all came from 127.0.0.1, which is limited.
     let refused = get_from(&app, "/api/v1/genres", Some("192.0.2.3")).await;
     assert_problem(refused, 429).await;
@@ -108,15 +121,27 @@ async fn behind_a_trusted_proxy_the_right_most_untrusted_forwarded_address_is_th
     })
     .await;
     let client = "198.51.100.7";
-    assert_eq!(get_from(&app, "/api/v1/genres", Some(client)).await.status(), 200);
+    assert_eq!(
+        get_from(&app, "/api/v1/genres", Some(client))
+            .await
+            .status(),
+        200
+    );
     // What the client put in front of its own address is its invention, not its identity.
     let chained = format!("6.6.6.6, {client}");
-    assert_eq!(get_from(&app, "/api/v1/genres", Some(&chained)).await.status(), 200);
+    assert_eq!(
+        get_from(&app, "/api/v1/genres", Some(&chained))
+            .await
+            .status(),
+        200
+    );
     let refused = get_from(&app, "/api/v1/genres", Some(&format!("7.7.7.7, {client}"))).await;
     assert_problem(refused, 429).await;
     // Another client behind the same proxy has its own allowance, and so has the proxy.
     assert_eq!(
-        get_from(&app, "/api/v1/genres", Some("198.51.100.8")).await.status(),
+        get_from(&app, "/api/v1/genres", Some("198.51.100.8"))
+            .await
+            .status(),
         200
     );
     assert_eq!(get_from(&app, "/api/v1/genres", None).await.status(), 200);
@@ -125,7 +150,11 @@ async fn behind_a_trusted_proxy_the_right_most_untrusted_forwarded_address_is_th
 #[tokio::test]
 async fn login_is_limited_more_strictly_than_browsing_and_signed_in_accounts_have_their_own_allowance(
 ) {
-    let app = in_process(limits("60/min burst 4", "600/min burst 10", "10/min burst 2"), |_| {}).await;
+    let app = in_process(
+        limits("60/min burst 4", "600/min burst 10", "10/min burst 2"),
+        |_| {},
+    )
+    .await;
     let wrong = json!({"email": ADMIN, "password": "not the password"});
     for _ in 0..2 {
         let attempt = app.post_json("/api/v1/auth/login", &wrong).await;
@@ -137,7 +166,11 @@ async fn login_is_limited_more_strictly_than_browsing_and_signed_in_accounts_hav
     // Browsing from the same address is not affected.
     assert_eq!(get_from(&app, "/api/v1/genres", None).await.status(), 200);
 
-    let app = in_process(limits("60/min burst 2", "600/min burst 10", "10/min burst 2"), |_| {}).await;
+    let app = in_process(
+        limits("60/min burst 2", "600/min burst 10", "10/min burst 2"),
+        |_| {},
+    )
+    .await;
     let token = app.login(ADMIN, DEMO_PASSWORD).await;
     for _ in 0..2 {
         assert_eq!(get_from(&app, "/api/v1/genres", None).await.status(), 200);

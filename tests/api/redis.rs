@@ -49,7 +49,10 @@ fn cache(app: &TestApp, layer: &str, result: &str) -> u64 {
 async fn until(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> bool) {
     let deadline = Instant::now() + limit;
     while !check().await {
-        assert!(Instant::now() < deadline, "{what} did not happen within {limit:?}");
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not happen within {limit:?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -66,7 +69,11 @@ async fn an_answer_is_computed_once_then_served_from_memory_here_and_from_redis_
     let (_, remembered) = first.get_json(path).await;
     assert_eq!(remembered, computed);
     assert_eq!(cache(&first, "memory", "hit"), 1);
-    assert_eq!(cache(&first, "redis", "miss"), 1, "a memory hit asks Redis nothing");
+    assert_eq!(
+        cache(&first, "redis", "miss"),
+        1,
+        "a memory hit asks Redis nothing"
+    );
 
     let (_, shared) = second.get_json(path).await;
     assert_eq!(shared, computed);
@@ -102,10 +109,14 @@ async fn a_taxonomy_change_on_one_instance_is_announced_over_redis_and_reaches_t
         .unwrap();
     assert_eq!(created.status(), 201);
 
-    until("the new term on the second instance", Duration::from_secs(10), async || {
-        let (status, tree) = second.get_json(path).await;
-        status == 200 && tree.to_string().contains("Quuxish")
-    })
+    until(
+        "the new term on the second instance",
+        Duration::from_secs(10),
+        async || {
+            let (status, tree) = second.get_json(path).await;
+            status == 200 && tree.to_string().contains("Quuxish")
+        },
+    )
     .await;
     assert!(!before.to_string().contains("Quuxish"));
     assert!(
@@ -129,7 +140,11 @@ async fn a_purchase_through_one_instance_is_in_the_next_report_of_every_instance
     let admin = first.login(ADMIN, DEMO_PASSWORD).await;
     let before = sales(&first, &admin).await;
     assert_eq!(sales(&second, &admin).await, before);
-    assert_eq!(cache(&second, "redis", "hit"), 1, "the peer reused the report");
+    assert_eq!(
+        cache(&second, "redis", "hit"),
+        1,
+        "the peer reused the report"
+    );
 
     let customer = new_customer(&first, "cache-buyer@example.com").await;
     let bought = buy(&first, &customer, "cache-1", &json!({"track_ids": [1]})).await;
@@ -189,11 +204,17 @@ async fn the_stream_cap_holds_across_instances_and_a_finished_stream_frees_its_p
 
     let playing = hold_stream(&first.address, &admin).await;
     assert_eq!(playing.status(), 200);
-    assert_eq!(stream_status(&second, &admin).await, 429, "the cap is shared");
+    assert_eq!(
+        stream_status(&second, &admin).await,
+        429,
+        "the cap is shared"
+    );
     drop(playing);
-    until("the place freed on the other instance", Duration::from_secs(20), async || {
-        stream_status(&second, &admin).await != 429
-    })
+    until(
+        "the place freed on the other instance",
+        Duration::from_secs(20),
+        async || stream_status(&second, &admin).await != 429,
+    )
     .await;
 }
 
@@ -235,9 +256,11 @@ async fn a_crashed_instances_streams_stop_counting_when_their_leases_expire() {
         429,
         "the dead instance's lease still holds the place"
     );
-    until("the dead instance's lease to expire", Duration::from_secs(30), async || {
-        stream_status(&survivor, &admin).await == 200
-    })
+    until(
+        "the dead instance's lease to expire",
+        Duration::from_secs(30),
+        async || stream_status(&survivor, &admin).await == 200,
+    )
     .await;
 }
 
@@ -312,16 +335,21 @@ async fn redis_killed_under_load_fails_no_request_degrades_health_and_recovers_w
     let mut redis = OwnRedis::start();
     let app = TestApp::spawn_with(|config| {
         use_redis(config, &redis.url());
-        config.rate_limits = Some(chinook::config::RateLimits::default());
         // Many requests from one address: a limit the load stays under, but one that is
         // counted in Redis.
-        config.rate_limits.as_mut().unwrap().anonymous =
-            chinook::config::Rate::parse("1000000/min").unwrap();
+        config.rate_limits = Some(chinook::config::RateLimits {
+            anonymous: chinook::config::Rate::parse("1000000/min").unwrap(),
+            ..Default::default()
+        });
     })
     .await;
     let health = async |app: &TestApp| {
         let (status, body) = app.get_json("/health").await;
-        (status, body["status"].clone(), body["redis"]["status"].clone())
+        (
+            status,
+            body["status"].clone(),
+            body["redis"]["status"].clone(),
+        )
     };
     assert_eq!(health(&app).await, (200, json!("ok"), json!("ok")));
 
@@ -360,9 +388,11 @@ async fn redis_killed_under_load_fails_no_request_degrades_health_and_recovers_w
         }));
     }
     let shared = app.state.redis.clone().expect("configured");
-    until("load before the outage", Duration::from_secs(10), async || {
-        load.answered.load(Ordering::Relaxed) > 50
-    })
+    until(
+        "load before the outage",
+        Duration::from_secs(10),
+        async || load.answered.load(Ordering::Relaxed) > 50,
+    )
     .await;
 
     redis.kill();
@@ -373,11 +403,16 @@ async fn redis_killed_under_load_fails_no_request_degrades_health_and_recovers_w
     .await;
     println!("the breaker opened {:?} after the kill", killed.elapsed());
     let at_kill = load.answered.load(Ordering::Relaxed);
-    until("load during the outage", Duration::from_secs(10), async || {
-        load.answered.load(Ordering::Relaxed) > at_kill + 50
-    })
+    until(
+        "load during the outage",
+        Duration::from_secs(10),
+        async || load.answered.load(Ordering::Relaxed) > at_kill + 50,
+    )
     .await;
-    assert_eq!(health(&app).await, (200, json!("degraded"), json!("degraded")));
+    assert_eq!(
+        health(&app).await,
+        (200, json!("degraded"), json!("degraded"))
+    );
     assert_eq!(app.get_json("/health/ready").await.0, 200);
 
     redis.restart();

@@ -201,7 +201,8 @@ pub async fn data_version(db: &Db) -> ApiResult<String> {
     )
     .fetch_one(db.reader())
     .await?;
-    let (lines, last, change): (i64, i64, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    let (lines, last, change): (i64, i64, i64) =
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
     Ok(format!("{lines}-{last}-{change}"))
 }
 
