@@ -383,7 +383,9 @@ pub fn chinook(database: &TestDatabase) -> Command {
         .env("CHINOOK_DATA_DIR", database.dir.path())
         .env("CHINOOK_DATABASE_URL", database.url.expose())
         .env("CHINOOK_LOG", "warn")
-        .env("CHINOOK_SEED_AUDIO", "none");
+        .env("CHINOOK_SEED_AUDIO", "none")
+        // As in `Config::for_tests`: bursts from 127.0.0.1 are what these tests are made of.
+        .env("CHINOOK_RATE_LIMIT", "off");
     command
 }
 

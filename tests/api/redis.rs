@@ -241,8 +241,7 @@ async fn a_crashed_instances_streams_stop_counting_when_their_leases_expire() {
         .env("CHINOOK_MEDIA_DIR", &config.media_dir)
         .env("CHINOOK_MAX_STREAMS_PER_ACCOUNT", "1")
         .env("CHINOOK_STREAM_CHUNK_BYTES", "4096")
-        .env("CHINOOK_STREAM_LEASE_TTL_SECS", "3")
-        .env("CHINOOK_RATE_LIMIT", "off");
+        .env("CHINOOK_STREAM_LEASE_TTL_SECS", "3");
     let (mut doomed, port) = helpers::serve(command).await;
 
     let playing = hold_stream(&format!("http://127.0.0.1:{port}"), &admin).await;
