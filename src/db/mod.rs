@@ -1,13 +1,18 @@
-//! Database access: the pool router (a writer and a reader side), connection with retry, and
-//! migrations, on SQLite and PostgreSQL through sqlx's `Any` driver.
+//! Database access: the pool router (a writer side, and a reader side that may be read
+//! replicas), connection with retry, and migrations, on SQLite and PostgreSQL through sqlx's
+//! `Any` driver.
 //!
 //! One SQL dialect serves both backends: `$1` placeholders, `BIGINT` integers, integer cents,
 //! and RFC 3339 UTC text for timestamps. Aggregates that PostgreSQL widens to `NUMERIC`
 //! (`SUM`) are cast back to `BIGINT`, since the `Any` driver cannot decode `NUMERIC`.
 
 mod migrate;
+mod replica;
+mod router;
 
+use std::future::Future;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -17,18 +22,23 @@ use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 pub use crate::config::Backend;
 use crate::config::Config;
 pub use migrate::MigrationStatus;
+pub use replica::ReplicaStatus;
+pub use router::ReadFor;
+use router::Router;
 
-/// The pools every domain module shares. Writes and transactions go to `writer()`; plain
-/// reads go to `reader()`.
+/// The pools every domain module shares. Writes and transactions go to `writer()`; reads go
+/// through `read()` (retried on the primary when a replica fails) or `reader()`.
 ///
 /// On SQLite the writer is a single connection, so writers queue in the pool instead of
 /// failing with `SQLITE_BUSY`, and readers are read-only connections that WAL mode lets run
-/// beside it. On PostgreSQL both sides are the primary's pool until replicas are configured.
+/// beside it. On PostgreSQL the writer is the primary, and reads go to the configured
+/// replicas (see `router`), or to the primary when there are none or none is healthy.
 #[derive(Clone)]
 pub struct Db {
     backend: Backend,
     writer: AnyPool,
     reader: AnyPool,
+    router: Arc<Router>,
 }
 
 impl Db {
@@ -51,6 +61,7 @@ impl Db {
             .context("invalid database URL")?
             .log_statements(tracing::log::LevelFilter::Debug)
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
+        let router = Arc::new(Router::new(config)?);
         let db = match backend {
             Backend::Sqlite => {
                 let writer = AnyPoolOptions::new()
@@ -82,6 +93,7 @@ impl Db {
                     backend,
                     writer,
                     reader,
+                    router,
                 }
             }
             Backend::Postgres => {
@@ -94,6 +106,7 @@ impl Db {
                     backend,
                     writer: pool.clone(),
                     reader: pool,
+                    router,
                 }
             }
         };
@@ -109,9 +122,55 @@ impl Db {
         &self.writer
     }
 
-    /// The pool for reads that need not see the caller's own latest write.
+    /// A pool for one read that need not see anyone's latest write: a replica in the
+    /// rotation, or the primary. Prefer `read`, which also survives the replica failing.
     pub fn reader(&self) -> &AnyPool {
-        &self.reader
+        self.router
+            .choose(ReadFor::Anyone)
+            .map_or(&self.reader, |replica| &replica.pool)
+    }
+
+    /// Runs `read` on the server the router picks for `reader`, and once more on the primary
+    /// when the replica it picked cannot answer. `read` must not write.
+    pub async fn read<T, F, Fut>(&self, reader: ReadFor, read: F) -> Result<T, sqlx::Error>
+    where
+        F: Fn(AnyPool) -> Fut,
+        Fut: Future<Output = Result<T, sqlx::Error>>,
+    {
+        self.router.read(&self.reader, reader, read).await
+    }
+
+    /// Records that `account` has just written, so its reads stay on the primary until the
+    /// replicas have replayed the write.
+    pub async fn note_write(&self, account: i64) {
+        if !self.router.has_replicas() {
+            return;
+        }
+        let lsn = match router::current_lsn(&self.writer).await {
+            Ok(lsn) => Some(lsn),
+            Err(e) => {
+                tracing::warn!(error = %e, "the primary's WAL position is unreadable; using the read-your-writes window");
+                None
+            }
+        };
+        self.router.note_write(account, lsn);
+    }
+
+    /// Checks the replicas once, then every `CHINOOK_REPLICA_CHECK_INTERVAL_MS` in a task
+    /// that ends with `shutdown`. Until the first check no read goes to a replica.
+    pub async fn watch_replicas(&self, shutdown: tokio_util::sync::CancellationToken) {
+        if !self.router.has_replicas() {
+            return;
+        }
+        self.router.check(&self.writer).await;
+        let router = self.router.clone();
+        let primary = self.writer.clone();
+        tokio::spawn(async move { router.watch(primary, shutdown).await });
+    }
+
+    /// Each replica's state, for `/health`.
+    pub fn replicas(&self) -> Vec<ReplicaStatus> {
+        self.router.statuses()
     }
 
     /// Runs the migrations that have not run yet.
@@ -153,6 +212,7 @@ impl Db {
                 tracing::warn!("gave up waiting for database connections to be returned");
             }
         }
+        self.router.close().await;
     }
 }
 
