@@ -268,8 +268,14 @@ const SETTINGS: &[(&str, &str)] = &[
     ("db_max_connections", "CHINOOK_DB_MAX_CONNECTIONS"),
     ("replica_urls", "CHINOOK_REPLICA_URLS"),
     ("max_replica_lag_secs", "CHINOOK_MAX_REPLICA_LAG"),
-    ("replica_check_interval_ms", "CHINOOK_REPLICA_CHECK_INTERVAL_MS"),
-    ("read_your_writes_window_secs", "CHINOOK_READ_YOUR_WRITES_WINDOW_SECS"),
+    (
+        "replica_check_interval_ms",
+        "CHINOOK_REPLICA_CHECK_INTERVAL_MS",
+    ),
+    (
+        "read_your_writes_window_secs",
+        "CHINOOK_READ_YOUR_WRITES_WINDOW_SECS",
+    ),
     ("max_body_bytes", "CHINOOK_MAX_BODY_BYTES"),
     ("token_ttl_secs", "CHINOOK_TOKEN_TTL_SECS"),
     ("shutdown_delay_secs", "CHINOOK_SHUTDOWN_DELAY_SECS"),
@@ -706,7 +712,10 @@ mod tests {
             None,
             &env(&[
                 ("CHINOOK_DATABASE_URL", "postgres://app@primary/chinook"),
-                ("CHINOOK_REPLICA_URLS", "postgres://app@r1/chinook,sqlite:///x.db"),
+                (
+                    "CHINOOK_REPLICA_URLS",
+                    "postgres://app@r1/chinook,sqlite:///x.db",
+                ),
             ]),
         )
         .unwrap_err();

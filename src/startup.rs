@@ -206,6 +206,9 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         let (app, doc) = App::new()
+            .wrap(actix_web::middleware::from_fn(
+                http::read_your_writes::middleware,
+            ))
             .wrap(http::security_headers())
             .wrap(actix_web::middleware::from_fn(http::request_id::middleware))
             .app_data(data.clone())

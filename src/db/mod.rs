@@ -8,6 +8,7 @@
 
 mod migrate;
 mod replica;
+pub mod request;
 mod router;
 
 use std::future::Future;
@@ -23,8 +24,7 @@ pub use crate::config::Backend;
 use crate::config::Config;
 pub use migrate::MigrationStatus;
 pub use replica::ReplicaStatus;
-pub use router::ReadFor;
-use router::Router;
+use router::{ReadFor, Router};
 
 /// The pools every domain module shares. Writes and transactions go to `writer()`; reads go
 /// through `read()` (retried on the primary when a replica fails) or `reader()`.
@@ -117,27 +117,63 @@ impl Db {
         self.backend
     }
 
-    /// The pool for writes and transactions.
+    /// The pool for writes and transactions. Taking it marks the current request as having
+    /// written, so its later reads, and its account's reads until the replicas catch up, go
+    /// to the primary.
     pub fn writer(&self) -> &AnyPool {
+        request::wrote();
         &self.writer
     }
 
-    /// A pool for one read that need not see anyone's latest write: a replica in the
-    /// rotation, or the primary. Prefer `read`, which also survives the replica failing.
+    /// The primary, for a read that must see every committed write (bearer tokens, which a
+    /// logout revokes), without counting as a write.
+    pub fn primary(&self) -> &AnyPool {
+        &self.reader
+    }
+
+    /// A pool for one read: a replica in the rotation that has replayed the current
+    /// account's latest write, or the primary. Prefer `read`, which also survives the
+    /// replica failing mid-read.
     pub fn reader(&self) -> &AnyPool {
         self.router
-            .choose(ReadFor::Anyone)
+            .choose(Self::reading_for())
             .map_or(&self.reader, |replica| &replica.pool)
     }
 
-    /// Runs `read` on the server the router picks for `reader`, and once more on the primary
-    /// when the replica it picked cannot answer. `read` must not write.
-    pub async fn read<T, F, Fut>(&self, reader: ReadFor, read: F) -> Result<T, sqlx::Error>
+    /// Runs `read` where `reader()` would, and once more on the primary when the replica it
+    /// picked cannot answer. `read` must not write.
+    pub async fn read<T, F, Fut>(&self, read: F) -> Result<T, sqlx::Error>
     where
         F: Fn(AnyPool) -> Fut,
         Fut: Future<Output = Result<T, sqlx::Error>>,
     {
-        self.router.read(&self.reader, reader, read).await
+        self.router
+            .read(&self.reader, Self::reading_for(), read)
+            .await
+    }
+
+    /// A connection from where `reader()` would read, or from the primary when that replica
+    /// cannot give one; for reads that need one connection (a snapshot, or a function that
+    /// takes a connection).
+    pub async fn read_connection(
+        &self,
+    ) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, sqlx::Error> {
+        self.router.acquire(&self.reader, Self::reading_for()).await
+    }
+
+    /// Like `read_connection`, for reports (see `analytics`).
+    pub async fn analytics_connection(
+        &self,
+    ) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, sqlx::Error> {
+        self.router.acquire(&self.reader, ReadFor::Analytics).await
+    }
+
+    fn reading_for() -> ReadFor {
+        match request::acting() {
+            request::Acting::Anyone => ReadFor::Anyone,
+            request::Acting::Account(id) => ReadFor::Account(id),
+            request::Acting::Wrote => ReadFor::Primary,
+        }
     }
 
     /// Records that `account` has just written, so its reads stay on the primary until the

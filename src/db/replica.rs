@@ -3,8 +3,9 @@
 //! A replica is in the rotation when its last check answered, it is in recovery (a standby,
 //! not a promoted server), it lags no more than the allowed lag, and its circuit breaker is
 //! closed. A failure (a check or a read that could not reach it) opens the breaker for a
-//! cooldown that doubles with each consecutive failure; the first good check after the
-//! cooldown closes it again.
+//! cooldown. While it is open the replica gets neither reads nor checks; after it, one check
+//! probes the replica (half-open): a good one closes the breaker, a failed one opens it again
+//! for twice as long, up to a few seconds.
 
 use std::str::FromStr;
 use std::sync::Mutex;
@@ -17,7 +18,7 @@ use crate::config::DatabaseUrl;
 
 /// The first cooldown after a failure; it doubles per consecutive failure up to the maximum.
 const FIRST_COOLDOWN: Duration = Duration::from_millis(500);
-const MAX_COOLDOWN: Duration = Duration::from_secs(30);
+const MAX_COOLDOWN: Duration = Duration::from_secs(5);
 
 /// What one check of a replica found.
 #[derive(Debug, Clone, Copy)]
@@ -84,7 +85,9 @@ impl Replica {
     }
 
     fn health(&self) -> std::sync::MutexGuard<'_, Health> {
-        self.health.lock().expect("replica health is never poisoned")
+        self.health
+            .lock()
+            .expect("replica health is never poisoned")
     }
 
     /// Whether normal reads may go here now.
@@ -105,34 +108,48 @@ impl Replica {
     }
 
     fn open(health: &Health) -> bool {
-        health.ejected_until.is_some_and(|until| Instant::now() < until)
+        health
+            .ejected_until
+            .is_some_and(|until| Instant::now() < until)
     }
 
-    /// Opens the breaker: a check failed or a read could not reach the replica.
+    /// Whether the breaker is open, so the health task leaves the replica alone for now.
+    pub fn cooling_down(&self) -> bool {
+        Self::open(&self.health())
+    }
+
+    /// Opens the breaker: a check failed or a read could not reach the replica. Reads that
+    /// were already under way when it opened and fail too do not lengthen the cooldown.
     pub fn record_failure(&self, error: &dyn std::fmt::Display) {
         let mut health = self.health();
+        if Self::open(&health) {
+            return;
+        }
         health.failures = health.failures.saturating_add(1);
         let cooldown = FIRST_COOLDOWN
             .saturating_mul(1 << health.failures.saturating_sub(1).min(10))
             .min(MAX_COOLDOWN);
-        let was_open = Self::open(&health);
         health.ejected_until = Some(Instant::now() + cooldown);
         health.last = None;
         health.fresh = false;
-        if !was_open {
-            tracing::warn!(
-                replica = %self.name,
-                failures = health.failures,
-                cooldown_ms = cooldown.as_millis() as u64,
-                error = %error,
-                "replica ejected from the rotation"
-            );
-        }
+        tracing::warn!(
+            replica = %self.name,
+            failures = health.failures,
+            cooldown_ms = cooldown.as_millis() as u64,
+            error = %error,
+            "replica ejected from the rotation"
+        );
     }
 
     /// Records a good check. The breaker closes once its cooldown has passed; a replica
     /// further behind than `max_lag` stays out of the rotation until it catches up.
-    pub fn record_check(&self, replay_lsn: i64, primary_lsn: i64, replay_age: Option<Duration>, max_lag: Duration) {
+    pub fn record_check(
+        &self,
+        replay_lsn: i64,
+        primary_lsn: i64,
+        replay_age: Option<Duration>,
+        max_lag: Duration,
+    ) {
         let mut health = self.health();
         let now = Instant::now();
         let lag = if replay_lsn >= primary_lsn {

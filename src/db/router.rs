@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use sqlx::AnyPool;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool};
 use tokio_util::sync::CancellationToken;
 
 use super::replica::{Replica, ReplicaStatus};
@@ -29,6 +30,8 @@ pub enum ReadFor {
     Account(i64),
     /// Reports: any reachable replica, however far behind, before the primary.
     Analytics,
+    /// A request that has written: only the primary has its write for sure.
+    Primary,
 }
 
 /// Where an account's last write stands in the primary's WAL.
@@ -72,7 +75,7 @@ impl Router {
 
     /// The replica the next read of `reader` goes to, or `None` for the primary.
     pub fn choose(&self, reader: ReadFor) -> Option<&Replica> {
-        if self.replicas.is_empty() {
+        if self.replicas.is_empty() || reader == ReadFor::Primary {
             return None;
         }
         let needs = match reader {
@@ -85,6 +88,7 @@ impl Router {
         };
         let usable = |r: &Replica| match reader {
             ReadFor::Analytics => r.reachable(),
+            ReadFor::Primary => false,
             _ => r.in_rotation() && needs.is_none_or(|lsn| r.replay_lsn() >= Some(lsn)),
         };
         let start = self.next.fetch_add(1, Ordering::Relaxed);
@@ -119,6 +123,24 @@ impl Router {
         }
     }
 
+    /// A connection for several reads (a snapshot, or a domain function that takes one):
+    /// from the chosen replica, or from `primary` when that replica cannot give one. The pool
+    /// tests a connection before handing it out, so a replica that died is noticed here.
+    pub async fn acquire(
+        &self,
+        primary: &AnyPool,
+        reader: ReadFor,
+    ) -> Result<PoolConnection<Any>, sqlx::Error> {
+        if let Some(replica) = self.choose(reader) {
+            match replica.pool.acquire().await {
+                Ok(conn) => return Ok(conn),
+                Err(e) if replica_trouble(&e) => replica.record_failure(&e),
+                Err(e) => return Err(e),
+            }
+        }
+        primary.acquire().await
+    }
+
     /// Notes that `account` has just written, at the primary's WAL position `lsn`.
     pub fn note_write(&self, account: i64, lsn: Option<i64>) {
         if self.replicas.is_empty() {
@@ -147,12 +169,7 @@ impl Router {
     /// Forgets writes every replica has replayed, and unknown positions past the window, so
     /// the map holds only accounts that still need the primary.
     fn forget_replayed_writes(&self) {
-        let slowest = self
-            .replicas
-            .iter()
-            .map(|r| r.replay_lsn())
-            .min()
-            .flatten();
+        let slowest = self.replicas.iter().map(|r| r.replay_lsn()).min().flatten();
         let window = self.window;
         self.writes
             .lock()
@@ -174,7 +191,8 @@ impl Router {
                 return;
             }
         };
-        let checks = self.replicas.iter().map(|replica| async move {
+        let due = self.replicas.iter().filter(|r| !r.cooling_down());
+        let checks = due.map(|replica| async move {
             let check = tokio::time::timeout(
                 self.interval.max(Duration::from_secs(1)),
                 replica.check(primary_lsn, self.max_lag),
@@ -242,9 +260,9 @@ fn replica_trouble(error: &sqlx::Error) -> bool {
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(db) => db
-            .code()
-            .is_some_and(|code| code.starts_with("08") || code.starts_with("57") || code == "40001"),
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || code.starts_with("57") || code == "40001"
+        }),
         _ => false,
     }
 }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod extractors;
 pub mod json;
 pub mod page;
+pub mod read_your_writes;
 pub mod request_id;
 
 use actix_web::middleware::DefaultHeaders;

@@ -186,7 +186,7 @@ async fn view(conn: &mut AnyConnection, customer: i64, id: i64) -> ApiResult<Own
 
 /// `customer`'s playlist `id`, or a 404.
 pub async fn own(db: &Db, customer: i64, id: i64) -> ApiResult<OwnPlaylist> {
-    let mut conn = db.reader().acquire().await?;
+    let mut conn = db.read_connection().await?;
     view(&mut conn, customer, id).await
 }
 
@@ -205,17 +205,22 @@ pub async fn own_page(
         .map(|c| decode_cursor(c, &fingerprint, secret))
         .transpose()?
         .unwrap_or(0);
-    let rows = sqlx::query(
-        "SELECT p.playlist_id, p.name, p.visibility, \
-                (SELECT COUNT(*) FROM playlist_track e WHERE e.playlist_id = p.playlist_id) \
-         FROM playlist p WHERE p.customer_id = $1 AND p.playlist_id > $2 \
-         ORDER BY p.playlist_id LIMIT $3",
-    )
-    .bind(customer)
-    .bind(after)
-    .bind(limit as i64 + 1)
-    .fetch_all(db.reader())
-    .await?;
+    let rows = db
+        .read(|pool| async move {
+            sqlx::query(
+                "SELECT p.playlist_id, p.name, p.visibility, \
+                        (SELECT COUNT(*) FROM playlist_track e \
+                         WHERE e.playlist_id = p.playlist_id) \
+                 FROM playlist p WHERE p.customer_id = $1 AND p.playlist_id > $2 \
+                 ORDER BY p.playlist_id LIMIT $3",
+            )
+            .bind(customer)
+            .bind(after)
+            .bind(limit as i64 + 1)
+            .fetch_all(&pool)
+            .await
+        })
+        .await?;
     let mut data = Vec::with_capacity(rows.len().min(limit));
     for row in rows.iter().take(limit) {
         let read = || -> Result<(i64, String, String, i64), sqlx::Error> {
