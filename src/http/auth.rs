@@ -58,22 +58,33 @@ impl FromRequest for Authenticated {
     }
 }
 
+type Narrowed<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+/// A role-checking extractor: the signed-in caller, then `allow` decides (401 comes from
+/// `Authenticated`, the 403 from `allow`).
+fn narrowed<T: 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    allow: fn(Authenticated) -> Result<T, ApiError>,
+) -> Narrowed<T> {
+    let caller = Authenticated::from_request(req, payload);
+    Box::pin(async move { allow(caller.await?) })
+}
+
 /// A signed-in admin. Handlers that take it answer 401 to the anonymous and 403 to
 /// everyone else.
 pub struct Admin(pub Authenticated);
 
 impl FromRequest for Admin {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = Narrowed<Self>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let caller = Authenticated::from_request(req, payload);
-        Box::pin(async move {
-            let caller = caller.await?;
-            if caller.account.role != Role::Admin {
-                return Err(ApiError::Forbidden("only admins may do this".into()));
+        narrowed(req, payload, |caller| match caller.account.role {
+            Role::Admin => Ok(Admin(caller)),
+            Role::Staff | Role::Customer => {
+                Err(ApiError::Forbidden("only admins may do this".into()))
             }
-            Ok(Admin(caller))
         })
     }
 }
@@ -87,12 +98,10 @@ pub struct Customer {
 
 impl FromRequest for Customer {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = Narrowed<Self>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let caller = Authenticated::from_request(req, payload);
-        Box::pin(async move {
-            let caller = caller.await?;
+        narrowed(req, payload, |caller| {
             match (caller.account.role, caller.account.customer_id) {
                 (Role::Customer, Some(customer_id)) => Ok(Customer {
                     caller,
@@ -112,18 +121,14 @@ pub struct Staff(pub Authenticated);
 
 impl FromRequest for Staff {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = Narrowed<Self>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let caller = Authenticated::from_request(req, payload);
-        Box::pin(async move {
-            let caller = caller.await?;
-            match caller.account.role {
-                Role::Staff | Role::Admin => Ok(Staff(caller)),
-                Role::Customer => Err(ApiError::Forbidden(
-                    "only employees (staff and admins) may see this".into(),
-                )),
-            }
+        narrowed(req, payload, |caller| match caller.account.role {
+            Role::Staff | Role::Admin => Ok(Staff(caller)),
+            Role::Customer => Err(ApiError::Forbidden(
+                "only employees (staff and admins) may see this".into(),
+            )),
         })
     }
 }
