@@ -37,7 +37,7 @@ pub enum ReadFor {
 /// Where an account's last write stands in the primary's WAL.
 #[derive(Debug, Clone, Copy)]
 struct Write {
-    /// `pg_current_wal_lsn()` after the write; `None` when it could not be read.
+    /// `pg_current_wal_insert_lsn()` after the write; `None` when it could not be read.
     lsn: Option<i64>,
     at: Instant,
 }
@@ -242,9 +242,12 @@ enum Pending {
     Unknown,
 }
 
-/// The primary's current WAL position, in bytes since `0/0`.
+/// The primary's current WAL position, in bytes since `0/0`. It is the *insert* position:
+/// with `synchronous_commit = off` a commit returns before its WAL is written, so the write
+/// position (`pg_current_wal_lsn()`) can still be short of a transaction that has committed,
+/// and a replica that has replayed that far would wrongly count as having the write.
 pub async fn current_lsn(primary: &AnyPool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::BIGINT")
+    sqlx::query_scalar("SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::BIGINT")
         .fetch_one(primary)
         .await
 }
