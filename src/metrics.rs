@@ -182,6 +182,16 @@ fn documents_gauge() -> prometheus::Result<IntGauge> {
     )
 }
 
+fn replica_lag_gauge() -> prometheus::Result<prometheus::GaugeVec> {
+    prometheus::GaugeVec::new(
+        Opts::new(
+            "db_replica_lag_seconds",
+            "How far each read replica is behind the primary, as its last health check found",
+        ),
+        &["replica"],
+    )
+}
+
 fn memory_gauge() -> prometheus::Result<IntGauge> {
     IntGauge::new(
         "process_resident_memory_bytes",
@@ -196,6 +206,7 @@ impl Sampled {
         descs.extend(streams_gauge()?.desc().into_iter().cloned());
         descs.extend(documents_gauge()?.desc().into_iter().cloned());
         descs.extend(memory_gauge()?.desc().into_iter().cloned());
+        descs.extend(replica_lag_gauge()?.desc().into_iter().cloned());
         Ok(Self { sources, descs })
     }
 
@@ -212,6 +223,19 @@ impl Sampled {
                 .set((size - idle).max(0));
         }
         families.extend(pools.collect());
+
+        // Only replicas that a check has measured: one never reached has no lag to show.
+        let replicas = self.sources.db.replicas();
+        if replicas.iter().any(|r| r.lag_ms.is_some()) {
+            let lag = replica_lag_gauge()?;
+            for replica in replicas {
+                if let Some(ms) = replica.lag_ms {
+                    lag.with_label_values(&[replica.name.as_str()])
+                        .set(ms as f64 / 1000.0);
+                }
+            }
+            families.extend(lag.collect());
+        }
 
         let streams = streams_gauge()?;
         streams.set(self.sources.streams.total_open() as i64);

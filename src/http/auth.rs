@@ -52,6 +52,7 @@ impl FromRequest for Authenticated {
             let token = token?;
             let state = state.ok_or_else(|| anyhow::anyhow!("application state is missing"))?;
             let account = accounts::authenticate(&state.db, &token).await?;
+            crate::db::request::acting_as(account.id);
             Ok(Authenticated { account, token })
         })
     }

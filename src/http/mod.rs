@@ -6,6 +6,7 @@ pub mod extractors;
 pub mod json;
 pub mod metrics;
 pub mod page;
+pub mod read_your_writes;
 pub mod request_id;
 
 use actix_web::middleware::DefaultHeaders;

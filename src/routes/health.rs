@@ -74,6 +74,9 @@ struct DatabaseCheck {
     migrations: Option<MigrationStatus>,
     /// Rows per table.
     rows: BTreeMap<String, i64>,
+    /// The read replicas (PostgreSQL with `CHINOOK_REPLICA_URLS`). One that is down or
+    /// lagging does not make the service unhealthy: its reads go elsewhere.
+    replicas: Vec<db::ReplicaStatus>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -120,6 +123,7 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
         error: None,
         migrations: None,
         rows: BTreeMap::new(),
+        replicas: db.replicas(),
     };
     match db.ping().await {
         Ok(took) => database.response_ms = Some(took.as_secs_f64() * 1000.0),
@@ -146,7 +150,10 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
         }
     }
     if database.error.is_none() {
-        match db::table_counts(db.reader()).await {
+        match db
+            .read(|pool| async move { db::table_counts(&pool).await })
+            .await
+        {
             Ok(counts) => {
                 database.rows = counts
                     .into_iter()

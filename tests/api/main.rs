@@ -17,6 +17,7 @@ mod openapi;
 mod playlists;
 mod purchase_safety;
 mod purchases;
+mod replicas;
 mod search;
 mod seeding;
 mod shutdown;

@@ -205,7 +205,9 @@ pub async fn sales(
          GROUP BY {key}, {name}",
         lines_in(joins)
     );
-    let mut tx = db.reader().begin().await?;
+    // Reports prefer a replica, even a lagging one: long scans stay off the primary.
+    let mut conn = db.analytics_connection().await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     // PostgreSQL's default isolation gives each statement its own snapshot; SQLite's read
     // transaction already keeps one.
     if db.backend() == Backend::Postgres {
