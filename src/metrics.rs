@@ -3,10 +3,8 @@
 //! middleware, search and streaming record into, and figures sampled at scrape time (pool
 //! connections, open streams, index documents, resident memory).
 //!
-//! A metric is exported only while there is something real behind it: there is no
-//! replica, cache or rate limiter yet, so there is no `db_replica_lag_seconds`,
-//! `cache_requests_total` or `rate_limited_total` either. Whoever builds one registers its
-//! instrument here, beside the others, with `register`.
+//! A metric is exported only while there is something real behind it: replica lag only
+//! for replicas a check has measured.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -217,10 +215,11 @@ impl Sampled {
         for (role, pool) in self.sources.db.pools() {
             let size = i64::from(pool.size());
             let idle = pool.num_idle() as i64;
-            pools.with_label_values(&[role, "idle"]).set(idle);
+            // Added, not set: every replica's pool counts under the one `replica` role.
+            pools.with_label_values(&[role, "idle"]).add(idle);
             pools
                 .with_label_values(&[role, "in_use"])
-                .set((size - idle).max(0));
+                .add((size - idle).max(0));
         }
         families.extend(pools.collect());
 
@@ -270,7 +269,7 @@ impl Collector for Sampled {
 }
 
 /// Resident set size from `/proc/self/statm` (its second field, in pages).
-fn resident_memory_bytes() -> Option<u64> {
+pub fn resident_memory_bytes() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
     let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
     // SAFETY: sysconf only reads a system constant.

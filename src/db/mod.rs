@@ -172,13 +172,16 @@ impl Db {
         &self.reader
     }
 
-    /// Each distinct pool with its role, for metrics. On PostgreSQL reads share the writer's
-    /// pool until replicas are configured, so it is listed once, as the writer.
+    /// Each distinct pool with its role, for metrics: the writer, SQLite's reader, and every
+    /// replica (role `replica`; several replicas add up under that one role). On PostgreSQL
+    /// the primary's reads share the writer's pool, so it is listed once, as the writer.
     pub fn pools(&self) -> Vec<(&'static str, &AnyPool)> {
-        match self.backend {
+        let mut pools = match self.backend {
             Backend::Sqlite => vec![("writer", &self.writer), ("reader", &self.reader)],
             Backend::Postgres => vec![("writer", &self.writer)],
-        }
+        };
+        pools.extend(self.router.pools().map(|pool| ("replica", pool)));
+        pools
     }
 
     /// `db_acquires_total{role}`, for the metrics registry.

@@ -220,6 +220,11 @@ impl Router {
         }
     }
 
+    /// Every replica's pool, for metrics.
+    pub fn pools(&self) -> impl Iterator<Item = &AnyPool> {
+        self.replicas.iter().map(|r| &r.pool)
+    }
+
     pub fn statuses(&self) -> Vec<ReplicaStatus> {
         self.replicas.iter().map(Replica::status).collect()
     }

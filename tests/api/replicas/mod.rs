@@ -47,6 +47,7 @@ async fn reads_go_to_the_replica_and_writes_to_the_primary() {
     assert_eq!(invoices.status(), 200, "a signed-in read is served");
     let (status, health) = app.get_json("/health").await;
     assert_eq!(status, 200);
+    assert_eq!(health["status"], "ok", "{health}");
     assert_eq!(
         health["database"]["replicas"][0]["status"], "ok",
         "{health}"
@@ -70,6 +71,13 @@ async fn reads_go_to_the_replica_and_writes_to_the_primary() {
             .filter(|l| l.starts_with("db_replica_lag_seconds{replica="))
             .count(),
         1
+    );
+    // The replica's pool is counted beside the writer's.
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("db_pool_connections{") && l.contains(r#"role="replica""#)),
+        "{metrics}"
     );
 }
 
@@ -261,7 +269,12 @@ async fn a_lagging_replica_leaves_the_rotation_and_rejoins_once_it_catches_up() 
     let (status, health) = app.get_json("/health").await;
     assert_eq!(
         status, 200,
-        "a lagging replica leaves the service healthy: {health}"
+        "a lagging replica leaves the service serving: {health}"
+    );
+    assert_eq!(health["status"], "degraded", "{health}");
+    assert!(
+        health["problems"][0].as_str().unwrap().ends_with("lagging"),
+        "the problem is named: {health}"
     );
     assert!(
         health["database"]["replicas"][0]["lag_ms"]
