@@ -172,6 +172,11 @@ impl Db {
         &self.reader
     }
 
+    /// Whether reads may go to replicas at all.
+    pub fn has_replicas(&self) -> bool {
+        self.router.has_replicas()
+    }
+
     /// Each distinct pool with its role, for metrics: the writer, SQLite's reader, and every
     /// replica (role `replica`; several replicas add up under that one role). On PostgreSQL
     /// the primary's reads share the writer's pool, so it is listed once, as the writer.

@@ -142,20 +142,30 @@ pub async fn list(
     Ok(page.finish(rows, |last| last.track_id, secret))
 }
 
-/// Whether `customer` owns `track`.
+/// Whether `customer` owns `track`. A "no" from a replica is asked again of the primary: the
+/// purchase may have been made a moment ago through another instance, whose read-your-writes
+/// record this one does not have, and a customer who has just paid must be able to listen.
 pub async fn owns(db: &Db, customer: i64, track: i64) -> ApiResult<bool> {
+    const OWNS: &str =
+        "SELECT track_id FROM customer_track WHERE customer_id = $1 AND track_id = $2";
     let owned: Option<i64> = db
         .read(|pool| async move {
-            sqlx::query_scalar(
-                "SELECT track_id FROM customer_track WHERE customer_id = $1 AND track_id = $2",
-            )
-            .bind(customer)
-            .bind(track)
-            .fetch_optional(&pool)
-            .await
+            sqlx::query_scalar(OWNS)
+                .bind(customer)
+                .bind(track)
+                .fetch_optional(&pool)
+                .await
         })
         .await?;
-    Ok(owned.is_some())
+    if owned.is_some() || !db.has_replicas() {
+        return Ok(owned.is_some());
+    }
+    let on_primary: Option<i64> = sqlx::query_scalar(OWNS)
+        .bind(customer)
+        .bind(track)
+        .fetch_optional(db.primary())
+        .await?;
+    Ok(on_primary.is_some())
 }
 
 #[cfg(test)]

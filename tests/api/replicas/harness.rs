@@ -159,6 +159,25 @@ pub(super) async fn app_with(replica: &Replica, max_lag: Duration) -> TestApp {
     app
 }
 
+/// A second instance beside `app`, as another pod: the same primary and replica, a data
+/// directory and index of its own, the same media volume.
+pub(super) async fn peer_with(replica: &Replica, app: &TestApp) -> TestApp {
+    let database = TestDatabase {
+        dir: tempfile::tempdir().unwrap(),
+        url: app.state.config.database_url.clone(),
+    };
+    let replica_url = replica.url_of(&database);
+    let media_dir = app.state.config.media_dir.clone();
+    let peer = TestApp::spawn_on(database, |config| {
+        config.replica_urls = vec![replica_url];
+        config.replica_check_interval = Duration::from_millis(100);
+        config.media_dir = media_dir;
+    })
+    .await;
+    wait_for_status(&peer.state.db, "ok").await;
+    peer
+}
+
 pub(super) async fn wait_for_status(db: &Db, status: &str) {
     eventually(&format!("the replica is {status}"), || async {
         (db.replicas()[0].status == status).then_some(())

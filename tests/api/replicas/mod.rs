@@ -7,6 +7,7 @@
 //! `CHINOOK_TEST_REPLICA_URL`, they say so and pass, except under `CI=true` with PostgreSQL.
 
 mod harness;
+mod many;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
