@@ -67,7 +67,41 @@ start_postgres() {
   log "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on port $port ($PG_DIR)"
 }
 
+# Starts a streaming replica of the server start_postgres started: pg_basebackup -R copies
+# the primary and writes the standby settings, and the copy runs as a hot standby on a free
+# port. Exports CHINOOK_TEST_REPLICA_URL (the replica's `postgres` database) and, for tests
+# that stop or restart it, CHINOOK_TEST_REPLICA_DATA (its data directory),
+# CHINOOK_TEST_PG_BIN (the server binaries) and CHINOOK_TEST_PG_RUN (the command prefix that
+# runs them as the server's user; empty when not root).
+start_replica() {
+  [ -n "${PG_DIR:-}" ] && [ -d "$PG_DIR/data" ] || { log "start_postgres must run before start_replica"; return 1; }
+  local primary_port=${CHINOOK_TEST_POSTGRES_URL##*:}
+  primary_port=${primary_port%%/*}
+  local port; port=$(free_port)
+  local data="$PG_DIR/replica"
+  "${PG_RUN[@]}" "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U chinook -D "$data" \
+    -R -X stream -c fast >"$PG_DIR/basebackup.log" 2>&1 \
+    || { cat "$PG_DIR/basebackup.log" >&2; return 1; }
+  # The copy keeps the primary's settings from the command line only, so they are repeated;
+  # a standby needs at least the primary's max_connections.
+  local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${PG_DURABLE:-}" = 1 ] && durability=""
+  local options="-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=2000 -c hot_standby=on $durability"
+  # Kept in the data directory so a test that stops the replica can start it the same way.
+  printf '%s\n' "$options" | "${PG_RUN[@]}" tee "$data/chinook-options" >/dev/null
+  "${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$data" -l "$PG_DIR/replica.log" -w -t 60 -o "$options" \
+    start >/dev/null || { cat "$PG_DIR/replica.log" >&2; return 1; }
+  export CHINOOK_TEST_REPLICA_URL="postgres://chinook@127.0.0.1:$port/postgres"
+  export CHINOOK_TEST_REPLICA_DATA="$data"
+  export CHINOOK_TEST_PG_BIN="$PG_BIN"
+  export CHINOOK_TEST_PG_RUN="${PG_RUN[*]}"
+  log "PostgreSQL streaming replica on port $port ($data)"
+}
+
 stop_postgres() {
+  if [ -n "${CHINOOK_TEST_REPLICA_DATA:-}" ] && [ -d "$CHINOOK_TEST_REPLICA_DATA" ]; then
+    "${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$CHINOOK_TEST_REPLICA_DATA" -m immediate stop >/dev/null 2>&1 || true
+  fi
   if [ -n "${PG_DIR:-}" ] && [ -d "$PG_DIR/data" ]; then
     "${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$PG_DIR"

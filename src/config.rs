@@ -172,6 +172,16 @@ pub struct Config {
     /// How long start-up keeps retrying an unreachable database before giving up.
     pub db_connect_timeout: Duration,
     pub db_max_connections: u32,
+    /// Read replicas of the PostgreSQL primary; reads go to them in rotation.
+    pub replica_urls: Vec<DatabaseUrl>,
+    /// A replica further behind the primary than this leaves the rotation until it catches up.
+    pub max_replica_lag: Duration,
+    /// How often each replica's health and replay position are checked.
+    pub replica_check_interval: Duration,
+    /// After an account writes, how long its reads stay on the primary when the replicas'
+    /// replay position cannot be compared with the write's (the LSN is the rule, this the
+    /// fallback).
+    pub read_your_writes_window: Duration,
     /// Largest request body accepted, in bytes; more is a 413.
     pub max_body_bytes: usize,
     /// Lifetime of a bearer token issued at login.
@@ -342,6 +352,16 @@ const SETTINGS: &[(&str, &str)] = &[
     ("log", "CHINOOK_LOG"),
     ("db_connect_timeout_secs", "CHINOOK_DB_CONNECT_TIMEOUT_SECS"),
     ("db_max_connections", "CHINOOK_DB_MAX_CONNECTIONS"),
+    ("replica_urls", "CHINOOK_REPLICA_URLS"),
+    ("max_replica_lag_secs", "CHINOOK_MAX_REPLICA_LAG"),
+    (
+        "replica_check_interval_ms",
+        "CHINOOK_REPLICA_CHECK_INTERVAL_MS",
+    ),
+    (
+        "read_your_writes_window_secs",
+        "CHINOOK_READ_YOUR_WRITES_WINDOW_SECS",
+    ),
     ("max_body_bytes", "CHINOOK_MAX_BODY_BYTES"),
     ("token_ttl_secs", "CHINOOK_TOKEN_TTL_SECS"),
     ("shutdown_delay_secs", "CHINOOK_SHUTDOWN_DELAY_SECS"),
@@ -442,6 +462,15 @@ impl Config {
         let database_url = layers
             .get("database_url", DatabaseUrl::parse)?
             .unwrap_or_else(|| DatabaseUrl::sqlite_in(&data_dir));
+        let replica_urls = layers
+            .get("replica_urls", replica_urls)?
+            .unwrap_or_default();
+        if !replica_urls.is_empty() && database_url.backend() != Backend::Postgres {
+            return Err(ConfigError::new(
+                "CHINOOK_REPLICA_URLS",
+                "read replicas need a postgres:// CHINOOK_DATABASE_URL",
+            ));
+        }
         let media_dir = layers
             .get("media_dir", non_empty)?
             .map(PathBuf::from)
@@ -485,6 +514,20 @@ impl Config {
             db_max_connections: layers
                 .get("db_max_connections", |raw| number_in(raw, 1, 1000))?
                 .unwrap_or(10) as u32,
+            replica_urls,
+            max_replica_lag: layers
+                .get("max_replica_lag_secs", |raw| {
+                    number_in(raw, 1, 24 * 3600).map(Duration::from_secs)
+                })?
+                .unwrap_or(Duration::from_secs(10)),
+            replica_check_interval: layers
+                .get("replica_check_interval_ms", |raw| {
+                    number_in(raw, 50, 60_000).map(Duration::from_millis)
+                })?
+                .unwrap_or(Duration::from_secs(1)),
+            read_your_writes_window: layers
+                .get("read_your_writes_window_secs", seconds)?
+                .unwrap_or(Duration::from_secs(5)),
             max_body_bytes: layers
                 .get("max_body_bytes", |raw| number_in(raw, 1024, 1 << 30))?
                 .unwrap_or(64 * 1024) as usize,
@@ -701,6 +744,22 @@ fn number_in(raw: &str, min: u64, max: u64) -> Result<u64, String> {
     Ok(n)
 }
 
+/// Comma-separated PostgreSQL URLs; blanks between commas are ignored.
+fn replica_urls(raw: &str) -> Result<Vec<DatabaseUrl>, String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .enumerate()
+        .map(|(i, part)| {
+            let url = DatabaseUrl::parse(part).map_err(|e| format!("replica {}: {e}", i + 1))?;
+            if url.backend() != Backend::Postgres {
+                return Err(format!("replica {} is not a postgres:// URL", i + 1));
+            }
+            Ok(url)
+        })
+        .collect()
+}
+
 fn seconds(raw: &str) -> Result<Duration, String> {
     number_in(raw, 0, 24 * 3600).map(Duration::from_secs)
 }
@@ -826,6 +885,48 @@ mod tests {
         let err = Config::from_sources(None, &env(&[("CHINOOK_TRUSTED_PROXIES", "10.0.0.0/40")]))
             .unwrap_err();
         assert_eq!(err.setting, "CHINOOK_TRUSTED_PROXIES");
+    }
+
+    #[test]
+    fn replicas_are_a_comma_separated_list_of_postgres_urls() {
+        let config = Config::from_sources(
+            None,
+            &env(&[
+                ("CHINOOK_DATABASE_URL", "postgres://app@primary/chinook"),
+                (
+                    "CHINOOK_REPLICA_URLS",
+                    "postgres://app@replica-1/chinook, postgres://app@replica-2/chinook,",
+                ),
+                ("CHINOOK_MAX_REPLICA_LAG", "3"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.replica_urls.len(), 2);
+        assert_eq!(config.max_replica_lag, Duration::from_secs(3));
+
+        let err = Config::from_sources(
+            None,
+            &env(&[
+                ("CHINOOK_DATABASE_URL", "postgres://app@primary/chinook"),
+                (
+                    "CHINOOK_REPLICA_URLS",
+                    "postgres://app@r1/chinook,sqlite:///x.db",
+                ),
+            ]),
+        )
+        .unwrap_err();
+        assert_eq!(err.setting, "CHINOOK_REPLICA_URLS");
+        assert!(err.problem.contains("replica 2"), "{err}");
+    }
+
+    #[test]
+    fn replicas_of_a_sqlite_database_are_refused() {
+        let err = Config::from_sources(
+            None,
+            &env(&[("CHINOOK_REPLICA_URLS", "postgres://app@replica/chinook")]),
+        )
+        .unwrap_err();
+        assert!(err.problem.contains("need a postgres://"), "{err}");
     }
 
     #[test]

@@ -3,9 +3,8 @@
 //! middleware, search and streaming record into, and figures sampled at scrape time (pool
 //! connections, open streams, index documents, resident memory).
 //!
-//! A metric is exported only while there is something real behind it: there is no replica
-//! yet, so there is no `db_replica_lag_seconds` either. Whoever builds one registers its
-//! instrument here, beside the others, with `register`.
+//! A metric is exported only while there is something real behind it: replica lag only
+//! for replicas a check has measured.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -232,6 +231,16 @@ fn documents_gauge() -> prometheus::Result<IntGauge> {
     )
 }
 
+fn replica_lag_gauge() -> prometheus::Result<prometheus::GaugeVec> {
+    prometheus::GaugeVec::new(
+        Opts::new(
+            "db_replica_lag_seconds",
+            "How far each read replica is behind the primary, as its last health check found",
+        ),
+        &["replica"],
+    )
+}
+
 fn memory_gauge() -> prometheus::Result<IntGauge> {
     IntGauge::new(
         "process_resident_memory_bytes",
@@ -246,6 +255,7 @@ impl Sampled {
         descs.extend(streams_gauge()?.desc().into_iter().cloned());
         descs.extend(documents_gauge()?.desc().into_iter().cloned());
         descs.extend(memory_gauge()?.desc().into_iter().cloned());
+        descs.extend(replica_lag_gauge()?.desc().into_iter().cloned());
         Ok(Self { sources, descs })
     }
 
@@ -256,12 +266,26 @@ impl Sampled {
         for (role, pool) in self.sources.db.pools() {
             let size = i64::from(pool.size());
             let idle = pool.num_idle() as i64;
-            pools.with_label_values(&[role, "idle"]).set(idle);
+            // Added, not set: every replica's pool counts under the one `replica` role.
+            pools.with_label_values(&[role, "idle"]).add(idle);
             pools
                 .with_label_values(&[role, "in_use"])
-                .set((size - idle).max(0));
+                .add((size - idle).max(0));
         }
         families.extend(pools.collect());
+
+        // Only replicas that a check has measured: one never reached has no lag to show.
+        let replicas = self.sources.db.replicas();
+        if replicas.iter().any(|r| r.lag_ms.is_some()) {
+            let lag = replica_lag_gauge()?;
+            for replica in replicas {
+                if let Some(ms) = replica.lag_ms {
+                    lag.with_label_values(&[replica.name.as_str()])
+                        .set(ms as f64 / 1000.0);
+                }
+            }
+            families.extend(lag.collect());
+        }
 
         let streams = streams_gauge()?;
         streams.set(self.sources.streams.total_open() as i64);
@@ -296,7 +320,7 @@ impl Collector for Sampled {
 }
 
 /// Resident set size from `/proc/self/statm` (its second field, in pages).
-fn resident_memory_bytes() -> Option<u64> {
+pub fn resident_memory_bytes() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
     let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
     // SAFETY: sysconf only reads a system constant.

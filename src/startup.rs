@@ -39,8 +39,12 @@ impl Application {
     /// Connects (retrying for `db_connect_timeout`), migrates, seeds an empty database, and
     /// binds the listener. The server does not run until `run_until_stopped`.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let shutdown = CancellationToken::new();
         let db = Db::connect(&config).await?;
         db.migrate().await?;
+        // Replicas join the rotation only once a check has seen them healthy; the first check
+        // runs now, so reads use them from the first request.
+        db.watch_replicas(shutdown.clone()).await;
         ensure_catalog(&db, &config).await?;
         let cursor_secret = crate::catalog::cursor_secret(&db).await?;
         let signing_key = match &config.signing_key {
@@ -80,7 +84,6 @@ impl Application {
         };
         let server = serve(listener, state.clone())?;
         tracing::info!(address = %state.config.bind.ip(), port, "listening");
-        let shutdown = CancellationToken::new();
         let failure = Arc::new(Mutex::new(None));
         let background = tokio::spawn(open_index(state.clone(), shutdown.clone(), failure.clone()));
         Ok(Self {
@@ -221,6 +224,9 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         let (app, doc) = App::new()
+            .wrap(actix_web::middleware::from_fn(
+                http::read_your_writes::middleware,
+            ))
             // Inside the others, so a 429 gets a request id, security headers and a count.
             .wrap(actix_web::middleware::from_fn(http::ratelimit::middleware))
             .wrap(http::security_headers())

@@ -65,6 +65,20 @@ impl Answers {
         F: FnOnce() -> Fut,
         Fut: Future<Output = ApiResult<T>>,
     {
+        let stored = key.clone();
+        self.json_as(key, || async move { Ok((compute().await?, stored)) })
+            .await
+    }
+
+    /// As `json`, for answers that learn while computed which key they are true for (e.g. the
+    /// data version of the snapshot they were read from): the answer is kept under that key,
+    /// which may differ from the one looked up.
+    pub async fn json_as<T, F, Fut>(&self, key: String, compute: F) -> ApiResult<Arc<str>>
+    where
+        T: Serialize,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = ApiResult<(T, String)>>,
+    {
         if let Some(found) = self.memory.get(&key) {
             self.count("memory", true);
             return Ok(found);
@@ -90,7 +104,7 @@ impl Answers {
                 }
             }
         }
-        let answer = compute().await?;
+        let (answer, key) = compute().await?;
         let json: Arc<str> = serde_json::to_string(&answer)
             .map_err(anyhow::Error::from)?
             .into();

@@ -59,7 +59,7 @@ pub async fn terms(db: &Db) -> anyhow::Result<Vec<Term>> {
         "SELECT term_id, type, slug, name, description, parent_id, sort_order, meta \
          FROM taxonomy_term",
     )
-    .fetch_all(db.reader())
+    .fetch_all(db.primary())
     .await?;
     let mut terms: HashMap<i64, Term> = HashMap::with_capacity(rows.len());
     for row in rows {
@@ -113,7 +113,9 @@ fn term_ids(raw: Option<String>, facets: &HashMap<i64, String>) -> Vec<(i64, Str
 /// Sends the entries in `scope` to `out`, returning how many there were. Rows are streamed,
 /// not collected, so a million tracks need no more memory than the channel holds.
 pub async fn load(db: &Db, scope: &Scope, out: &Sender<Record>) -> anyhow::Result<u64> {
-    let pool = db.reader();
+    // The index must hold exactly what is committed, and its stamp says so; a replica may
+    // be behind.
+    let pool = db.primary();
     let backend = db.backend();
     let mut count = 0u64;
     let sink = |entry: Entry, terms: Vec<(i64, String)>| async move {

@@ -1,13 +1,19 @@
-//! Database access: the pool router (a writer and a reader side), connection with retry, and
-//! migrations, on SQLite and PostgreSQL through sqlx's `Any` driver.
+//! Database access: the pool router (a writer side, and a reader side that may be read
+//! replicas), connection with retry, and migrations, on SQLite and PostgreSQL through sqlx's
+//! `Any` driver.
 //!
 //! One SQL dialect serves both backends: `$1` placeholders, `BIGINT` integers, integer cents,
 //! and RFC 3339 UTC text for timestamps. Aggregates that PostgreSQL widens to `NUMERIC`
 //! (`SUM`) are cast back to `BIGINT`, since the `Any` driver cannot decode `NUMERIC`.
 
 mod migrate;
+mod replica;
+pub mod request;
+mod router;
 
+use std::future::Future;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -18,18 +24,22 @@ use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 pub use crate::config::Backend;
 use crate::config::Config;
 pub use migrate::MigrationStatus;
+pub use replica::ReplicaStatus;
+use router::{ReadFor, Router};
 
-/// The pools every domain module shares. Writes and transactions go to `writer()`; plain
-/// reads go to `reader()`.
+/// The pools every domain module shares. Writes and transactions go to `writer()`; reads go
+/// through `read()` (retried on the primary when a replica fails) or `reader()`.
 ///
 /// On SQLite the writer is a single connection, so writers queue in the pool instead of
 /// failing with `SQLITE_BUSY`, and readers are read-only connections that WAL mode lets run
-/// beside it. On PostgreSQL both sides are the primary's pool until replicas are configured.
+/// beside it. On PostgreSQL the writer is the primary, and reads go to the configured
+/// replicas (see `router`), or to the primary when there are none or none is healthy.
 #[derive(Clone)]
 pub struct Db {
     backend: Backend,
     writer: AnyPool,
     reader: AnyPool,
+    router: Arc<Router>,
     /// Connections handed out by each pool (`db_acquires_total{role}`), counted in the
     /// pools' own hooks.
     acquires: IntCounterVec,
@@ -78,6 +88,7 @@ impl Db {
             ),
             &["role"],
         )?;
+        let router = Arc::new(Router::new(config)?);
         let db = match backend {
             Backend::Sqlite => {
                 let acquired = acquire_counter(&acquires, "writer");
@@ -115,6 +126,7 @@ impl Db {
                     writer,
                     reader,
                     acquires,
+                    router,
                 }
             }
             Backend::Postgres => {
@@ -135,6 +147,7 @@ impl Db {
                     writer: pool.clone(),
                     reader: pool,
                     acquires,
+                    router,
                 }
             }
         };
@@ -145,28 +158,118 @@ impl Db {
         self.backend
     }
 
-    /// The pool for writes and transactions.
+    /// The pool for writes and transactions. Taking it marks the current request as having
+    /// written, so its later reads, and its account's reads until the replicas catch up, go
+    /// to the primary.
     pub fn writer(&self) -> &AnyPool {
+        request::wrote();
         &self.writer
     }
 
-    /// The pool for reads that need not see the caller's own latest write.
-    pub fn reader(&self) -> &AnyPool {
+    /// The primary, for a read that must see every committed write (bearer tokens, which a
+    /// logout revokes), without counting as a write.
+    pub fn primary(&self) -> &AnyPool {
         &self.reader
     }
 
-    /// Each distinct pool with its role, for metrics. On PostgreSQL reads share the writer's
-    /// pool until replicas are configured, so it is listed once, as the writer.
+    /// Whether reads may go to replicas at all.
+    pub fn has_replicas(&self) -> bool {
+        self.router.has_replicas()
+    }
+
+    /// Each distinct pool with its role, for metrics: the writer, SQLite's reader, and every
+    /// replica (role `replica`; several replicas add up under that one role). On PostgreSQL
+    /// the primary's reads share the writer's pool, so it is listed once, as the writer.
     pub fn pools(&self) -> Vec<(&'static str, &AnyPool)> {
-        match self.backend {
+        let mut pools = match self.backend {
             Backend::Sqlite => vec![("writer", &self.writer), ("reader", &self.reader)],
             Backend::Postgres => vec![("writer", &self.writer)],
-        }
+        };
+        pools.extend(self.router.pools().map(|pool| ("replica", pool)));
+        pools
     }
 
     /// `db_acquires_total{role}`, for the metrics registry.
     pub fn acquisitions(&self) -> IntCounterVec {
         self.acquires.clone()
+    }
+
+    /// A pool for one read: a replica in the rotation that has replayed the current
+    /// account's latest write, or the primary. Prefer `read`, which also survives the
+    /// replica failing mid-read.
+    pub fn reader(&self) -> &AnyPool {
+        self.router
+            .choose(Self::reading_for())
+            .map_or(&self.reader, |replica| &replica.pool)
+    }
+
+    /// Runs `read` where `reader()` would, and once more on the primary when the replica it
+    /// picked cannot answer. `read` must not write.
+    pub async fn read<T, F, Fut>(&self, read: F) -> Result<T, sqlx::Error>
+    where
+        F: Fn(AnyPool) -> Fut,
+        Fut: Future<Output = Result<T, sqlx::Error>>,
+    {
+        self.router
+            .read(&self.reader, Self::reading_for(), read)
+            .await
+    }
+
+    /// A connection from where `reader()` would read, or from the primary when that replica
+    /// cannot give one; for reads that need one connection (a snapshot, or a function that
+    /// takes a connection).
+    pub async fn read_connection(
+        &self,
+    ) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, sqlx::Error> {
+        self.router.acquire(&self.reader, Self::reading_for()).await
+    }
+
+    /// Like `read_connection`, for reports (see `analytics`).
+    pub async fn analytics_connection(
+        &self,
+    ) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, sqlx::Error> {
+        self.router.acquire(&self.reader, ReadFor::Analytics).await
+    }
+
+    fn reading_for() -> ReadFor {
+        match request::acting() {
+            request::Acting::Anyone => ReadFor::Anyone,
+            request::Acting::Account(id) => ReadFor::Account(id),
+            request::Acting::Wrote => ReadFor::Primary,
+        }
+    }
+
+    /// Records that `account` has just written, so its reads stay on the primary until the
+    /// replicas have replayed the write.
+    pub async fn note_write(&self, account: i64) {
+        if !self.router.has_replicas() {
+            return;
+        }
+        let lsn = match router::current_lsn(&self.writer).await {
+            Ok(lsn) => Some(lsn),
+            Err(e) => {
+                tracing::warn!(error = %e, "the primary's WAL position is unreadable; using the read-your-writes window");
+                None
+            }
+        };
+        self.router.note_write(account, lsn);
+    }
+
+    /// Checks the replicas once, then every `CHINOOK_REPLICA_CHECK_INTERVAL_MS` in a task
+    /// that ends with `shutdown`. Until the first check no read goes to a replica.
+    pub async fn watch_replicas(&self, shutdown: tokio_util::sync::CancellationToken) {
+        if !self.router.has_replicas() {
+            return;
+        }
+        self.router.check(&self.writer).await;
+        let router = self.router.clone();
+        let primary = self.writer.clone();
+        tokio::spawn(async move { router.watch(primary, shutdown).await });
+    }
+
+    /// Each replica's state, for `/health`.
+    pub fn replicas(&self) -> Vec<ReplicaStatus> {
+        self.router.statuses()
     }
 
     /// Runs the migrations that have not run yet.
@@ -208,6 +311,7 @@ impl Db {
                 tracing::warn!("gave up waiting for database connections to be returned");
             }
         }
+        self.router.close().await;
     }
 }
 

@@ -49,6 +49,7 @@ impl FromRequest for Authenticated {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         // The rate limiter may have resolved this request's token already.
         if let Some(known) = req.extensions().get::<Authenticated>().cloned() {
+            crate::db::request::acting_as(known.account.id);
             return Box::pin(async move { Ok(known) });
         }
         let token = bearer_token(req);
@@ -57,6 +58,7 @@ impl FromRequest for Authenticated {
             let token = token?;
             let state = state.ok_or_else(|| anyhow::anyhow!("application state is missing"))?;
             let account = accounts::authenticate(&state.db, &token).await?;
+            crate::db::request::acting_as(account.id);
             Ok(Authenticated { account, token })
         })
     }

@@ -8,6 +8,7 @@ pub mod json;
 pub mod metrics;
 pub mod page;
 pub mod ratelimit;
+pub mod read_your_writes;
 pub mod request_id;
 
 use actix_web::middleware::DefaultHeaders;

@@ -39,6 +39,13 @@ impl MediaStore {
         Self { root: root.into() }
     }
 
+    /// Free and total bytes of the volume the store is on, for `/health`. `statvfs` can
+    /// block on a network volume, so it runs on the blocking pool.
+    pub async fn volume_space(&self) -> anyhow::Result<VolumeSpace> {
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || volume_space(&root)).await?
+    }
+
     /// The file of a stored relative path. Paths come from `track_audio`, which only this
     /// module writes; anything that could leave the store is refused all the same.
     pub fn path_of(&self, relative: &str) -> anyhow::Result<PathBuf> {
@@ -173,4 +180,35 @@ pub async fn seed_audio(
         written += 1;
     }
     Ok(written)
+}
+
+/// Space on the media volume. `free_bytes` is what an unprivileged writer may still use.
+#[derive(Debug, Clone, Copy, serde::Serialize, utoipa::ToSchema)]
+pub struct VolumeSpace {
+    pub free_bytes: u64,
+    pub total_bytes: u64,
+}
+
+fn volume_space(root: &Path) -> anyhow::Result<VolumeSpace> {
+    use std::os::unix::ffi::OsStrExt;
+    // The store's folder appears with its first file; until then, the volume it will be on.
+    let path = root
+        .ancestors()
+        .find(|p| p.exists())
+        .unwrap_or(Path::new("."));
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes())?;
+    let mut stats = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: `c_path` is a NUL-terminated string and `stats` is a valid place for the
+    // kernel to fill; it is read only when the call succeeds.
+    let stats = unsafe {
+        if libc::statvfs(c_path.as_ptr(), stats.as_mut_ptr()) != 0 {
+            return Err(std::io::Error::last_os_error().into());
+        }
+        stats.assume_init()
+    };
+    let block = stats.f_frsize as u64;
+    Ok(VolumeSpace {
+        free_bytes: stats.f_bavail as u64 * block,
+        total_bytes: stats.f_blocks as u64 * block,
+    })
 }

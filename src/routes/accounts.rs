@@ -42,6 +42,8 @@ struct Registered {
 #[post("/auth/register")]
 async fn register(state: web::Data<AppState>, form: Json<Registration>) -> ApiResult<HttpResponse> {
     let account = accounts::register(&state.db, form.into_inner()).await?;
+    // The new account's first reads must find it, replicas or not.
+    crate::db::request::acting_as(account.id);
     let session = accounts::issue_token(&state.db, account.id, state.config.token_ttl).await?;
     let profile = accounts::profile(&state.db, &account).await?;
     Ok(HttpResponse::Created().json(Registered {

@@ -10,6 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::{self, MigrationStatus};
 use crate::error::{ApiError, ApiResult};
+use crate::media::VolumeSpace;
 use crate::search::OpenReport;
 use crate::state::AppState;
 
@@ -74,18 +75,34 @@ struct DatabaseCheck {
     migrations: Option<MigrationStatus>,
     /// Rows per table.
     rows: BTreeMap<String, i64>,
+    /// The read replicas (PostgreSQL with `CHINOOK_REPLICA_URLS`). One that is down or
+    /// lagging does not make the service unhealthy: its reads go elsewhere.
+    replicas: Vec<db::ReplicaStatus>,
 }
 
 #[derive(Serialize, ToSchema)]
 struct IndexCheck {
     /// `ok` once open and warm, `warming` before.
     status: &'static str,
+    warm: bool,
+    /// Documents the live reader sees now (the report has the count at opening).
+    documents: Option<u64>,
+    /// The index schema version this binary reads and writes.
+    schema_version: u32,
     report: Option<OpenReport>,
     /// The last catalog change this instance's index holds.
     applied_change: Option<i64>,
     /// The last catalog change logged by any instance; when it stays ahead of
     /// `applied_change`, this instance is not following the change feed.
     latest_change: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct MediaCheck {
+    /// `ok`, or `unknown` when the volume's space cannot be read.
+    status: &'static str,
+    /// Free and total bytes of the volume the audio and covers are on.
+    space: Option<VolumeSpace>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -120,19 +137,32 @@ impl RedisCheck {
 }
 
 #[derive(Serialize, ToSchema)]
+struct ProcessCheck {
+    resident_memory_bytes: Option<u64>,
+}
+
+#[derive(Serialize, ToSchema)]
 struct HealthReport {
-    /// `ok` when every check passes; `degraded` (still 200) when only Redis fails, as the
-    /// service works without it; `unhealthy` otherwise.
+    /// `ok` when every check passes; `degraded` (still 200) when the service answers fully
+    /// but something that only speeds it up or spreads its load is in trouble (a replica,
+    /// Redis);
+    /// `unhealthy` (503) when the primary is unreachable, migrations are behind, the index is
+    /// not ready, or the process is draining.
+    #[schema(example = "ok")]
     status: &'static str,
+    /// What makes the service degraded or unhealthy, in words; empty when `ok`.
+    problems: Vec<String>,
     version: &'static str,
     uptime_seconds: u64,
     draining: bool,
     database: DatabaseCheck,
     index: IndexCheck,
+    media: MediaCheck,
     redis: RedisCheck,
+    process: ProcessCheck,
 }
 
-/// Every check with its figures: 200 when healthy (or only degraded), 503 when not.
+/// Every check with its figures: 200 when healthy, 503 when not.
 #[utoipa::path(
     tag = "operations",
     responses(
@@ -153,6 +183,7 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
         error: None,
         migrations: None,
         rows: BTreeMap::new(),
+        replicas: db.replicas(),
     };
     match db.ping().await {
         Ok(took) => database.response_ms = Some(took.as_secs_f64() * 1000.0),
@@ -179,7 +210,10 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
         }
     }
     if database.error.is_none() {
-        match db::table_counts(db.reader()).await {
+        match db
+            .read(|pool| async move { db::table_counts(&pool).await })
+            .await
+        {
             Ok(counts) => {
                 database.rows = counts
                     .into_iter()
@@ -193,12 +227,16 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
             }
         }
     }
+    let live_index = state.index.get();
     let index = IndexCheck {
-        status: if state.index.get().is_some() {
+        status: if live_index.is_some() {
             "ok"
         } else {
             "warming"
         },
+        warm: live_index.is_some(),
+        documents: live_index.map(|index| index.documents()),
+        schema_version: crate::search::SCHEMA_VERSION,
         report: state.index.report().cloned(),
         applied_change: state.index.get().map(|index| index.applied_change()),
         latest_change: if database.error.is_none() {
@@ -207,21 +245,67 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
             None
         },
     };
-    let draining = state.lifecycle.is_draining();
-    let healthy = database.status == "ok" && index.status == "ok" && !draining;
-    let redis = RedisCheck::of(&state).await;
-    let report = HealthReport {
-        status: match (healthy, redis.status) {
-            (false, _) => "unhealthy",
-            (true, "degraded") => "degraded",
-            (true, _) => "ok",
+    let media = match state.media.volume_space().await {
+        Ok(space) => MediaCheck {
+            status: "ok",
+            space: Some(space),
         },
+        Err(e) => {
+            tracing::warn!(
+                error = format!("{e:#}"),
+                "health: media volume space unreadable"
+            );
+            MediaCheck {
+                status: "unknown",
+                space: None,
+            }
+        }
+    };
+    let draining = state.lifecycle.is_draining();
+
+    let mut failing = Vec::new();
+    if let Some(error) = &database.error {
+        failing.push(format!("database: {error}"));
+    }
+    if index.status != "ok" {
+        failing.push("index: warming up".to_string());
+    }
+    if draining {
+        failing.push("draining: shutting down".to_string());
+    }
+    let mut degraded = Vec::new();
+    for replica in database.replicas.iter().filter(|r| r.status != "ok") {
+        degraded.push(format!("replica {}: {}", replica.name, replica.status));
+    }
+    if media.status != "ok" {
+        degraded.push("media volume: space unreadable".to_string());
+    }
+    let redis = RedisCheck::of(&state).await;
+    if redis.status == "degraded" {
+        degraded.push(
+            "redis: failing; rate limits, the cache and the stream cap run in-process".to_string(),
+        );
+    }
+    let healthy = failing.is_empty();
+    let status = match (healthy, degraded.is_empty()) {
+        (false, _) => "unhealthy",
+        (true, false) => "degraded",
+        (true, true) => "ok",
+    };
+    failing.extend(degraded);
+    let report = HealthReport {
+        status,
+        problems: failing,
         version: env!("CARGO_PKG_VERSION"),
         uptime_seconds: state.lifecycle.uptime().as_secs(),
         draining,
         database,
         index,
+        media,
         redis,
+        process: ProcessCheck {
+            resident_memory_bytes: crate::metrics::resident_memory_bytes(),
+        },
     };
     if healthy {
         HttpResponse::Ok().json(report)

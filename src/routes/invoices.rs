@@ -71,7 +71,7 @@ async fn detail(
     id: web::Path<i64>,
 ) -> ApiResult<web::Json<Invoice>> {
     let id = id.into_inner();
-    let mut conn = state.db.reader().acquire().await?;
+    let mut conn = state.db.read_connection().await?;
     invoices::load(&mut conn, customer.customer_id, id)
         .await?
         .map(web::Json)

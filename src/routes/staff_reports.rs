@@ -56,12 +56,18 @@ async fn sales(
     let group_by = GroupBy::parse(params.group_by.as_deref())?;
     let window = Window::parse(params.from.as_deref(), params.to.as_deref())?;
     // Keyed by the version of the data it sums, so a purchase on any instance makes every
-    // instance compute the report afresh: it stays exact.
-    let version = reports::data_version(&state.db).await?;
-    let key = format!("sales:{version}:{scope:?}:{group_by:?}:{window:?}");
+    // instance compute the report afresh. A report is kept under the version of the snapshot
+    // it was read from, never a newer one, so one read from a lagging replica cannot stand
+    // in for the primary's data later.
+    let key = |version: &str| format!("sales:{version}:{scope:?}:{group_by:?}:{window:?}");
+    let latest = reports::data_version(&state.db).await?;
     let json = state
         .answers
-        .json(key, || reports::sales(&state.db, scope, group_by, window))
+        .json_as(key(&latest), || async {
+            let report = reports::sales(&state.db, scope, group_by, window).await?;
+            let true_for = key(&report.data_version);
+            Ok((report, true_for))
+        })
         .await?;
     Ok(answers::respond(json))
 }

@@ -96,11 +96,13 @@ impl CatalogWrite {
     }
 }
 
+// The feed reads the primary: a change the index applies must be the committed state.
+
 /// The sequence number of the last logged change, 0 when there is none.
 pub async fn last_change(db: &Db) -> anyhow::Result<i64> {
     Ok(
         sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(seq) FROM catalog_change")
-            .fetch_one(db.reader())
+            .fetch_one(db.primary())
             .await?
             .unwrap_or(0),
     )
@@ -116,7 +118,7 @@ pub(super) async fn changes_after(
         sqlx::query("SELECT seq, entries FROM catalog_change WHERE seq > $1 ORDER BY seq LIMIT $2")
             .bind(seq)
             .bind(limit)
-            .fetch_all(db.reader())
+            .fetch_all(db.primary())
             .await?;
     rows.into_iter()
         .map(|row| {

@@ -57,7 +57,7 @@ impl Stamp {
         let read = |key: &'static str| async move {
             sqlx::query_scalar::<_, String>("SELECT value FROM catalog_meta WHERE key = $1")
                 .bind(key)
-                .fetch_optional(db.reader())
+                .fetch_optional(db.primary())
                 .await
                 .map(Option::unwrap_or_default)
         };
@@ -341,7 +341,7 @@ async fn build(db: &Db, data_dir: &Path, stamp: &Stamp, interactive: bool) -> an
         .with_context(|| format!("cannot create {}", building.display()))?;
     let (index, schema) = CatalogSchema::create(&building)?;
 
-    let total: i64 = crate::db::table_counts(db.reader())
+    let total: i64 = crate::db::table_counts(db.primary())
         .await?
         .into_iter()
         .filter(|(table, _)| {

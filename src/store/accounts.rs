@@ -274,7 +274,8 @@ pub async fn login(db: &Db, email: &str, password: &str, ttl: Duration) -> ApiRe
     let found: Option<Credentials> =
         sqlx::query_as("SELECT account_id, password_hash FROM account WHERE email = $1")
             .bind(&email)
-            .fetch_optional(db.reader())
+            // On the primary: an account registered a moment ago can sign in at once.
+            .fetch_optional(db.primary())
             .await?;
     let (account_id, stored) = match found {
         Some(c) => (Some(c.account_id), Some(c.password_hash)),
@@ -337,7 +338,8 @@ pub async fn authenticate(db: &Db, token: &str) -> ApiResult<Account> {
     )
     .bind(token_hash(token))
     .bind(db::timestamp_now())
-    .fetch_optional(db.reader())
+    // On the primary: a replica behind a logout would still accept the revoked token.
+    .fetch_optional(db.primary())
     .await?;
     row.map(Account::try_from).transpose()?.ok_or_else(|| {
         ApiError::Unauthorized("the bearer token is unknown, expired or revoked".into())
@@ -369,20 +371,25 @@ pub async fn logout(db: &Db, token: &str) -> ApiResult<()> {
 
 /// The person behind an account: their customer or employee record.
 pub async fn profile(db: &Db, account: &Account) -> ApiResult<Profile> {
-    let profile: Option<Profile> = sqlx::query_as(
-        "SELECT a.account_id AS id, a.email, a.role, \
-                COALESCE(c.first_name, e.first_name) AS first_name, \
-                COALESCE(c.last_name, e.last_name) AS last_name, \
-                a.customer_id, a.employee_id, e.title, \
-                COALESCE(c.country, e.country) AS country, c.support_rep_id, a.created_at \
-         FROM account a \
-         LEFT JOIN customer c ON c.customer_id = a.customer_id \
-         LEFT JOIN employee e ON e.employee_id = a.employee_id \
-         WHERE a.account_id = $1",
-    )
-    .bind(account.id)
-    .fetch_optional(db.reader())
-    .await?;
+    let profile: Option<Profile> = db
+        .read(|pool| async move {
+            sqlx::query_as(
+                "SELECT a.account_id AS id, a.email, a.role, \
+                        COALESCE(c.first_name, e.first_name) AS first_name, \
+                        COALESCE(c.last_name, e.last_name) AS last_name, \
+                        a.customer_id, a.employee_id, e.title, \
+                        COALESCE(c.country, e.country) AS country, c.support_rep_id, \
+                        a.created_at \
+                 FROM account a \
+                 LEFT JOIN customer c ON c.customer_id = a.customer_id \
+                 LEFT JOIN employee e ON e.employee_id = a.employee_id \
+                 WHERE a.account_id = $1",
+            )
+            .bind(account.id)
+            .fetch_optional(&pool)
+            .await
+        })
+        .await?;
     profile.ok_or_else(|| ApiError::NotFound("this account no longer exists".into()))
 }
 

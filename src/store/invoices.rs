@@ -134,32 +134,41 @@ pub async fn list(
         .after
         .as_ref()
         .map_or((None, None), |a| (Some(a.date.clone()), Some(a.id)));
-    let rows = sqlx::query(
-        "SELECT i.invoice_id, i.invoice_date, i.billing_address, i.billing_city, i.billing_state, \
-         i.billing_country, i.billing_postal_code, i.total_cents, \
-         (SELECT COUNT(*) FROM invoice_line l WHERE l.invoice_id = i.invoice_id) \
-         FROM invoice i WHERE i.customer_id = $1 \
-         AND ($2 IS NULL OR i.invoice_date < $2 OR (i.invoice_date = $2 AND i.invoice_id < $3)) \
-         ORDER BY i.invoice_date DESC, i.invoice_id DESC LIMIT $4",
-    )
-    .bind(customer)
-    .bind(date)
-    .bind(id)
-    .bind(page.fetch())
-    .fetch_all(db.reader())
-    .await?
-    .into_iter()
-    .map(|row| {
-        Ok(InvoiceSummary {
-            id: row.try_get(0)?,
-            customer_id: customer,
-            invoice_date: row.try_get(1)?,
-            billing: billing(&row, 2)?,
-            total: Cents(row.try_get(7)?),
-            line_count: row.try_get(8)?,
+    let fetch = page.fetch();
+    let rows = db
+        .read(|pool| {
+            let date = date.clone();
+            async move {
+                sqlx::query(
+                    "SELECT i.invoice_id, i.invoice_date, i.billing_address, i.billing_city, \
+                     i.billing_state, i.billing_country, i.billing_postal_code, i.total_cents, \
+                     (SELECT COUNT(*) FROM invoice_line l WHERE l.invoice_id = i.invoice_id) \
+                     FROM invoice i WHERE i.customer_id = $1 \
+                     AND ($2 IS NULL OR i.invoice_date < $2 \
+                          OR (i.invoice_date = $2 AND i.invoice_id < $3)) \
+                     ORDER BY i.invoice_date DESC, i.invoice_id DESC LIMIT $4",
+                )
+                .bind(customer)
+                .bind(date)
+                .bind(id)
+                .bind(fetch)
+                .fetch_all(&pool)
+                .await
+            }
         })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .await?
+        .into_iter()
+        .map(|row| {
+            Ok(InvoiceSummary {
+                id: row.try_get(0)?,
+                customer_id: customer,
+                invoice_date: row.try_get(1)?,
+                billing: billing(&row, 2)?,
+                total: Cents(row.try_get(7)?),
+                line_count: row.try_get(8)?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
     Ok(page.finish(
         rows,
         |last| After {

@@ -105,15 +105,23 @@ pub async fn list(
          AND ($6 IS NULL OR t.genre_id = $6) \
          ORDER BY o.track_id LIMIT $7"
     );
-    let rows = sqlx::query(&sql)
-        .bind(customer)
-        .bind(page.after.unwrap_or(0))
-        .bind(q)
-        .bind(album)
-        .bind(artist)
-        .bind(genre)
-        .bind(page.fetch())
-        .fetch_all(db.reader())
+    let (after, fetch) = (page.after.unwrap_or(0), page.fetch());
+    let rows = db
+        .read(|pool| {
+            let (sql, q) = (&sql, q.clone());
+            async move {
+                sqlx::query(sql)
+                    .bind(customer)
+                    .bind(after)
+                    .bind(q)
+                    .bind(album)
+                    .bind(artist)
+                    .bind(genre)
+                    .bind(fetch)
+                    .fetch_all(&pool)
+                    .await
+            }
+        })
         .await?
         .into_iter()
         .map(|row| {
@@ -134,16 +142,30 @@ pub async fn list(
     Ok(page.finish(rows, |last| last.track_id, secret))
 }
 
-/// Whether `customer` owns `track`.
+/// Whether `customer` owns `track`. A "no" from a replica is asked again of the primary: the
+/// purchase may have been made a moment ago through another instance, whose read-your-writes
+/// record this one does not have, and a customer who has just paid must be able to listen.
 pub async fn owns(db: &Db, customer: i64, track: i64) -> ApiResult<bool> {
-    let owned: Option<i64> = sqlx::query_scalar(
-        "SELECT track_id FROM customer_track WHERE customer_id = $1 AND track_id = $2",
-    )
-    .bind(customer)
-    .bind(track)
-    .fetch_optional(db.reader())
-    .await?;
-    Ok(owned.is_some())
+    const OWNS: &str =
+        "SELECT track_id FROM customer_track WHERE customer_id = $1 AND track_id = $2";
+    let owned: Option<i64> = db
+        .read(|pool| async move {
+            sqlx::query_scalar(OWNS)
+                .bind(customer)
+                .bind(track)
+                .fetch_optional(&pool)
+                .await
+        })
+        .await?;
+    if owned.is_some() || !db.has_replicas() {
+        return Ok(owned.is_some());
+    }
+    let on_primary: Option<i64> = sqlx::query_scalar(OWNS)
+        .bind(customer)
+        .bind(track)
+        .fetch_optional(db.primary())
+        .await?;
+    Ok(on_primary.is_some())
 }
 
 #[cfg(test)]

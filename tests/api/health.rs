@@ -21,7 +21,7 @@ async fn health_reports_every_check_with_figures() {
     let app = TestApp::spawn().await;
     let (status, body) = app.get_json("/health").await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["status"], "ok");
+    assert_eq!(body["status"], "ok", "{body}");
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
     assert!(body["uptime_seconds"].is_u64());
     let database = &body["database"];
@@ -33,6 +33,30 @@ async fn health_reports_every_check_with_figures() {
     );
     assert_eq!(database["rows"]["track"], 3503);
     assert_eq!(database["rows"]["customer"], 59);
+    assert_eq!(body["problems"], serde_json::json!([]));
+
+    let index = &body["index"];
+    assert_eq!(index["warm"], true);
+    assert!(
+        index["documents"].as_u64().unwrap() > 3503,
+        "tracks, albums, artists and more are indexed: {index}"
+    );
+    assert!(index["schema_version"].as_u64().unwrap() >= 1);
+
+    let space = &body["media"]["space"];
+    let (free, total) = (
+        space["free_bytes"].as_u64().unwrap(),
+        space["total_bytes"].as_u64().unwrap(),
+    );
+    assert!(free > 0 && free <= total, "{space}");
+    let resident = body["process"]["resident_memory_bytes"].as_u64().unwrap();
+    assert!(resident > 1 << 20, "{resident} bytes resident");
+    assert!(
+        !body
+            .to_string()
+            .contains(&app.state.config.data_dir.display().to_string()),
+        "no file paths are shown: {body}"
+    );
     // The PostgreSQL suite runs on Redis, the SQLite suite without.
     if app.state.redis.is_some() {
         assert_eq!(body["redis"]["status"], "ok");
@@ -75,6 +99,7 @@ async fn readiness_and_health_turn_503_when_the_database_is_gone() {
     assert_eq!(status, 503);
     assert_eq!(body["status"], "unhealthy");
     assert_eq!(body["database"]["status"], "failing");
+    assert_eq!(body["problems"][0], "database: unreachable", "{body}");
 
     let (status, _) = app.get_json("/health/live").await;
     assert_eq!(status, 200, "liveness must not depend on the database");

@@ -19,6 +19,7 @@ mod purchase_safety;
 mod purchases;
 mod rate_limits;
 mod redis;
+mod replicas;
 mod search;
 mod seeding;
 mod shutdown;

@@ -161,7 +161,7 @@ async fn view(conn: &mut AnyConnection, customer: i64, id: i64) -> ApiResult<Own
 
 /// `customer`'s playlist `id`, or a 404.
 pub async fn own(db: &Db, customer: i64, id: i64) -> ApiResult<OwnPlaylist> {
-    let mut conn = db.reader().acquire().await?;
+    let mut conn = db.read_connection().await?;
     view(&mut conn, customer, id).await
 }
 
@@ -178,17 +178,23 @@ pub async fn own_page(
         format!("own-playlists|{customer}"),
         secret,
     )?;
-    let rows = sqlx::query(
-        "SELECT p.playlist_id, p.name, p.visibility, \
-                (SELECT COUNT(*) FROM playlist_track e WHERE e.playlist_id = p.playlist_id) \
-         FROM playlist p WHERE p.customer_id = $1 AND p.playlist_id > $2 \
-         ORDER BY p.playlist_id LIMIT $3",
-    )
-    .bind(customer)
-    .bind(page.after.unwrap_or(0))
-    .bind(page.fetch())
-    .fetch_all(db.reader())
-    .await?;
+    let (after, fetch) = (page.after.unwrap_or(0), page.fetch());
+    let rows = db
+        .read(|pool| async move {
+            sqlx::query(
+                "SELECT p.playlist_id, p.name, p.visibility, \
+                        (SELECT COUNT(*) FROM playlist_track e \
+                         WHERE e.playlist_id = p.playlist_id) \
+                 FROM playlist p WHERE p.customer_id = $1 AND p.playlist_id > $2 \
+                 ORDER BY p.playlist_id LIMIT $3",
+            )
+            .bind(customer)
+            .bind(after)
+            .bind(fetch)
+            .fetch_all(&pool)
+            .await
+        })
+        .await?;
     let mut data = Vec::with_capacity(rows.len());
     for row in &rows {
         let visibility: String = row.try_get(2)?;

@@ -70,13 +70,21 @@ pub async fn customers(
            AND c.customer_id > $4 \
          ORDER BY c.customer_id LIMIT $5"
     );
-    let rows: Vec<CustomerSummary> = sqlx::query_as(&sql)
-        .bind(scope.employee())
-        .bind(filter.country.as_deref())
-        .bind(filter.support_rep_id)
-        .bind(page.after.unwrap_or(i64::MIN))
-        .bind(page.fetch())
-        .fetch_all(db.reader())
+    let (after, fetch) = (page.after.unwrap_or(i64::MIN), page.fetch());
+    let rows: Vec<CustomerSummary> = db
+        .read(|pool| {
+            let sql = &sql;
+            async move {
+                sqlx::query_as(sql)
+                    .bind(scope.employee())
+                    .bind(filter.country.as_deref())
+                    .bind(filter.support_rep_id)
+                    .bind(after)
+                    .bind(fetch)
+                    .fetch_all(&pool)
+                    .await
+            }
+        })
         .await?;
     Ok(page.finish(rows, |c| c.id, secret))
 }

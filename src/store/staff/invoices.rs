@@ -29,7 +29,7 @@ pub async fn invoice(
     invoice_id: i64,
 ) -> ApiResult<Invoice> {
     require(db, scope, customer_id).await?;
-    let mut conn = db.reader().acquire().await?;
+    let mut conn = db.read_connection().await?;
     invoices::load(&mut conn, customer_id, invoice_id)
         .await?
         .ok_or_else(|| {

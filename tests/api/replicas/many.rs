@@ -1,0 +1,129 @@
+//! Many instances, as pods run them: two apps on one primary and one replica, each with its
+//! own data directory and index, sharing the media volume. What one instance writes, the other
+//! serves, in the catalog, in search and in what a customer may stream.
+
+use std::time::{Duration, Instant};
+
+use chinook::config::SeedAudio;
+use serde_json::{json, Value};
+
+use super::harness::{app_with, peer_with, Replica, LUIS};
+use crate::helpers::{TestApp, DEMO_PASSWORD};
+
+const ADMIN: &str = "andrew@chinookcorp.com";
+
+/// Polls `path` on `app` until `found` accepts its JSON body, for up to 10 s.
+async fn until_served(app: &TestApp, path: &str, found: impl Fn(&Value) -> bool) -> Duration {
+    let started = Instant::now();
+    loop {
+        let (status, body) = app.get_json(path).await;
+        if status == 200 && found(&body) {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{path} never served what was written on the other instance: {status} {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_catalog_write_on_one_instance_is_served_by_the_other_in_catalog_and_search() {
+    let Some(replica) = Replica::take().await else {
+        return;
+    };
+    let first = app_with(&replica, Duration::from_secs(10)).await;
+    let second = peer_with(&replica, &first).await;
+    let token = first.login(ADMIN, DEMO_PASSWORD).await;
+
+    let created = first
+        .client
+        .post(first.url("/api/v1/admin/artists"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Zyzzyva Quartet"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let id = created.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+
+    let in_catalog = until_served(&second, &format!("/api/v1/artists/{id}"), |body| {
+        body["name"] == "Zyzzyva Quartet"
+    })
+    .await;
+    let in_search = until_served(&second, "/api/v1/search?q=zyzzyva&type=artist", |body| {
+        body["data"]
+            .as_array()
+            .is_some_and(|hits| hits.iter().any(|hit| hit["item"]["id"] == id))
+    })
+    .await;
+    println!("the other instance served it after {in_catalog:?} (catalog), {in_search:?} (search)");
+}
+
+#[tokio::test]
+async fn a_purchase_made_through_one_instance_streams_through_the_other() {
+    let Some(replica) = Replica::take().await else {
+        return;
+    };
+    let first = app_with(&replica, Duration::from_secs(10)).await;
+    let second = peer_with(&replica, &first).await;
+    let db = &first.state.db;
+    let customer: i64 = sqlx::query_scalar("SELECT customer_id FROM customer WHERE email = $1")
+        .bind(LUIS)
+        .fetch_one(db.writer())
+        .await
+        .unwrap();
+    let track: i64 = sqlx::query_scalar(
+        "SELECT MIN(track_id) FROM track WHERE track_id NOT IN \
+         (SELECT track_id FROM customer_track WHERE customer_id = $1)",
+    )
+    .bind(customer)
+    .fetch_one(db.writer())
+    .await
+    .unwrap();
+    chinook::media::seed_audio(db, &first.state.media, SeedAudio::First(track as u64), 1)
+        .await
+        .unwrap();
+    let token = first.login(LUIS, DEMO_PASSWORD).await;
+    let stream = format!("/api/v1/tracks/{track}/stream");
+
+    let before = second.get_authed(&stream, &token).await;
+    assert_eq!(before.status(), 403, "not owned yet");
+    // The replica replays nothing from here on, so it cannot know of the purchase.
+    replica.pause_replay().await;
+
+    let bought = first
+        .client
+        .post(first.url("/api/v1/purchases"))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", "bought-on-the-first")
+        .json(&json!({"track_ids": [track]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bought.status(), 201);
+
+    // The other instance has no record of this account's write and its replica has not
+    // replayed it; a customer who has just paid must still not be refused.
+    let streamed = second.get_authed(&stream, &token).await;
+    assert_eq!(
+        streamed.status(),
+        200,
+        "the purchase streams on the other instance"
+    );
+    let bytes = streamed.bytes().await.unwrap();
+    let (file, on_disk) = chinook::media::audio_of(db, track)
+        .await
+        .unwrap()
+        .map(|file| {
+            let bytes = std::fs::read(first.state.media.path_of(&file.path).unwrap()).unwrap();
+            (file, bytes)
+        })
+        .expect("the track has audio");
+    assert_eq!(bytes.len() as u64, file.bytes);
+    assert_eq!(bytes, on_disk, "every byte of the file");
+    replica.sql("SELECT pg_wal_replay_resume()").await;
+}
