@@ -436,3 +436,34 @@ async fn redis_killed_under_load_fails_no_request_degrades_health_and_recovers_w
     assert_eq!(load.failed.load(Ordering::Relaxed), 0, "a request failed");
     assert!(!shared.degraded());
 }
+
+#[tokio::test]
+async fn an_instance_starts_and_serves_while_its_redis_is_unreachable() {
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = TestApp::spawn_with(|config| {
+        use_redis(config, &format!("redis://127.0.0.1:{port}"));
+        config.rate_limits = Some(chinook::config::RateLimits::default());
+    })
+    .await;
+    for _ in 0..3 {
+        let (status, _) = app.get_json("/api/v1/taxonomies?type=genre").await;
+        assert_eq!(status, 200);
+    }
+    let (status, health) = app.get_json("/health").await;
+    assert_eq!(status, 200);
+    assert_eq!(health["status"], "degraded");
+    assert_eq!(health["redis"]["status"], "degraded");
+    assert!(health["problems"].to_string().contains("redis"), "{health}");
+    assert_eq!(app.get_json("/health/ready").await.0, 200);
+    // The memory layer still answers; Redis is never asked while it is out.
+    assert_eq!(cache(&app, "memory", "hit"), 2);
+    assert_eq!(
+        cache(&app, "redis", "hit") + cache(&app, "redis", "miss"),
+        0
+    );
+}
