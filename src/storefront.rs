@@ -61,7 +61,7 @@ impl Encoding {
             }
             let accepted = parts
                 .filter_map(|p| p.trim().strip_prefix("q=").or(p.trim().strip_prefix("Q=")))
-                .all(|q| q.trim().parse::<f32>().map_or(false, |q| q > 0.0));
+                .all(|q| q.trim().parse::<f32>().is_ok_and(|q| q > 0.0));
             if coding == "*" {
                 wildcard = Some(accepted);
             } else {
@@ -262,7 +262,7 @@ mod tests {
     #[test]
     fn each_encoding_has_its_own_etag_and_all_count_as_current() {
         let asset = Asset::new("a.css", b"body { color: black }".repeat(50));
-        let (brotli, _) = asset.encoded(Encoding::Brotli);
+        let (_, brotli) = asset.encoded(Encoding::Brotli);
         assert!(brotli.len() < 21 * 50);
         assert_ne!(asset.etag(Encoding::Brotli), asset.etag(Encoding::Gzip));
         assert!(asset.is_current(&asset.etag(Encoding::Gzip)));

@@ -195,5 +195,6 @@ refreshAccount()
   .catch((e) => notify(e.message, { kind: 'error' }))
   .finally(async () => {
     await render({ focus: false });
+    performance.mark('chinook:interactive');
     document.documentElement.dataset.ready = 'true';
   });
