@@ -120,7 +120,7 @@ export async function home(main) {
   document.title = 'Chinook — music store';
   main.replaceChildren(h('h1', { class: 'visually-hidden' }, 'Chinook music store'), loading());
   const [popular, genres] = await Promise.all([
-    api(`/tracks${query({ sort: '-popularity', limit: 100, include: 'album,artist' })}`),
+    api(`/tracks${query({ sort: '-popularity', limit: 40, include: 'album,artist' })}`),
     api('/taxonomies?type=genre'),
   ]);
   const tracks = popular.data.map(trackOf);

@@ -276,12 +276,61 @@ test('the phone layout has no horizontal overflow, and screenshots of the main p
         await page.locator('#player-play').click();
         await page.waitForFunction(() => document.getElementById('player-audio').paused);
         await page.locator('#player-play').blur();
+        await page.evaluate(() => window.scrollTo(0, 0));
       }
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(width <= viewport.width, `${label} ${path} is ${width}px wide, over ${viewport.width}`);
       await coversLoaded(page);
       await page.screenshot({ path: join(SCREENSHOTS, `${label}-${name}.png`) });
     }
+  }
+});
+
+/** Text whose colour against its background is below WCAG AA (4.5:1, or 3:1 for large text). */
+function lowContrastText() {
+  const parse = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => {
+    const lin = (v) => { const s = v / 255; return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const style = getComputedStyle(e);
+      if (style.backgroundImage !== 'none') return null; // a gradient: judged by eye
+      const [r, g, b, a = 1] = parse(style.backgroundColor);
+      if (a > 0.5) return [r, g, b];
+    }
+    return [255, 255, 255];
+  };
+  const failures = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!node.textContent.trim() || !el || el.closest('[hidden], .visually-hidden, svg, .toasts')) continue;
+    const rect = el.getBoundingClientRect();
+    if (!rect.width || !rect.height) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden' || Number(style.opacity) < 0.5) continue;
+    const bg = background(el);
+    if (!bg) continue;
+    const fg = parse(style.color);
+    const [hi, lo] = [luminance(fg), luminance(bg)].sort((a, b) => b - a);
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    const disabled = el.closest('button:disabled, input:disabled');
+    if (!disabled && ratio < (large ? 3 : 4.5)) failures.push(`${node.textContent.trim().slice(0, 30)}: ${ratio.toFixed(2)}`);
+  }
+  return failures;
+}
+
+test('text passes WCAG AA contrast on the main pages', async (t) => {
+  const page = await open(t);
+  for (const [, path] of PAGES) {
+    await goto(page, path);
+    await page.locator('main h1').first().waitFor();
+    const failures = await page.evaluate(lowContrastText);
+    assert.deepEqual(failures, [], `${path}: low contrast text`);
   }
 });
 
