@@ -27,6 +27,7 @@ let lastPath = null;
 async function render({ focus = true } = {}) {
   const path = location.pathname;
   const samePage = path === lastPath;
+  const hadFocus = document.activeElement && document.activeElement !== document.body;
   lastPath = path;
   for (const link of document.querySelectorAll('.site-nav a')) {
     link.toggleAttribute('aria-current', link.getAttribute('href') === path);
@@ -49,6 +50,10 @@ async function render({ focus = true } = {}) {
   if (focus && !samePage) {
     main.focus({ preventScroll: true });
     window.scrollTo(0, 0);
+  } else if (hadFocus && (document.activeElement === document.body || !document.activeElement)) {
+    // The control that had the focus (a facet, say) was re-rendered: keep the keyboard in
+    // the content rather than sending it back to the top of the page.
+    main.focus({ preventScroll: true });
   }
   main.dispatchEvent(new CustomEvent('chinook:rendered', { bubbles: true }));
 }

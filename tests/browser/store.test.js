@@ -99,10 +99,11 @@ test('search with a typo finds the track, and its preview plays through a 206', 
   });
   await goto(page, '/');
   await page.getByRole('combobox', { name: /search/i }).pressSequentially('bals to the wal', { delay: 40 });
-  // Results arrive as the typing goes, without pressing Enter.
+  // Results arrive as the typing goes, without pressing Enter, and the URL follows.
+  await page.waitForURL(/\/search\?q=bals\+to\+the\+wal$/);
+  await page.getByRole('heading', { level: 1, name: /^Results for .?bals to the wal.?$/ }).waitFor();
   const row = page.locator('.search-results tr', { hasText: 'Balls to the Wall' }).first();
   await row.waitFor();
-  assert.match(page.url(), /\/search\?q=bals\+to\+the\+wal/);
   await row.getByRole('button', { name: /Play “Balls to the Wall”/ }).click();
   await playedPast(page, 0.5);
   assert.ok(previews.includes(206), `a 206 answered the preview: ${previews}`);
