@@ -245,7 +245,8 @@ test('keyboard alone searches, plays and pauses, with focus always visible', asy
   await tabTo((f) => f.id === 'player-play', 400);
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => document.getElementById('player-audio').paused);
-  assert.equal(await page.locator('#player-play').getAttribute('aria-label'), 'Play');
+  // The button says what it will do next, once the pause event has been handled.
+  await page.waitForFunction(() => document.getElementById('player-play').getAttribute('aria-label') === 'Play');
   await page.keyboard.press('Space');
   await page.waitForFunction(() => !document.getElementById('player-audio').paused);
 });
