@@ -19,6 +19,7 @@ pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod storefront;
 pub mod streaming;
 pub mod taxonomy;
 pub mod telemetry;

@@ -52,6 +52,9 @@ impl Application {
             None => crate::db::shared_secret(&db, "signing_key").await?,
         };
 
+        // The store front's files are compressed once, before the first visitor asks.
+        tokio::task::spawn_blocking(crate::storefront::StoreFront::get).await?;
+
         let listener = TcpListener::bind(config.bind)
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let port = listener.local_addr()?.port();

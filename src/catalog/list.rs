@@ -344,7 +344,7 @@ impl ListQuery {
     }
 }
 
-fn one(index: &CatalogIndex, kind: Kind, id: Option<i64>) -> ApiResult<Value> {
+pub(crate) fn one(index: &CatalogIndex, kind: Kind, id: Option<i64>) -> ApiResult<Value> {
     let Some(id) = id else {
         return Ok(Value::Null);
     };

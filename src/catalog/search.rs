@@ -52,6 +52,52 @@ pub struct SearchParams {
     pub max_ms: Option<String>,
     /// A taxonomy term as `type:slug` (its descendants match too); comma-separate several.
     pub taxonomy: Option<String>,
+    /// `album`, `artist` or both, comma-separated: embedded in each track hit (both) and
+    /// album hit (`artist`), as catalog lists embed them.
+    pub include: Option<String>,
+}
+
+/// The relations a search hit may embed, checked.
+fn includes(params: &SearchParams) -> ApiResult<Vec<&'static str>> {
+    let Some(raw) = params.include.as_deref() else {
+        return Ok(Vec::new());
+    };
+    let mut names = Vec::new();
+    for name in raw.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let known = match name {
+            "album" => "album",
+            "artist" => "artist",
+            other => {
+                return Err(bad(format!(
+                    "include `{other}` is not one of album, artist"
+                )))
+            }
+        };
+        if !names.contains(&known) {
+            names.push(known);
+        }
+    }
+    Ok(names)
+}
+
+/// Embeds the included relations that apply to the hit's kind (an artist has neither).
+fn embed(index: &CatalogIndex, kind: Kind, includes: &[&str], item: &mut Value) -> ApiResult<()> {
+    let Some(object) = item.as_object_mut() else {
+        return Ok(());
+    };
+    for &include in includes {
+        let (target, field) = match (kind, include) {
+            (Kind::Track, "album") => (Kind::Album, "album_id"),
+            (Kind::Track | Kind::Album, "artist") => (Kind::Artist, "artist_id"),
+            _ => continue,
+        };
+        let id = object.get(field).and_then(Value::as_i64);
+        object.insert(
+            include.to_string(),
+            crate::catalog::list::one(index, target, id)?,
+        );
+    }
+    Ok(())
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -237,15 +283,18 @@ pub fn search(
             }
         };
     }
+    let includes = includes(params)?;
     request.facets = term_facets(index, &request.terms)?;
     let results = metrics.time_search("search", || index.search(&request))?;
     let mut data = Vec::with_capacity(results.hits.len());
     for hit in results.hits {
+        let mut item = serde_json::from_str(&hit.body).map_err(anyhow::Error::from)?;
+        embed(index, hit.kind, &includes, &mut item)?;
         data.push(SearchHit {
             kind: kind_name(hit.kind),
             score: hit.score,
             highlight: hit.highlight,
-            item: serde_json::from_str(&hit.body).map_err(anyhow::Error::from)?,
+            item,
         });
     }
     let next_offset = request.offset + data.len();
@@ -316,6 +365,9 @@ pub fn suggest(
 ) -> ApiResult<Suggestions> {
     if params.cursor.is_some() {
         return Err(bad("suggestions have no pages; drop the cursor"));
+    }
+    if params.include.is_some() {
+        return Err(bad("suggestions are names only; drop include"));
     }
     let (mut request, _) = parse(params, 8, 20)?;
     request.facets = term_facets(index, &request.terms)?;

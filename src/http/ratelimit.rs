@@ -1,8 +1,10 @@
-//! The rate limit every request passes before it is routed: login and registration per
+//! The rate limit every API request passes before it is routed: login and registration per
 //! client IP (strictest), requests with a valid bearer token per account, anything else per
-//! client IP. Health probes and `/metrics` are exempt, so an orchestrator or a scraper is
-//! never refused. Every limited answer carries `RateLimit-*` headers; a refusal is a 429
-//! problem with `Retry-After`.
+//! client IP. Only the API (`/api/...` and the `/stream/...` alias) is limited: health
+//! probes and `/metrics` must never be refused to an orchestrator or a scraper, and the store
+//! front's page and assets and `/docs` are compiled-in files that one page load fetches
+//! many of. Every limited answer carries `RateLimit-*` headers; a refusal is a 429 problem
+//! with `Retry-After`.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -18,7 +20,7 @@ use crate::state::AppState;
 use crate::store::accounts;
 
 fn exempt(path: &str) -> bool {
-    path == "/metrics" || path == "/health" || path.starts_with("/health/")
+    !(path.starts_with("/api/") || path.starts_with("/stream/"))
 }
 
 fn is_login(req: &ServiceRequest) -> bool {

@@ -20,6 +20,7 @@ mod purchases;
 mod search;
 mod staff;
 mod staff_reports;
+mod storefront;
 mod streaming;
 mod taxonomy;
 
@@ -42,7 +43,7 @@ pub use fallback::{fallback, KnownRoutes};
     tags(
         (name = "accounts", description = "Registration, sessions and the signed-in person"),
         (name = "catalog", description = "Artists, albums, tracks, genres, media types and playlists, served from the search index"),
-        (name = "search", description = "Typo-tolerant search with highlights and facets, and autocomplete"),
+        (name = "search", description = "Typo-tolerant search with highlights and facets (hits embed album and artist with `include`), and autocomplete"),
         (name = "taxonomy", description = "Typed, hierarchical terms (genre, format, length, ...) and what is filed under them"),
         (name = "streaming", description = "Full streams and downloads for owners, previews for everyone, signed stream URLs"),
         (name = "playlists", description = "Customers' own playlists: private or public, in an exact order"),
@@ -51,6 +52,7 @@ pub use fallback::{fallback, KnownRoutes};
         (name = "admin", description = "Catalog and taxonomy writes; admin accounts only"),
         (name = "staff", description = "Customers, invoices and sales reports, for employees within their scope"),
         (name = "operations", description = "Health probes, metrics and the API description"),
+        (name = "store front", description = "The web store front: its page at each of its paths, and its assets"),
     )
 )]
 pub struct ApiDoc;
@@ -92,6 +94,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     health::configure(cfg);
     metrics::configure(cfg);
     docs::configure(cfg);
+    storefront::configure(cfg);
 }
 
 /// The OpenAPI document of every route, built without starting a server.

@@ -25,6 +25,7 @@ mod seeding;
 mod shutdown;
 mod staff;
 mod staff_reports;
+mod storefront;
 mod streaming;
 mod taxonomy;
 mod uploads;

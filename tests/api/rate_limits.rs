@@ -84,8 +84,15 @@ async fn past_its_burst_an_address_gets_a_429_problem_with_retry_after_and_ratel
         problem["detail"].as_str().unwrap().contains("retry in"),
         "{problem}"
     );
-    // Probes and scrapes are never refused.
-    for path in ["/health", "/health/ready", "/health/live", "/metrics"] {
+    // Probes, scrapes, the docs and the store front are never refused.
+    for path in [
+        "/health",
+        "/health/ready",
+        "/health/live",
+        "/metrics",
+        "/docs",
+        "/",
+    ] {
         let answer = get_from(&app, path, None).await;
         assert_eq!(answer.status(), 200, "{path}");
         assert!(!answer.headers().contains_key("ratelimit-limit"), "{path}");

@@ -228,3 +228,45 @@ async fn bad_search_parameters_are_400() {
         );
     }
 }
+
+#[tokio::test]
+async fn hits_embed_their_album_and_artist_when_asked_and_an_unknown_include_is_a_400() {
+    let app = TestApp::spawn().await;
+    let body = search(
+        &app,
+        &[("q", "balls to the wall"), ("include", "album,artist")],
+    )
+    .await;
+    let hits = body["data"].as_array().unwrap();
+    let track = hits
+        .iter()
+        .find(|h| h["type"] == "track" && h["item"]["id"] == 2)
+        .expect("track 2 is found");
+    assert_eq!(track["item"]["album"]["title"], "Balls to the Wall");
+    assert_eq!(track["item"]["album"]["id"], track["item"]["album_id"]);
+    assert_eq!(track["item"]["artist"]["name"], "Accept");
+    let album = hits
+        .iter()
+        .find(|h| h["type"] == "album" && h["item"]["id"] == 2)
+        .expect("album 2 is found");
+    assert_eq!(album["item"]["artist"]["name"], "Accept");
+    assert!(
+        album["item"].get("album").is_none(),
+        "an album has no album"
+    );
+
+    let plain = search(&app, &[("q", "balls to the wall")]).await;
+    assert!(plain["data"][0]["item"].get("artist").is_none());
+
+    let wrong = app
+        .get("/api/v1/search?q=wall&include=genre")
+        .await
+        .unwrap();
+    let problem = assert_problem(wrong, 400).await;
+    assert!(problem["detail"].as_str().unwrap().contains("genre"));
+    let suggest = app
+        .get("/api/v1/search/suggest?q=wall&include=album")
+        .await
+        .unwrap();
+    assert_problem(suggest, 400).await;
+}
