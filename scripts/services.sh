@@ -107,3 +107,50 @@ stop_postgres() {
     rm -rf "$PG_DIR"
   fi
 }
+
+redis_server_bin() {
+  command -v redis-server 2>/dev/null || { [ -x /usr/bin/redis-server ] && echo /usr/bin/redis-server; }
+}
+
+# Starts a throwaway redis-server (no persistence, loopback, a free port, a temporary
+# directory) and exports CHINOOK_TEST_REDIS_URL, and CHINOOK_TEST_REDIS_SERVER (the binary)
+# for tests that run servers of their own. Installs redis-server when missing.
+start_redis() {
+  local bin
+  if ! bin=$(redis_server_bin); then
+    log "redis-server missing; installing redis-server"
+    apt_install redis-server >/dev/null || true
+    bin=$(redis_server_bin) || { log "redis-server is not available"; return 1; }
+  fi
+  # Debian's package starts a system-wide server; the tests never use it.
+  REDIS_DIR=$(mktemp -d /tmp/chinook-redis.XXXXXX)
+  local port; port=$(free_port)
+  "$bin" --port "$port" --bind 127.0.0.1 --dir "$REDIS_DIR" --save '' --appendonly no \
+    --daemonize yes --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" \
+    --maxclients 10000 >/dev/null || { cat "$REDIS_DIR/redis.log" >&2; return 1; }
+  local i
+  for i in $(seq 1 100); do
+    if [ -s "$REDIS_DIR/redis.pid" ] && python3 - "$port" <<'PY' 2>/dev/null; then
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)
+s.sendall(b"PING\r\n")
+sys.exit(0 if s.recv(16).startswith(b"+PONG") else 1)
+PY
+      REDIS_PORT=$port
+      export CHINOOK_TEST_REDIS_URL="redis://127.0.0.1:$port"
+      export CHINOOK_TEST_REDIS_SERVER="$bin"
+      log "Redis $("$bin" --version | awk '{print $3}' | tr -d 'v=') on port $port ($REDIS_DIR)"
+      return 0
+    fi
+    sleep 0.05
+  done
+  log "redis-server did not answer"; cat "$REDIS_DIR/redis.log" >&2
+  return 1
+}
+
+stop_redis() {
+  if [ -n "${REDIS_DIR:-}" ] && [ -d "$REDIS_DIR" ]; then
+    [ -s "$REDIS_DIR/redis.pid" ] && kill "$(cat "$REDIS_DIR/redis.pid")" 2>/dev/null || true
+    rm -rf "$REDIS_DIR"
+  fi
+}

@@ -222,6 +222,92 @@ pub struct Config {
     /// How many albums (the lowest ids) seeding draws covers for ahead of their first
     /// request; the rest are drawn on demand, identically.
     pub seed_covers: u64,
+    /// Redis, shared by every instance for rate limits, cached answers, stream leases and
+    /// change announcements; without it each of those works within the process.
+    pub redis_url: Option<Secret>,
+    /// Put before every Redis key and channel, so deployments (and tests) can share a server.
+    pub redis_prefix: String,
+    /// The longest one Redis command may take before it counts as a failure.
+    pub redis_timeout: Duration,
+    /// The request limits; `None` switches rate limiting off (benchmarks).
+    pub rate_limits: Option<RateLimits>,
+    /// Peers whose `X-Forwarded-For` is believed (load balancers, reverse proxies).
+    pub trusted_proxies: Vec<crate::http::client_ip::Cidr>,
+    /// How long a computed answer (taxonomy tree, report, popular tracks) is kept at most;
+    /// changes invalidate it sooner.
+    pub cache_ttl: Duration,
+    /// How long a stream's lease lives in Redis unless renewed; a crashed instance's streams
+    /// stop counting against the cap after this.
+    pub stream_lease_ttl: Duration,
+}
+
+/// The GCRA limits per class of request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Anonymous requests, per client IP.
+    pub anonymous: Rate,
+    /// Requests with a valid bearer token, per account.
+    pub account: Rate,
+    /// Login and registration attempts, per client IP.
+    pub login: Rate,
+}
+
+/// A sustained rate and the burst allowed on top of an idle period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub requests: u64,
+    pub period: Duration,
+    pub burst: u64,
+}
+
+impl Rate {
+    /// `100/min burst 20`: requests per `s`, `min` or `h`, and the burst (default: the
+    /// requests per period).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let bad = || format!("`{raw}` is not like `100/min burst 20`");
+        let mut words = raw.split_whitespace();
+        let (count, unit) = words
+            .next()
+            .and_then(|w| w.split_once('/'))
+            .ok_or_else(bad)?;
+        let requests: u64 = count.parse().map_err(|_| bad())?;
+        let period = match unit {
+            "s" | "sec" | "second" => Duration::from_secs(1),
+            "m" | "min" | "minute" => Duration::from_secs(60),
+            "h" | "hour" => Duration::from_secs(3600),
+            _ => return Err(bad()),
+        };
+        let burst = match (words.next(), words.next(), words.next()) {
+            (None, None, None) => requests,
+            (Some("burst"), Some(n), None) => n.parse().map_err(|_| bad())?,
+            _ => return Err(bad()),
+        };
+        if requests == 0 || burst == 0 || requests > 1_000_000_000 || burst > 1_000_000_000 {
+            return Err(format!(
+                "`{raw}`: requests and burst must be 1..=1000000000"
+            ));
+        }
+        Ok(Self {
+            requests,
+            period,
+            burst,
+        })
+    }
+
+    /// Time between two requests at the sustained rate.
+    pub fn interval(&self) -> Duration {
+        self.period / self.requests as u32
+    }
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            anonymous: Rate::parse("100/min burst 20").expect("valid"),
+            account: Rate::parse("600/min burst 60").expect("valid"),
+            login: Rate::parse("10/min burst 5").expect("valid"),
+        }
+    }
 }
 
 /// Which tracks seeding writes audio for.
@@ -293,6 +379,16 @@ const SETTINGS: &[(&str, &str)] = &[
     ("cover_max_dimension", "CHINOOK_COVER_MAX_DIMENSION"),
     ("cover_max_alloc_bytes", "CHINOOK_COVER_MAX_ALLOC_BYTES"),
     ("seed_covers", "CHINOOK_SEED_COVERS"),
+    ("redis_url", "CHINOOK_REDIS_URL"),
+    ("redis_prefix", "CHINOOK_REDIS_PREFIX"),
+    ("redis_timeout_ms", "CHINOOK_REDIS_TIMEOUT_MS"),
+    ("rate_limit", "CHINOOK_RATE_LIMIT"),
+    ("rate_limit_anonymous", "CHINOOK_RATE_LIMIT_ANONYMOUS"),
+    ("rate_limit_account", "CHINOOK_RATE_LIMIT_ACCOUNT"),
+    ("rate_limit_login", "CHINOOK_RATE_LIMIT_LOGIN"),
+    ("trusted_proxies", "CHINOOK_TRUSTED_PROXIES"),
+    ("cache_ttl_secs", "CHINOOK_CACHE_TTL_SECS"),
+    ("stream_lease_ttl_secs", "CHINOOK_STREAM_LEASE_TTL_SECS"),
 ];
 
 /// Environment variables the binary reads that are not settings of this table.
@@ -499,6 +595,41 @@ impl Config {
                     }
                 })?
                 .unwrap_or(0),
+            redis_url: layers.get("redis_url", |raw| {
+                let url = Url::parse(raw).map_err(|e| format!("not a valid URL ({e})"))?;
+                match url.scheme() {
+                    "redis" | "rediss" | "redis+unix" | "unix" => Ok(Secret::new(raw)),
+                    other => Err(format!("unsupported scheme `{other}` (expected redis://)")),
+                }
+            })?,
+            redis_prefix: layers
+                .get("redis_prefix", non_empty)?
+                .unwrap_or_else(|| "chinook:".into()),
+            redis_timeout: layers
+                .get("redis_timeout_ms", |raw| {
+                    number_in(raw, 10, 10_000).map(Duration::from_millis)
+                })?
+                .unwrap_or(Duration::from_millis(250)),
+            rate_limits: rate_limits(layers)?,
+            trusted_proxies: layers
+                .get("trusted_proxies", |raw| {
+                    raw.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(crate::http::client_ip::Cidr::parse)
+                        .collect::<Result<Vec<_>, _>>()
+                })?
+                .unwrap_or_default(),
+            cache_ttl: layers
+                .get("cache_ttl_secs", |raw| {
+                    number_in(raw, 1, 24 * 3600).map(Duration::from_secs)
+                })?
+                .unwrap_or(Duration::from_secs(300)),
+            stream_lease_ttl: layers
+                .get("stream_lease_ttl_secs", |raw| {
+                    number_in(raw, 1, 3600).map(Duration::from_secs)
+                })?
+                .unwrap_or(Duration::from_secs(30)),
         })
     }
 
@@ -513,8 +644,45 @@ impl Config {
         config.seed_audio = SeedAudio::None;
         config.workers = 2;
         config.db_connect_timeout = Duration::from_secs(10);
+        // Every test client is 127.0.0.1 and many fire hundreds of requests; the tests of
+        // rate limiting set the real limits themselves.
+        let generous = Rate {
+            requests: 1_000_000,
+            period: Duration::from_secs(60),
+            burst: 1_000_000,
+        };
+        config.rate_limits = Some(RateLimits {
+            anonymous: generous,
+            account: generous,
+            login: generous,
+        });
         config
     }
+}
+
+fn rate_limits(layers: &Layers) -> Result<Option<RateLimits>, ConfigError> {
+    let on = layers
+        .get("rate_limit", |raw| {
+            match raw.trim().to_ascii_lowercase().as_str() {
+                "on" | "true" | "1" => Ok(true),
+                "off" | "false" | "0" => Ok(false),
+                _ => Err(format!("`{raw}` is not on or off")),
+            }
+        })?
+        .unwrap_or(true);
+    let defaults = RateLimits::default();
+    let limits = RateLimits {
+        anonymous: layers
+            .get("rate_limit_anonymous", Rate::parse)?
+            .unwrap_or(defaults.anonymous),
+        account: layers
+            .get("rate_limit_account", Rate::parse)?
+            .unwrap_or(defaults.account),
+        login: layers
+            .get("rate_limit_login", Rate::parse)?
+            .unwrap_or(defaults.login),
+    };
+    Ok(on.then_some(limits))
 }
 
 fn read_file_layer(path: &Path, layers: &mut Layers) -> Result<(), ConfigError> {
@@ -689,6 +857,34 @@ mod tests {
             shown.contains("postgres://app:*****@db:5432/chinook"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn rate_limits_parse_and_can_be_switched_off() {
+        let config = Config::from_sources(None, &[]).unwrap();
+        let limits = config.rate_limits.unwrap();
+        assert_eq!(limits.anonymous.requests, 100);
+        assert_eq!(limits.anonymous.burst, 20);
+        assert_eq!(limits.anonymous.interval(), Duration::from_millis(600));
+        let config = Config::from_sources(
+            None,
+            &env(&[
+                ("CHINOOK_RATE_LIMIT_LOGIN", "3/s"),
+                ("CHINOOK_TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
+            ]),
+        )
+        .unwrap();
+        let login = config.rate_limits.unwrap().login;
+        assert_eq!((login.requests, login.burst), (3, 3));
+        assert_eq!(config.trusted_proxies.len(), 2);
+        let off = Config::from_sources(None, &env(&[("CHINOOK_RATE_LIMIT", "off")])).unwrap();
+        assert!(off.rate_limits.is_none());
+        let err = Config::from_sources(None, &env(&[("CHINOOK_RATE_LIMIT_ACCOUNT", "lots")]))
+            .unwrap_err();
+        assert_eq!(err.setting, "CHINOOK_RATE_LIMIT_ACCOUNT");
+        let err = Config::from_sources(None, &env(&[("CHINOOK_TRUSTED_PROXIES", "10.0.0.0/40")]))
+            .unwrap_err();
+        assert_eq!(err.setting, "CHINOOK_TRUSTED_PROXIES");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! The binary (`main.rs`) is a thin command line over this library; the integration tests
 //! start the same application on a random port.
 
+pub mod cache;
 pub mod catalog;
 pub mod config;
 pub mod db;

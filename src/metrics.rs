@@ -39,6 +39,9 @@ pub struct Metrics {
     http_duration: HistogramVec,
     search_duration: HistogramVec,
     stream_bytes: IntCounter,
+    cache_requests: IntCounterVec,
+    rate_limited: IntCounterVec,
+    feed_wakeups: IntCounterVec,
 }
 
 /// What is sampled when scraped rather than counted as it happens.
@@ -79,17 +82,50 @@ impl Metrics {
             "stream_bytes_total",
             "Audio bytes handed to clients by streams, previews and downloads",
         )?;
+        let cache_requests = IntCounterVec::new(
+            Opts::new(
+                "cache_requests_total",
+                "Lookups of computed answers, by cache layer (memory, redis) and result (hit, \
+                 miss); a Redis lookup happens only after a memory miss",
+            ),
+            &["layer", "result"],
+        )?;
+        let rate_limited = IntCounterVec::new(
+            Opts::new(
+                "rate_limited_total",
+                "Requests refused with 429 by the rate limiter, by limit class (anonymous, \
+                 account, login)",
+            ),
+            &["class"],
+        )?;
+        let feed_wakeups = IntCounterVec::new(
+            Opts::new(
+                "change_feed_wakeups_total",
+                "Times the change-feed follower woke to apply the catalog log, by what woke it \
+                 (notify: PostgreSQL, redis: a Redis message, poll: the periodic check)",
+            ),
+            &["source"],
+        )?;
+        for class in ["anonymous", "account", "login"] {
+            rate_limited.with_label_values(&[class]);
+        }
         let metrics = Self {
             registry,
             http_requests,
             http_duration,
             search_duration,
             stream_bytes,
+            cache_requests,
+            rate_limited,
+            feed_wakeups,
         };
         metrics.register(Box::new(metrics.http_requests.clone()))?;
         metrics.register(Box::new(metrics.http_duration.clone()))?;
         metrics.register(Box::new(metrics.search_duration.clone()))?;
         metrics.register(Box::new(metrics.stream_bytes.clone()))?;
+        metrics.register(Box::new(metrics.cache_requests.clone()))?;
+        metrics.register(Box::new(metrics.rate_limited.clone()))?;
+        metrics.register(Box::new(metrics.feed_wakeups.clone()))?;
         metrics.register(Box::new(sources.db.acquisitions()))?;
         metrics.register(Box::new(Sampled::new(sources)?))?;
         Ok(metrics)
@@ -136,6 +172,21 @@ impl Metrics {
     /// The counter of audio bytes sent; streaming bodies add each chunk as it goes out.
     pub fn stream_bytes(&self) -> IntCounter {
         self.stream_bytes.clone()
+    }
+
+    /// The counter of cache lookups by layer and result, for the answer cache.
+    pub fn cache_requests(&self) -> IntCounterVec {
+        self.cache_requests.clone()
+    }
+
+    /// Counts one request refused by the rate limit of `class`.
+    pub fn rate_limited(&self, class: &str) {
+        self.rate_limited.with_label_values(&[class]).inc();
+    }
+
+    /// The counter of change-feed wake-ups by source.
+    pub fn feed_wakeups(&self) -> IntCounterVec {
+        self.feed_wakeups.clone()
     }
 
     /// Everything, in the text exposition format.

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
+use crate::cache::{Answers, RateLimiter, Redis};
 use crate::config::Config;
 use crate::db::Db;
 use crate::http::{self, extractors};
@@ -59,12 +60,17 @@ impl Application {
         let port = listener.local_addr()?.port();
         let media = crate::media::MediaStore::new(&config.media_dir);
         let index = Arc::new(IndexSlot::default());
-        let streams = Arc::new(StreamLimiter::default());
+        let redis = Redis::open(&config)?.map(Arc::new);
+        let streams = Arc::new(StreamLimiter::new(redis.clone(), config.stream_lease_ttl));
         let metrics = Metrics::new(Sources {
             db: db.clone(),
             index: index.clone(),
             streams: streams.clone(),
         })?;
+        let limiter = config
+            .rate_limits
+            .map(|limits| Arc::new(RateLimiter::new(limits, redis.clone())));
+        let answers = Answers::new(redis.clone(), config.cache_ttl, metrics.cache_requests());
         let state = AppState {
             db,
             config: Arc::new(config),
@@ -75,6 +81,9 @@ impl Application {
             signer: UrlSigner::new(signing_key),
             streams,
             metrics,
+            redis,
+            limiter,
+            answers,
         };
         let server = serve(listener, state.clone())?;
         tracing::info!(address = %state.config.bind.ip(), port, "listening");
@@ -160,13 +169,13 @@ async fn open_index(
                 "the search index is open and warm"
             );
             state.index.fill(index, report);
-            feed::follow(
-                state.db.clone(),
-                state.config.clone(),
-                state.index.clone(),
-                shutdown,
-            )
-            .await;
+            let follower = feed::Follower {
+                config: state.config.clone(),
+                slot: state.index.clone(),
+                redis: state.redis.clone(),
+                wakeups: state.metrics.feed_wakeups(),
+            };
+            feed::follow(state.db.clone(), follower, shutdown).await;
         }
         Err(e) => {
             let e = e.context("the search index could not be opened");
@@ -221,6 +230,8 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .wrap(actix_web::middleware::from_fn(
                 http::read_your_writes::middleware,
             ))
+            // Inside the others, so a 429 gets a request id, security headers and a count.
+            .wrap(actix_web::middleware::from_fn(http::ratelimit::middleware))
             .wrap(http::security_headers())
             .wrap(actix_web::middleware::from_fn(http::request_id::middleware))
             // Outermost, so that the time and the status are those the client gets.

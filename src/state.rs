@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::cache::{Answers, RateLimiter, Redis};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
@@ -28,6 +29,12 @@ pub struct AppState {
     pub streams: Arc<StreamLimiter>,
     /// This app's own registry and instruments.
     pub metrics: Metrics,
+    /// Redis, when configured.
+    pub redis: Option<Arc<Redis>>,
+    /// The request limits; `None` when switched off.
+    pub limiter: Option<Arc<RateLimiter>>,
+    /// Computed answers, in memory and in Redis.
+    pub answers: Answers,
 }
 
 impl AppState {

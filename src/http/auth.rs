@@ -6,7 +6,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -14,13 +14,14 @@ use crate::store::accounts::{self, Account};
 use crate::store::Role;
 
 /// A signed-in caller. Handlers that take it answer 401 to everyone else.
+#[derive(Clone)]
 pub struct Authenticated {
     pub account: Account,
     /// The bearer token the request carried, for logout.
     pub token: String,
 }
 
-fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
+pub fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
     let missing = || {
         ApiError::Unauthorized(
             "sign in first: send `Authorization: Bearer <token>` with a token from \
@@ -46,6 +47,11 @@ impl FromRequest for Authenticated {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // The rate limiter may have resolved this request's token already.
+        if let Some(known) = req.extensions().get::<Authenticated>().cloned() {
+            crate::db::request::acting_as(known.account.id);
+            return Box::pin(async move { Ok(known) });
+        }
         let token = bearer_token(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {

@@ -2,10 +2,12 @@
 //! authentication, and turning extractor failures into problem+json.
 
 pub mod auth;
+pub mod client_ip;
 pub mod extractors;
 pub mod json;
 pub mod metrics;
 pub mod page;
+pub mod ratelimit;
 pub mod read_your_writes;
 pub mod request_id;
 

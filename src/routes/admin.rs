@@ -28,7 +28,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Applies the change log to this instance's index, so the write is visible to the next
 /// read here; other instances follow through the change feed.
 pub(super) async fn applied(state: &AppState) -> ApiResult<()> {
-    state.catalog()?.catch_up(&state.db).await?;
+    let index = state.catalog()?;
+    index.catch_up(&state.db).await?;
+    crate::search::feed::announce(state.redis.as_deref(), index.applied_change()).await;
     Ok(())
 }
 

@@ -85,10 +85,20 @@ detail_route!(
     "playlist"
 );
 
-/// One page of a list.
-fn list(state: &AppState, kind: Kind, params: &ListParams) -> ApiResult<HttpResponse> {
+/// One page of a list. Pages of the most popular tracks, the store's front page, are cached
+/// by the last change the index holds.
+async fn list(state: &AppState, kind: Kind, params: &ListParams) -> ApiResult<HttpResponse> {
     let query = ListQuery::parse(kind, params, &state.cursor_secret)?;
-    let page = query.run(state.catalog()?, &state.cursor_secret)?;
+    let index = state.catalog()?;
+    if kind == Kind::Track && params.sort.as_deref().map(str::trim) == Some("-popularity") {
+        let key = format!("popular:{}:{params:?}", index.applied_change());
+        let json = state
+            .answers
+            .json(key, || async { query.run(index, &state.cursor_secret) })
+            .await?;
+        return Ok(crate::cache::answers::respond(json));
+    }
+    let page = query.run(index, &state.cursor_secret)?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -117,7 +127,7 @@ macro_rules! list_route {
             state: web::Data<AppState>,
             params: web::Query<ListParams>,
         ) -> ApiResult<HttpResponse> {
-            list(&state, $kind, &params)
+            list(&state, $kind, &params).await
         }
     };
 }

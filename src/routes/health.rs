@@ -106,6 +106,37 @@ struct MediaCheck {
 }
 
 #[derive(Serialize, ToSchema)]
+struct RedisCheck {
+    /// `ok`, `degraded` (failing: its circuit breaker is open and every feature runs
+    /// in-process) or `not_configured`.
+    #[schema(example = "ok")]
+    status: &'static str,
+    /// Round trip of `PING`, when it answered.
+    response_ms: Option<f64>,
+}
+
+impl RedisCheck {
+    async fn of(state: &AppState) -> Self {
+        let Some(redis) = &state.redis else {
+            return Self {
+                status: "not_configured",
+                response_ms: None,
+            };
+        };
+        match redis.ping().await {
+            Some(took) => Self {
+                status: "ok",
+                response_ms: Some(took.as_secs_f64() * 1000.0),
+            },
+            None => Self {
+                status: "degraded",
+                response_ms: None,
+            },
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
 struct ProcessCheck {
     resident_memory_bytes: Option<u64>,
 }
@@ -113,7 +144,8 @@ struct ProcessCheck {
 #[derive(Serialize, ToSchema)]
 struct HealthReport {
     /// `ok` when every check passes; `degraded` (still 200) when the service answers fully
-    /// but something that only speeds it up or spreads its load is in trouble (a replica);
+    /// but something that only speeds it up or spreads its load is in trouble (a replica,
+    /// Redis);
     /// `unhealthy` (503) when the primary is unreachable, migrations are behind, the index is
     /// not ready, or the process is draining.
     #[schema(example = "ok")]
@@ -126,6 +158,7 @@ struct HealthReport {
     database: DatabaseCheck,
     index: IndexCheck,
     media: MediaCheck,
+    redis: RedisCheck,
     process: ProcessCheck,
 }
 
@@ -247,6 +280,12 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
     if media.status != "ok" {
         degraded.push("media volume: space unreadable".to_string());
     }
+    let redis = RedisCheck::of(&state).await;
+    if redis.status == "degraded" {
+        degraded.push(
+            "redis: failing; rate limits, the cache and the stream cap run in-process".to_string(),
+        );
+    }
     let healthy = failing.is_empty();
     let status = match (healthy, degraded.is_empty()) {
         (false, _) => "unhealthy",
@@ -263,6 +302,7 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
         database,
         index,
         media,
+        redis,
         process: ProcessCheck {
             resident_memory_bytes: crate::metrics::resident_memory_bytes(),
         },

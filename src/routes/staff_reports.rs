@@ -1,11 +1,12 @@
 //! Sales reports for staff: invoice lines of the customers the caller may see, summed by a
 //! grouping over a window of invoice dates.
 
-use actix_web::{get, web};
+use actix_web::{get, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::cache::answers;
 use crate::error::{ApiResult, Problem};
 use crate::http::auth::Staff;
 use crate::state::AppState;
@@ -50,11 +51,23 @@ async fn sales(
     Staff(caller): Staff,
     state: web::Data<AppState>,
     params: web::Query<SalesParams>,
-) -> ApiResult<web::Json<SalesReport>> {
+) -> ApiResult<HttpResponse> {
     let scope = Scope::of(&caller.account)?;
     let group_by = GroupBy::parse(params.group_by.as_deref())?;
     let window = Window::parse(params.from.as_deref(), params.to.as_deref())?;
-    Ok(web::Json(
-        reports::sales(&state.db, scope, group_by, window).await?,
-    ))
+    // Keyed by the version of the data it sums, so a purchase on any instance makes every
+    // instance compute the report afresh. A report is kept under the version of the snapshot
+    // it was read from, never a newer one, so one read from a lagging replica cannot stand
+    // in for the primary's data later.
+    let key = |version: &str| format!("sales:{version}:{scope:?}:{group_by:?}:{window:?}");
+    let latest = reports::data_version(&state.db).await?;
+    let json = state
+        .answers
+        .json_as(key(&latest), || async {
+            let report = reports::sales(&state.db, scope, group_by, window).await?;
+            let true_for = key(&report.data_version);
+            Ok((report, true_for))
+        })
+        .await?;
+    Ok(answers::respond(json))
 }

@@ -89,6 +89,7 @@ async fn entitled_source(
     stream::respond(req, source, state.config.stream_chunk_bytes, sent, || {
         state.streams.acquire(account.id, cap)
     })
+    .await
 }
 
 /// The whole track, with ranges, for its owners, staff and admins.
@@ -213,9 +214,14 @@ async fn preview(
     )
     .await?;
     let sent = state.metrics.stream_bytes();
-    stream::respond(&req, source, state.config.stream_chunk_bytes, sent, || {
-        Ok(())
-    })
+    stream::respond(
+        &req,
+        source,
+        state.config.stream_chunk_bytes,
+        sent,
+        || async { Ok(()) },
+    )
+    .await
 }
 
 #[derive(Deserialize)]

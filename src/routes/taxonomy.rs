@@ -1,11 +1,12 @@
 //! Taxonomy reads: the types, a type's tree, a term's page, and a term's tracks, all
 //! served from the search index.
 
-use actix_web::{get, web};
+use actix_web::{get, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::cache::answers;
 use crate::catalog::list::{ListParams, ListQuery, Page};
 use crate::catalog::Kind;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -46,18 +47,37 @@ fn no_type(taxonomy: &str) -> ApiError {
 async fn taxonomies(
     state: web::Data<AppState>,
     params: web::Query<TreeParams>,
-) -> ApiResult<web::Json<serde_json::Value>> {
+) -> ApiResult<HttpResponse> {
     let index = state.catalog()?;
-    let set = index.term_set()?;
-    let body = match params.taxonomy.as_deref().map(str::trim) {
-        None | Some("") => serde_json::to_value::<TaxonomyTypes>(views::types(&set)),
-        Some(taxonomy) => {
-            let counts = index.term_counts()?;
-            let tree = views::tree(&set, &counts, taxonomy).ok_or_else(|| no_type(taxonomy))?;
-            serde_json::to_value(tree)
-        }
-    };
-    Ok(web::Json(body.map_err(anyhow::Error::from)?))
+    let taxonomy = params
+        .taxonomy
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    // Keyed by the last change the index holds: a change anywhere moves every instance on
+    // to a new key as its index takes the change in.
+    let key = format!(
+        "taxonomy:{}:{}",
+        index.applied_change(),
+        taxonomy.unwrap_or("*")
+    );
+    let json = state
+        .answers
+        .json(key, || async {
+            let set = index.term_set()?;
+            let body = match taxonomy {
+                None => serde_json::to_value::<TaxonomyTypes>(views::types(&set)),
+                Some(taxonomy) => {
+                    let counts = index.term_counts()?;
+                    let tree =
+                        views::tree(&set, &counts, taxonomy).ok_or_else(|| no_type(taxonomy))?;
+                    serde_json::to_value(tree)
+                }
+            };
+            Ok(body.map_err(anyhow::Error::from)?)
+        })
+        .await?;
+    Ok(answers::respond(json))
 }
 
 /// A term with its ancestors, its children and counts (with and without descendants).

@@ -3,17 +3,23 @@
 //! A catalog write runs in a `CatalogWrite`: it takes the catalog write lock, names the
 //! index entries it touches, and appends them to `catalog_change` in its own transaction.
 //! After the commit the writing instance applies the log to its index, so its next read
-//! sees the write. Other instances hear of it through PostgreSQL `NOTIFY` (and, as a safety
-//! net, a periodic check of the log) and apply the same log. Because the log is in SQL, an
-//! instance that missed a notification or was down catches up instead of drifting.
+//! sees the write. Other instances hear of it through PostgreSQL `NOTIFY` and, with Redis
+//! configured, a Redis message the writer publishes (on any backend); as a safety net they
+//! also check the log periodically. Each only wakes them: they apply the same log, read from
+//! SQL. Because the log is in SQL, an instance that missed a message or was down catches up
+//! instead of drifting.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use futures_util::StreamExt;
+use prometheus::IntCounterVec;
 use sqlx::{Any, Row, Transaction};
 use tokio_util::sync::CancellationToken;
 
+use crate::cache::Redis;
 use crate::catalog::Kind;
 use crate::config::{Backend, Config};
 use crate::db::Db;
@@ -21,6 +27,16 @@ use crate::search::IndexSlot;
 
 /// The PostgreSQL channel that announces new changes.
 pub const CHANNEL: &str = "chinook_catalog";
+
+/// The Redis channel (under the key prefix) that announces new changes.
+pub const REDIS_CHANNEL: &str = "catalog-changes";
+
+/// Tells the other instances, through Redis, that the log has grown to `seq`.
+pub async fn announce(redis: Option<&Redis>, seq: i64) {
+    if let Some(redis) = redis {
+        redis.publish(REDIS_CHANNEL, seq.to_string()).await;
+    }
+}
 
 /// A transaction that changes the catalog or a taxonomy.
 pub struct CatalogWrite {
@@ -128,17 +144,31 @@ fn poll_interval(backend: Backend) -> Duration {
     }
 }
 
+/// What the follower needs besides the database.
+pub struct Follower {
+    pub config: Arc<Config>,
+    pub slot: Arc<IndexSlot>,
+    pub redis: Option<Arc<Redis>>,
+    /// Wake-ups by source: `notify` (PostgreSQL), `redis` or `poll`.
+    pub wakeups: IntCounterVec,
+}
+
 /// Applies other instances' changes to this instance's index until `shutdown`.
-pub async fn follow(
-    db: Db,
-    config: std::sync::Arc<Config>,
-    slot: std::sync::Arc<IndexSlot>,
-    shutdown: CancellationToken,
-) {
+pub async fn follow(db: Db, follower: Follower, shutdown: CancellationToken) {
+    let Follower {
+        config,
+        slot,
+        redis,
+        wakeups,
+    } = follower;
     let backend = db.backend();
     let mut listener = match backend {
         Backend::Postgres => listen(&config).await,
         Backend::Sqlite => None,
+    };
+    let mut messages = match &redis {
+        Some(redis) => subscribe(redis).await,
+        None => None,
     };
     let mut tick = tokio::time::interval(poll_interval(backend));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -149,18 +179,42 @@ pub async fn follow(
                 None => std::future::pending().await,
             }
         };
+        let announced = async {
+            match messages.as_mut() {
+                Some(m) => m.on_message().next().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            _ = tick.tick() => {}
+            _ = tick.tick() => wakeups.with_label_values(&["poll"]).inc(),
             result = woken => {
+                wakeups.with_label_values(&["notify"]).inc();
                 if let Err(e) = result {
                     tracing::warn!(error = %e, "listening for catalog changes failed; polling until it reconnects");
                     listener = None;
                 }
             }
+            message = announced => {
+                if message.is_some() {
+                    wakeups.with_label_values(&["redis"]).inc();
+                } else {
+                    tracing::warn!("the Redis subscription for catalog changes ended; polling until it is back");
+                    messages = None;
+                }
+            }
         }
         if listener.is_none() && backend == Backend::Postgres {
             listener = listen(&config).await;
+        }
+        if messages.is_none() {
+            if let Some(redis) = &redis {
+                // Skipped while the breaker is open, so an outage costs no connection
+                // attempts beyond the breaker's own probes.
+                if !redis.degraded() {
+                    messages = subscribe(redis).await;
+                }
+            }
         }
         if let Some(index) = slot.get() {
             if let Err(e) = index.catch_up(&db).await {
@@ -169,6 +223,16 @@ pub async fn follow(
                     "applying catalog changes to the index failed"
                 );
             }
+        }
+    }
+}
+
+async fn subscribe(redis: &Redis) -> Option<redis::aio::PubSub> {
+    match redis.subscriber(REDIS_CHANNEL).await {
+        Ok(pubsub) => Some(pubsub),
+        Err(e) => {
+            tracing::debug!(error = %e, "cannot subscribe to catalog changes on Redis; polling");
+            None
         }
     }
 }

@@ -3,11 +3,13 @@
 //! which cannot send an Authorization header; a per-account cap bounds concurrent streams.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::cache::Redis;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::store::accounts::Account;
@@ -101,52 +103,195 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
 
 /// Full streams open per account, capped. A `StreamPass` holds a place until it is dropped,
 /// which happens when the response body is done or the client goes away.
+///
+/// With Redis the places are leases shared by every instance: a sorted set per account of
+/// lease ids scored by their expiry, taken atomically by a Lua script, renewed while the
+/// stream plays and removed when it ends. An instance that crashes leaves its leases to
+/// expire by themselves. Without Redis, or while its breaker is open, the cap is kept per
+/// instance. Either way this instance counts its own open streams (`active_streams`).
 #[derive(Default)]
 pub struct StreamLimiter {
     open: Mutex<HashMap<i64, usize>>,
+    redis: Option<Arc<Redis>>,
+    lease_ttl: Duration,
 }
 
 pub struct StreamPass {
     limiter: Arc<StreamLimiter>,
     account: i64,
+    lease: Option<Lease>,
+}
+
+/// A place held in Redis, and the task that keeps renewing it.
+struct Lease {
+    key: String,
+    id: String,
+    renewer: tokio::task::JoinHandle<()>,
+}
+
+/// Drops expired leases, then takes one if fewer than the cap remain. KEYS[1] the account's
+/// set; ARGV lease id, cap, TTL in ms. Returns 1 when taken.
+static ACQUIRE: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local ttl = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ttl)
+return 1
+",
+    )
+});
+
+/// Pushes a held lease's expiry on; a lease that already expired stays gone (returns 0).
+static RENEW: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local ttl = tonumber(ARGV[2])
+local added = redis.call('ZADD', KEYS[1], 'XX', 'CH', now + ttl, ARGV[1])
+if added == 1 then redis.call('PEXPIRE', KEYS[1], ttl) end
+return added
+",
+    )
+});
+
+fn too_many(cap: usize) -> ApiError {
+    ApiError::TooManyRequests(
+        format!("you have {cap} streams playing already; stop one to start another"),
+        5,
+    )
 }
 
 impl StreamLimiter {
-    pub fn acquire(self: &Arc<Self>, account: i64, cap: usize) -> ApiResult<StreamPass> {
-        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+    /// A limiter that shares its places through `redis` when given one.
+    pub fn new(redis: Option<Arc<Redis>>, lease_ttl: Duration) -> Self {
+        Self {
+            open: Mutex::default(),
+            redis,
+            lease_ttl,
+        }
+    }
+
+    fn counts(&self) -> std::sync::MutexGuard<'_, HashMap<i64, usize>> {
+        self.open.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub async fn acquire(self: &Arc<Self>, account: i64, cap: usize) -> ApiResult<StreamPass> {
+        if let Some(redis) = &self.redis {
+            let key = redis.key(&format!("streams:{account}"));
+            let id = uuid::Uuid::new_v4().simple().to_string();
+            let ttl = self.lease_ttl.as_millis() as u64;
+            let taken = redis
+                .call("stream lease", |mut c| {
+                    let (key, id) = (key.clone(), id.clone());
+                    async move {
+                        ACQUIRE
+                            .key(key)
+                            .arg(id)
+                            .arg(cap)
+                            .arg(ttl)
+                            .invoke_async::<i64>(&mut c)
+                            .await
+                    }
+                })
+                .await;
+            match taken {
+                Some(1) => {
+                    *self.counts().entry(account).or_default() += 1;
+                    let renewer = tokio::spawn(renew(
+                        redis.clone(),
+                        key.clone(),
+                        id.clone(),
+                        self.lease_ttl,
+                    ));
+                    return Ok(StreamPass {
+                        limiter: self.clone(),
+                        account,
+                        lease: Some(Lease { key, id, renewer }),
+                    });
+                }
+                Some(_) => return Err(too_many(cap)),
+                // Redis is out: this instance's own count decides.
+                None => {}
+            }
+        }
+        let mut open = self.counts();
         let count = open.entry(account).or_default();
         if *count >= cap {
-            return Err(ApiError::TooManyRequests(
-                format!("you have {cap} streams playing already; stop one to start another"),
-                5,
-            ));
+            return Err(too_many(cap));
         }
         *count += 1;
         Ok(StreamPass {
             limiter: self.clone(),
             account,
+            lease: None,
         })
     }
 
-    /// Full streams open across every account.
+    /// Full streams open on this instance across every account.
     pub fn total_open(&self) -> usize {
-        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        open.values().sum()
+        self.counts().values().sum()
     }
 
+    /// Full streams of `account` open on this instance.
     pub fn open_streams(&self, account: i64) -> usize {
-        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        open.get(&account).copied().unwrap_or(0)
+        self.counts().get(&account).copied().unwrap_or(0)
+    }
+}
+
+/// Keeps a lease alive until aborted, renewing it three times per TTL.
+async fn renew(redis: Arc<Redis>, key: String, id: String, ttl: Duration) {
+    let millis = ttl.as_millis() as u64;
+    loop {
+        tokio::time::sleep(ttl / 3).await;
+        let (key, id) = (key.clone(), id.clone());
+        redis
+            .call("stream lease renewal", |mut c| async move {
+                RENEW
+                    .key(key)
+                    .arg(id)
+                    .arg(millis)
+                    .invoke_async::<i64>(&mut c)
+                    .await
+            })
+            .await;
     }
 }
 
 impl Drop for StreamPass {
     fn drop(&mut self) {
-        let mut open = self.limiter.open.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(count) = open.get_mut(&self.account) {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                open.remove(&self.account);
+        {
+            let mut open = self.limiter.counts();
+            if let Some(count) = open.get_mut(&self.account) {
+                *count = count.saturating_sub(1);
+                if *count == 0 {
+                    open.remove(&self.account);
+                }
+            }
+        }
+        if let Some(lease) = self.lease.take() {
+            lease.renewer.abort();
+            let Some(redis) = self.limiter.redis.clone() else {
+                return;
+            };
+            // Without a runtime (the process is ending) the lease expires by itself.
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move {
+                    redis
+                        .call("stream lease release", |mut c| async move {
+                            redis::cmd("ZREM")
+                                .arg(lease.key)
+                                .arg(lease.id)
+                                .query_async::<i64>(&mut c)
+                                .await
+                        })
+                        .await;
+                });
             }
         }
     }
@@ -197,17 +342,17 @@ mod tests {
         assert!(signer.verify(7, &flipped, 999).is_err());
     }
 
-    #[test]
-    fn the_stream_cap_frees_a_place_when_a_pass_is_dropped() {
+    #[tokio::test]
+    async fn the_stream_cap_frees_a_place_when_a_pass_is_dropped() {
         let limiter = Arc::new(StreamLimiter::default());
-        let first = limiter.acquire(1, 2).unwrap();
-        let _second = limiter.acquire(1, 2).unwrap();
-        assert!(limiter.acquire(1, 2).is_err());
+        let first = limiter.acquire(1, 2).await.unwrap();
+        let _second = limiter.acquire(1, 2).await.unwrap();
+        assert!(limiter.acquire(1, 2).await.is_err());
         assert!(
-            limiter.acquire(2, 2).is_ok(),
+            limiter.acquire(2, 2).await.is_ok(),
             "another account is not affected"
         );
         drop(first);
-        assert!(limiter.acquire(1, 2).is_ok());
+        assert!(limiter.acquire(1, 2).await.is_ok());
     }
 }

@@ -11,6 +11,7 @@ mod file;
 pub mod range;
 pub mod tracks;
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
@@ -165,12 +166,12 @@ fn finish(
 /// only when bytes will be sent (not for a 304, a 416 or a HEAD); what it gives is held
 /// until the body is done, e.g. a place under the stream cap. The body's bytes are counted
 /// in `sent` as they go out.
-pub fn respond<T: Send + 'static>(
+pub async fn respond<T: Send + 'static, Admitted: Future<Output = ApiResult<T>>>(
     req: &HttpRequest,
     source: Source,
     chunk: usize,
     sent: IntCounter,
-    admit: impl FnOnce() -> ApiResult<T>,
+    admit: impl FnOnce() -> Admitted,
 ) -> ApiResult<HttpResponse> {
     let method = req.method().clone();
     if not_modified(req, &source) {
@@ -188,7 +189,7 @@ pub fn respond<T: Send + 'static>(
     let keep_alive = if method == Method::HEAD {
         None
     } else {
-        Some(admit()?)
+        Some(admit().await?)
     };
     let held = move |body: BoxStream<'static, std::io::Result<Bytes>>| {
         body.chain(stream::once(async move {

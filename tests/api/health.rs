@@ -57,6 +57,14 @@ async fn health_reports_every_check_with_figures() {
             .contains(&app.state.config.data_dir.display().to_string()),
         "no file paths are shown: {body}"
     );
+    // The PostgreSQL suite runs on Redis, the SQLite suite without.
+    if app.state.redis.is_some() {
+        assert_eq!(body["redis"]["status"], "ok");
+        assert!(body["redis"]["response_ms"].as_f64().unwrap() >= 0.0);
+    } else {
+        assert_eq!(body["redis"]["status"], "not_configured");
+        assert!(body["redis"]["response_ms"].is_null());
+    }
 }
 
 #[tokio::test]

@@ -198,6 +198,13 @@ impl TestApp {
 
     pub async fn spawn_on(database: TestDatabase, adjust: impl FnOnce(&mut Config)) -> Self {
         let mut config = database.config();
+        // The PostgreSQL suite runs on Redis, the SQLite suite in-process, so the whole suite
+        // exercises both forms of every shared feature.
+        if backend() == Backend::Postgres {
+            if let Some(url) = redis_url() {
+                use_redis(&mut config, &url);
+            }
+        }
         adjust(&mut config);
         let app = Application::build(config).await.expect("the app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
@@ -222,11 +229,25 @@ impl TestApp {
     /// A second instance on the same database, with a data directory and index of its own,
     /// as another pod would run.
     pub async fn spawn_peer(&self) -> TestApp {
+        self.spawn_peer_with(|_| {}).await
+    }
+
+    /// A second instance configured as this one (the same Redis and prefix, the same
+    /// limits), with a data directory of its own, then adjusted.
+    pub async fn spawn_peer_with(&self, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let database = TestDatabase {
             dir: tempfile::tempdir().expect("a temporary directory"),
             url: self._database.url.clone(),
         };
-        Self::spawn_on(database, |_| {}).await
+        let mut config = (*self.state.config).clone();
+        config.data_dir = database.dir.path().to_path_buf();
+        config.media_dir = database.dir.path().join("media");
+        config.bind = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        Self::spawn_on(database, move |c| {
+            *c = config;
+            adjust(c);
+        })
+        .await
     }
 
     /// Polls `/health/ready` until it answers 200.
@@ -312,6 +333,26 @@ impl TestApp {
     }
 }
 
+/// The shared test Redis that scripts/test starts, when there is one.
+pub fn redis_url() -> Option<String> {
+    std::env::var("CHINOOK_TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// The shared test Redis; tests of Redis itself cannot run without it.
+pub fn require_redis() -> String {
+    redis_url().unwrap_or_else(|| {
+        panic!("this test needs CHINOOK_TEST_REDIS_URL; scripts/test starts a redis-server and sets it")
+    })
+}
+
+/// Points `config` at the Redis at `url`, under a key prefix no other test uses.
+pub fn use_redis(config: &mut Config, url: &str) {
+    config.redis_url = Some(chinook::config::Secret::new(url));
+    config.redis_prefix = format!("test-{}:", uuid::Uuid::new_v4().simple());
+}
+
 /// Asserts that a response is an RFC 9457 problem with `status`, and returns its body.
 pub async fn assert_problem(response: reqwest::Response, status: u16) -> Value {
     assert_eq!(response.status().as_u16(), status, "unexpected status");
@@ -342,7 +383,9 @@ pub fn chinook(database: &TestDatabase) -> Command {
         .env("CHINOOK_DATA_DIR", database.dir.path())
         .env("CHINOOK_DATABASE_URL", database.url.expose())
         .env("CHINOOK_LOG", "warn")
-        .env("CHINOOK_SEED_AUDIO", "none");
+        .env("CHINOOK_SEED_AUDIO", "none")
+        // As in `Config::for_tests`: bursts from 127.0.0.1 are what these tests are made of.
+        .env("CHINOOK_RATE_LIMIT", "off");
     command
 }
 

@@ -17,6 +17,8 @@ mod openapi;
 mod playlists;
 mod purchase_safety;
 mod purchases;
+mod rate_limits;
+mod redis;
 mod replicas;
 mod search;
 mod seeding;

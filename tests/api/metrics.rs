@@ -172,6 +172,8 @@ async fn every_metric_is_exported_with_its_type_and_nothing_is_made_up() {
         ("active_streams", "gauge"),
         ("index_documents", "gauge"),
         ("process_resident_memory_bytes", "gauge"),
+        ("cache_requests_total", "counter"),
+        ("rate_limited_total", "counter"),
     ] {
         assert_eq!(
             first.types.get(name).map(String::as_str),
@@ -187,14 +189,11 @@ async fn every_metric_is_exported_with_its_type_and_nothing_is_made_up() {
         first.types.get("stream_bytes_total").map(String::as_str),
         Some("counter")
     );
-    // Nothing is measured for what does not exist yet: no replicas, cache or rate limiter.
-    for absent in [
-        "db_replica_lag_seconds",
-        "cache_requests_total",
-        "rate_limited_total",
-    ] {
-        assert!(!first.types.contains_key(absent), "{absent} is made up");
-    }
+    // Nothing is measured for what does not exist yet: no replicas.
+    assert!(
+        !first.types.contains_key("db_replica_lag_seconds"),
+        "db_replica_lag_seconds is made up"
+    );
     assert!(first.sum("process_resident_memory_bytes", &[]) > 1_000_000.0);
 
     // Pools: each by role, idle and in use; reads share the writer's pool on PostgreSQL.
@@ -228,6 +227,63 @@ async fn every_metric_is_exported_with_its_type_and_nothing_is_made_up() {
         after_health.sum("db_acquires_total", &[]) >= first.sum("db_acquires_total", &[]) + 3.0,
         "the database round trip, row counts and change feed check each take a connection"
     );
+}
+
+#[tokio::test]
+async fn cache_lookups_and_rate_limit_refusals_are_counted_with_bounded_labels() {
+    let app = TestApp::spawn_with(|config| {
+        config.rate_limits = Some(chinook::config::RateLimits {
+            anonymous: chinook::config::Rate::parse("60/min burst 3").unwrap(),
+            ..Default::default()
+        });
+    })
+    .await;
+    let before = scrape(&app).await;
+    let layers = before.label_values("cache_requests_total", "layer");
+    let expected_layers: BTreeSet<String> = if app.state.redis.is_some() {
+        ["memory".into(), "redis".into()].into()
+    } else {
+        ["memory".into()].into()
+    };
+    assert_eq!(layers, expected_layers);
+    assert_eq!(
+        before.label_values("cache_requests_total", "result"),
+        ["hit".to_string(), "miss".to_string()].into()
+    );
+    assert_eq!(
+        before.label_values("rate_limited_total", "class"),
+        ["account".to_string(), "anonymous".into(), "login".into()].into()
+    );
+    assert_eq!(before.sum("rate_limited_total", &[]), 0.0);
+
+    // Three requests are allowed, each tree computed once and then remembered.
+    for _ in 0..3 {
+        assert_eq!(status_of(&app, "/api/v1/taxonomies?type=genre").await, 200);
+    }
+    assert_eq!(status_of(&app, "/api/v1/taxonomies?type=genre").await, 429);
+    let after = scrape(&app).await;
+    let memory = |result| {
+        after.sum(
+            "cache_requests_total",
+            &[("layer", "memory"), ("result", result)],
+        )
+    };
+    assert_eq!(memory("miss"), 1.0);
+    assert_eq!(memory("hit"), 2.0);
+    assert_eq!(
+        after.sum("rate_limited_total", &[("class", "anonymous")]),
+        1.0
+    );
+    assert_eq!(
+        after.sum("http_requests_total", &[("status", "429")]),
+        1.0,
+        "a refusal is an answered request like any other"
+    );
+    assert_eq!(
+        after.label_sets("cache_requests_total").len(),
+        2 * layers.len()
+    );
+    assert_eq!(after.label_sets("rate_limited_total").len(), 3);
 }
 
 #[tokio::test]

@@ -38,7 +38,12 @@ async fn seed_audio(app: &TestApp, n: u64, max_secs: u64) {
 }
 
 /// Gives `track` `content` as its audio file, as an upload would.
-async fn give_audio(app: &TestApp, track: i64, content: Vec<u8>, content_type: &str) -> AudioFile {
+pub(crate) async fn give_audio(
+    app: &TestApp,
+    track: i64,
+    content: Vec<u8>,
+    content_type: &str,
+) -> AudioFile {
     let extension = if content_type == audio::CONTENT_TYPE {
         "wav"
     } else {

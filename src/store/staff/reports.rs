@@ -169,6 +169,10 @@ pub struct SalesReport {
     pub totals: Totals,
     /// By total, largest first, then by key.
     pub data: Vec<SalesRow>,
+    /// `data_version` as the snapshot the report was read from had it; a lagging replica's
+    /// is older than the primary's.
+    #[serde(skip)]
+    pub data_version: String,
 }
 
 const SUMS: &str =
@@ -187,6 +191,25 @@ fn lines_in(joins: &str) -> String {
            AND ($2 IS NULL OR substr(i.invoice_date, 1, 10) >= $2) \
            AND ($3 IS NULL OR substr(i.invoice_date, 1, 10) <= $3)"
     )
+}
+
+const VERSION: &str = "SELECT CAST((SELECT COUNT(*) FROM invoice_line) AS BIGINT), \
+            CAST((SELECT COALESCE(MAX(invoice_line_id), 0) FROM invoice_line) AS BIGINT), \
+            CAST((SELECT COALESCE(MAX(seq), 0) FROM catalog_change) AS BIGINT)";
+
+fn version_of(row: &sqlx::any::AnyRow) -> Result<String, sqlx::Error> {
+    let (lines, last, change): (i64, i64, i64) =
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    Ok(format!("{lines}-{last}-{change}"))
+}
+
+/// What the reports are computed from, as the primary has it now, in one string that
+/// changes whenever a report could: invoice lines are only ever added (their count and
+/// highest id move, whichever order concurrent purchases commit in), and names and genres
+/// change only through the catalog change log.
+pub async fn data_version(db: &Db) -> ApiResult<String> {
+    let row = sqlx::query(VERSION).fetch_one(db.primary()).await?;
+    Ok(version_of(&row)?)
 }
 
 /// The report: one row per group, and the totals, both read from one snapshot so they agree
@@ -255,6 +278,7 @@ pub async fn sales(
         .bind(to.as_deref())
         .fetch_one(&mut *tx)
         .await?;
+    let data_version = version_of(&sqlx::query(VERSION).fetch_one(&mut *tx).await?)?;
     tx.commit().await?;
     Ok(SalesReport {
         group_by,
@@ -266,5 +290,6 @@ pub async fn sales(
             invoices: totals.try_get("invoices")?,
         },
         data,
+        data_version,
     })
 }

@@ -1,0 +1,110 @@
+//! The rate limit every API request passes before it is routed: login and registration per
+//! client IP (strictest), requests with a valid bearer token per account, anything else per
+//! client IP. Only the API (`/api/...` and the `/stream/...` alias) is limited: health
+//! probes and `/metrics` must never be refused to an orchestrator or a scraper, and the store
+//! front's page and assets and `/docs` are compiled-in files that one page load fetches
+//! many of. Every limited answer carries `RateLimit-*` headers; a refusal is a 429 problem
+//! with `Retry-After`.
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage, ResponseError};
+
+use crate::cache::ratelimit::{Class, Decision};
+use crate::error::ApiError;
+use crate::http::auth::{bearer_token, Authenticated};
+use crate::http::client_ip;
+use crate::state::AppState;
+use crate::store::accounts;
+
+fn exempt(path: &str) -> bool {
+    !(path.starts_with("/api/") || path.starts_with("/stream/"))
+}
+
+fn is_login(req: &ServiceRequest) -> bool {
+    req.method() == actix_web::http::Method::POST
+        && matches!(req.path(), "/api/v1/auth/login" | "/api/v1/auth/register")
+}
+
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return next.call(req).await.map(|r| r.map_into_left_body());
+    };
+    if state.limiter.is_none() || exempt(req.path()) {
+        return next.call(req).await.map(|r| r.map_into_left_body());
+    }
+    let (class, who) = classify(&req, &state).await;
+    let limiter = state.limiter.as_ref().expect("checked above");
+    let decision = limiter.check(class, &who).await;
+    if !decision.allowed {
+        state.metrics.rate_limited(class.label());
+        let retry = seconds_up(decision.retry_after).max(1);
+        let refusal = ApiError::TooManyRequests(
+            format!(
+                "too many requests from this {}; retry in {retry} s",
+                match class {
+                    Class::Account => "account",
+                    Class::Anonymous | Class::Login => "address",
+                }
+            ),
+            retry,
+        );
+        let mut response = refusal.error_response();
+        add_headers(response.headers_mut(), &decision);
+        return Ok(req.into_response(response).map_into_right_body());
+    }
+    let mut response = next.call(req).await?;
+    add_headers(response.headers_mut(), &decision);
+    Ok(response.map_into_left_body())
+}
+
+/// Which limit a request counts against, and whose allowance it draws on. A valid token is
+/// resolved once here and handed to the `Authenticated` extractor; an invalid one counts
+/// as anonymous, so made-up tokens cannot mint fresh allowances.
+async fn classify(req: &ServiceRequest, state: &AppState) -> (Class, String) {
+    let address = || {
+        client_ip::of(req, &state.config.trusted_proxies)
+            .map(|ip| ip.to_string())
+            .unwrap_or_else(|| "unknown".into())
+    };
+    if is_login(req) {
+        return (Class::Login, address());
+    }
+    if let Ok(token) = bearer_token(req.request()) {
+        if let Ok(account) = accounts::authenticate(&state.db, &token).await {
+            let id = account.id;
+            req.extensions_mut()
+                .insert(Authenticated { account, token });
+            return (Class::Account, id.to_string());
+        }
+    }
+    (Class::Anonymous, address())
+}
+
+fn seconds_up(duration: std::time::Duration) -> u64 {
+    duration.as_micros().div_ceil(1_000_000) as u64
+}
+
+fn add_headers(headers: &mut HeaderMap, decision: &Decision) {
+    let mut set = |name: &'static str, value: String| {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    };
+    set("ratelimit-limit", decision.limit.to_string());
+    set("ratelimit-remaining", decision.remaining.to_string());
+    set("ratelimit-reset", seconds_up(decision.reset).to_string());
+    set(
+        "ratelimit-policy",
+        format!(
+            "{};w={}",
+            decision.limit,
+            seconds_up(decision.window).max(1)
+        ),
+    );
+}
