@@ -9,6 +9,7 @@
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, ResponseError};
 
@@ -19,12 +20,19 @@ use crate::http::client_ip;
 use crate::state::AppState;
 use crate::store::accounts;
 
-fn exempt(path: &str) -> bool {
-    !(path.starts_with("/api/") || path.starts_with("/stream/"))
+/// Only the API and streams are limited. Cover images are exempt too: one page of the store
+/// front shows dozens, each is a file read of a size cut once and kept, and counting them
+/// would refuse a visitor's first page.
+fn exempt(req: &ServiceRequest) -> bool {
+    let path = req.path();
+    let cover = matches!(*req.method(), Method::GET | Method::HEAD)
+        && path.starts_with("/api/v1/albums/")
+        && path.ends_with("/cover");
+    cover || !(path.starts_with("/api/") || path.starts_with("/stream/"))
 }
 
 fn is_login(req: &ServiceRequest) -> bool {
-    req.method() == actix_web::http::Method::POST
+    req.method() == Method::POST
         && matches!(req.path(), "/api/v1/auth/login" | "/api/v1/auth/register")
 }
 
@@ -35,7 +43,7 @@ pub async fn middleware(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return next.call(req).await.map(|r| r.map_into_left_body());
     };
-    if state.limiter.is_none() || exempt(req.path()) {
+    if state.limiter.is_none() || exempt(&req) {
         return next.call(req).await.map(|r| r.map_into_left_body());
     }
     let (class, who) = classify(&req, &state).await;

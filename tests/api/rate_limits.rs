@@ -97,6 +97,12 @@ async fn past_its_burst_an_address_gets_a_429_problem_with_retry_after_and_ratel
         assert_eq!(answer.status(), 200, "{path}");
         assert!(!answer.headers().contains_key("ratelimit-limit"), "{path}");
     }
+    // Nor are cover images, which a page of the store front shows by the dozen.
+    for album in 1..=30 {
+        let cover = get_from(&app, &format!("/api/v1/albums/{album}/cover"), None).await;
+        assert_ne!(cover.status(), 429, "album {album}'s cover");
+        assert!(!cover.headers().contains_key("ratelimit-limit"));
+    }
     assert_eq!(refused_count(&app, "anonymous"), 1);
     assert_eq!(refused_count(&app, "login"), 0);
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use chinook::config::SeedAudio;
 use serde_json::{json, Value};
 
-use super::harness::{app_with, peer_with, Replica, LUIS};
+use super::harness::{app_with, eventually, peer_with, replica_pool, Replica, LUIS};
 use crate::helpers::{TestApp, DEMO_PASSWORD};
 
 const ADMIN: &str = "andrew@chinookcorp.com";
@@ -92,7 +92,18 @@ async fn a_purchase_made_through_one_instance_streams_through_the_other() {
 
     let before = second.get_authed(&stream, &token).await;
     assert_eq!(before.status(), 403, "not owned yet");
-    // The replica replays nothing from here on, so it cannot know of the purchase.
+    // The replica has the track's audio but replays nothing from here on, so it cannot know
+    // of the purchase.
+    let on_replica = replica_pool(&replica, &first).await;
+    eventually("the replica has the track's audio", || async {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM track_audio WHERE track_id = $1")
+            .bind(track)
+            .fetch_one(&on_replica)
+            .await
+            .ok()?;
+        (n == 1).then_some(())
+    })
+    .await;
     replica.pause_replay().await;
 
     let bought = first
