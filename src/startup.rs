@@ -70,7 +70,12 @@ impl Application {
             metrics,
         };
         let server = serve(listener, state.clone())?;
-        tracing::info!(address = %state.config.bind.ip(), port, "listening");
+        let scheme = if state.config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        tracing::info!(address = %state.config.bind.ip(), port, scheme, "listening");
         let shutdown = CancellationToken::new();
         let failure = Arc::new(Mutex::new(None));
         let background = tokio::spawn(open_index(state.clone(), shutdown.clone(), failure.clone()));
@@ -209,10 +214,21 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         n => n,
     };
     let shutdown_timeout = config.shutdown_timeout.as_secs();
+    let tls = config
+        .tls
+        .as_ref()
+        .map(http::tls::server_config)
+        .transpose()?;
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         let (app, doc) = App::new()
+            .wrap(actix_web::middleware::from_fn(
+                http::compression::middleware,
+            ))
             .wrap(http::security_headers())
+            .wrap(http::tls::hsts(config.tls.is_some()))
+            .wrap(http::cors::layer(&config.cors))
+            .wrap(actix_web::middleware::from_fn(http::cors::problems))
             .wrap(actix_web::middleware::from_fn(http::request_id::middleware))
             // Outermost, so that the time and the status are those the client gets.
             .wrap(actix_web::middleware::from_fn(http::metrics::middleware))
@@ -241,8 +257,10 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     })
     // Signals are the binary's business; they cancel the shutdown token.
     .disable_signals()
-    .shutdown_timeout(shutdown_timeout)
-    .listen(listener)?
-    .run();
-    Ok(server)
+    .shutdown_timeout(shutdown_timeout);
+    let server = match &tls {
+        Some(tls) => server.listen_rustls_0_23(listener, tls.clone())?,
+        None => server.listen(listener)?,
+    };
+    Ok(server.run())
 }

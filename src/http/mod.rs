@@ -1,12 +1,16 @@
 //! HTTP plumbing shared by every route: request ids, request metrics, security headers,
-//! authentication, and turning extractor failures into problem+json.
+//! authentication, turning extractor failures into problem+json, and the edge (TLS, HSTS,
+//! compression, CORS) for a binary that faces clients itself.
 
 pub mod auth;
+pub mod compression;
+pub mod cors;
 pub mod extractors;
 pub mod json;
 pub mod metrics;
 pub mod page;
 pub mod request_id;
+pub mod tls;
 
 use actix_web::middleware::DefaultHeaders;
 
