@@ -229,6 +229,7 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .wrap(http::tls::hsts(config.tls.is_some()))
             .wrap(http::cors::layer(&config.cors))
             .wrap(actix_web::middleware::from_fn(http::cors::problems))
+            .wrap(actix_web::middleware::from_fn(http::draining::middleware))
             .wrap(actix_web::middleware::from_fn(http::request_id::middleware))
             // Outermost, so that the time and the status are those the client gets.
             .wrap(actix_web::middleware::from_fn(http::metrics::middleware))

@@ -28,8 +28,15 @@ STAFF = "jane@chinookcorp.com"
 INSTANCES = 3
 SHUTDOWN_DELAY = 2
 SHUTDOWN_TIMEOUT = 30  # the grace period for streams in flight
-AUDIO_SECS = 60  # 8 kHz 8-bit mono: 480 kB per stream
-STREAM_RATE = 96 * 1024  # bytes/s a slow listener reads: a stream lasts ~5 s
+AUDIO_SECS = 600  # 8 kHz 8-bit mono, capped by each track's length: 1.6 to 3 MB per file
+# Background listeners play the first 480 kB of a track (a Range request) at 96 kB/s: ~5 s.
+LISTEN_BYTES = 480 * 1024
+STREAM_RATE = 96 * 1024
+# The stream kept in flight on each stopping instance is a whole file, read at 512 kB/s
+# through a small receive buffer straight from the instance, so the instance is still sending
+# it well after its listener closes. (Through nginx, its socket buffers and nginx's would take
+# the whole file at once, and the test would not show the instance waiting for it.)
+PINNED_RATE = 512 * 1024
 STREAM_TRACKS = 12
 
 
@@ -169,7 +176,7 @@ def reader(port, tally, stop, seed):
         if choice < 0.45:
             kind, path = "catalog", rng.choice([
                 f"/api/v1/tracks/{rng.randint(1, 3503)}",
-                f"/api/v1/albums/{rng.randint(1, 347)}?include=artist",
+                f"/api/v1/tracks?album_id={rng.randint(1, 347)}&include=album,artist",
                 "/api/v1/tracks?limit=25&sort=-popularity",
                 f"/api/v1/artists/{rng.randint(1, 275)}",
                 "/api/v1/genres",
@@ -181,6 +188,8 @@ def reader(port, tally, stop, seed):
             tally.add(kind, status == 200, f"{path} -> {status}")
         except Exception as e:
             tally.add(kind, False, f"{path} -> {e!r}")
+        # A steady load, not a flood: the machine is shared with the instances and nginx.
+        time.sleep(0.004)
 
 
 def buyer(port, tally, stop, n, tracks):
@@ -211,23 +220,39 @@ def buyer(port, tally, stop, n, tracks):
         time.sleep(0.05)
 
 
-def stream_once(port, token, track, expected, tally, label, on_first_chunk=None, want_upstream=None):
-    """Streams a track at a listener's pace; returns (upstream, seconds) or None when the
-    stream landed on another upstream than `want_upstream` (then it is abandoned unread)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+class SlowReaderConnection(http.client.HTTPConnection):
+    """A connection with a small receive buffer, set before connecting so the window the
+    server sees stays small: what it has sent is close to what the listener has read."""
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect((self.host, self.port))
+
+
+def stream_once(port, token, track, expected, tally, label, on_first_chunk=None, want_upstream=None,
+                ranged=False, rate=STREAM_RATE):
+    """Streams a track (or its first LISTEN_BYTES) at a listener's pace; returns (upstream,
+    seconds) or None when the stream landed on another upstream than `want_upstream` (then
+    it is abandoned unread)."""
+    conn = SlowReaderConnection("127.0.0.1", port, timeout=60)
     try:
-        conn.request("GET", f"/api/v1/tracks/{track}/stream", headers={"authorization": f"Bearer {token}"})
+        headers = {"authorization": f"Bearer {token}"}
+        if ranged:
+            headers["range"] = f"bytes=0-{LISTEN_BYTES - 1}"
+        conn.request("GET", f"/api/v1/tracks/{track}/stream", headers=headers)
         response = conn.getresponse()
         upstream = response.getheader("X-Upstream", "")
         if want_upstream and upstream != want_upstream:
             conn.close()
             return None
-        if response.status != 200:
+        if response.status != (206 if ranged else 200):
             tally.add(label, False, f"track {track} -> {response.status}")
             return upstream, 0
         digest, received, started = hashlib.sha256(), 0, time.time()
         while True:
-            chunk = response.read(16 * 1024)
+            chunk = response.read(64 * 1024)
             if not chunk:
                 break
             digest.update(chunk)
@@ -236,7 +261,7 @@ def stream_once(port, token, track, expected, tally, label, on_first_chunk=None,
                 on_first_chunk()
                 on_first_chunk = None
             # Read no faster than a listener would.
-            ahead = received / STREAM_RATE - (time.time() - started)
+            ahead = received / rate - (time.time() - started)
             if ahead > 0:
                 time.sleep(ahead)
         good = (received, digest.hexdigest()) == expected
@@ -253,7 +278,7 @@ def listener(port, token, files, tally, stop, seed):
     rng = random.Random(seed)
     while not stop.is_set():
         track = rng.choice(sorted(files))
-        stream_once(port, token, track, files[track], tally, "stream")
+        stream_once(port, token, track, files[track]["range"], tally, "stream", ranged=True)
 
 
 def main():
@@ -283,7 +308,10 @@ def main():
         for name in names:
             with open(os.path.join(dirpath, name), "rb") as f:
                 data = f.read()
-            by_track[int(name.split("-")[0])] = (len(data), hashlib.sha256(data).hexdigest())
+            by_track[int(name.split("-")[0])] = {
+                "whole": (len(data), hashlib.sha256(data).hexdigest()),
+                "range": (LISTEN_BYTES, hashlib.sha256(data[:LISTEN_BYTES]).hexdigest()),
+            }
     assert len(by_track) == STREAM_TRACKS, f"expected {STREAM_TRACKS} audio files, found {sorted(by_track)}"
 
     instances = [Instance(n + 1, binary, base_env, root) for n in range(INSTANCES)]
@@ -309,9 +337,10 @@ def main():
 
     staff_token = token_for(lb_port, STAFF)
     tally, stop = Tally(), threading.Event()
-    sold = list(range(1000, 1000 + 2 * 200))
+    # Each buyer works through tracks of its own until the rollout ends.
+    sold = list(range(1, 3401))
     threads = [threading.Thread(target=reader, args=(lb_port, tally, stop, n)) for n in range(4)]
-    threads += [threading.Thread(target=buyer, args=(lb_port, tally, stop, n, sold[n * 200:(n + 1) * 200]))
+    threads += [threading.Thread(target=buyer, args=(lb_port, tally, stop, n, sold[n * 1700:(n + 1) * 1700]))
                 for n in range(2)]
     threads += [threading.Thread(target=listener, args=(lb_port, staff_token, by_track, tally, stop, n))
                 for n in range(3)]
@@ -323,18 +352,14 @@ def main():
     drains = []
     for instance in instances:
         # A stream that is in flight on this instance when it is told to stop.
-        upstream = f"127.0.0.1:{instance.port}"
         first_chunk = threading.Event()
         result = {}
 
         def pinned():
-            for attempt in range(50):
-                track = sorted(by_track)[attempt % len(by_track)]
-                got = stream_once(lb_port, staff_token, track, by_track[track], tally, "stream-during-stop",
-                                  on_first_chunk=first_chunk.set, want_upstream=upstream)
-                if got is not None:
-                    result["done"] = time.time()
-                    return
+            track = sorted(by_track)[instance.n]
+            stream_once(instance.port, staff_token, track, by_track[track]["whole"], tally,
+                        "stream-during-stop", on_first_chunk=first_chunk.set, rate=PINNED_RATE)
+            result["done"] = time.time()
 
         pin = threading.Thread(target=pinned)
         pin.start()
@@ -387,6 +412,9 @@ def main():
             problems.append(f"instance {n} exited with {code}")
         if not stream_end <= SHUTDOWN_DELAY + SHUTDOWN_TIMEOUT:
             problems.append(f"instance {n}'s stream did not finish within the grace period")
+        if not exited > SHUTDOWN_DELAY + 1:
+            problems.append(f"instance {n} exited {exited:.1f}s after SIGTERM: its stream was not "
+                            "still being sent after the listener closed, so the test proved nothing")
     for problem in problems:
         print(f"FAIL: {problem}")
     print(f"{total_ok} requests succeeded, {total_failed} failed")

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod compression;
 pub mod cors;
+pub mod draining;
 pub mod extractors;
 pub mod json;
 pub mod metrics;
