@@ -160,6 +160,8 @@ def main():
             app1, pg1, t1 = cpu_of(server.pid), postgres_cpu(postmaster), time.time()
             rows.append((name, ok, total, ok / (t1 - t0), (app1 - app0) / max(ok, 1) * 1000,
                          (pg1 - pg0) / max(ok, 1) * 1000, p50 * 1000, p99 * 1000))
+        with open(f"/proc/{server.pid}/status") as f:
+            memory = {k: v.strip() for k, v in (line.split(":", 1) for line in f) if k in ("VmRSS", "VmHWM")}
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
@@ -171,6 +173,7 @@ def main():
         print(f"{name:<28}{ok:>7}{total:>7}{rate:>9.0f}{app_ms:>12.3f}{pg_ms:>11.3f}{p50:>9.2f}{p99:>9.2f}")
     whole = next(r for r in rows if r[0] == "stream: whole track")
     print(f"stream CPU per MB sent: {whole[4] / (stream_bytes / 1e6):.3f} ms")
+    print(f"server memory after the run: resident {memory['VmRSS']}, peak {memory['VmHWM']}")
     failed = [r[0] for r in rows if r[1] < r[2]]
     if failed:
         print(f"non-2xx answers in: {', '.join(failed)}")
