@@ -49,6 +49,17 @@ pub async fn middleware<B: MessageBody + 'static>(
         }
         return Ok(res.map_into_left_body());
     };
+    // The encoded bytes are another representation: a strong validator of the identity
+    // bytes would be false for them, so it becomes weak (RFC 9110 §8.8.3).
+    if let Some(weak) = res
+        .headers()
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.starts_with('"'))
+        .and_then(|v| HeaderValue::from_str(&format!("W/{v}")).ok())
+    {
+        res.headers_mut().insert(header::ETAG, weak);
+    }
     let (req, res) = res.into_parts();
     let (mut res, body) = res.into_parts();
     // Sets Content-Encoding and Vary, and leaves empty bodies alone.
@@ -165,5 +176,36 @@ mod tests {
         let res = test::call_service(&app, req).await;
         assert_eq!(res.headers().get(header::CONTENT_ENCODING).unwrap(), "gzip");
         assert_eq!(test::read_body(res).await.as_ref(), gzipped);
+    }
+
+    #[actix_web::test]
+    async fn an_encoded_answer_gets_a_weak_validator() {
+        use actix_web::{test, web, App, HttpResponse};
+        let app = test::init_service(
+            App::new()
+                .wrap(actix_web::middleware::from_fn(middleware))
+                .route(
+                    "/page",
+                    web::get().to(|| async {
+                        HttpResponse::Ok()
+                            .content_type("text/html")
+                            .insert_header((header::ETAG, "\"v1\""))
+                            .body("<p>".repeat(500))
+                    }),
+                ),
+        )
+        .await;
+        let request = |accept: &'static str| {
+            test::TestRequest::get()
+                .uri("/page")
+                .insert_header((header::ACCEPT_ENCODING, accept))
+                .to_request()
+        };
+        let res = test::call_service(&app, request("gzip")).await;
+        assert_eq!(res.headers().get(header::CONTENT_ENCODING).unwrap(), "gzip");
+        assert_eq!(res.headers().get(header::ETAG).unwrap(), "W/\"v1\"");
+        let res = test::call_service(&app, request("identity")).await;
+        assert_eq!(res.headers().get(header::CONTENT_ENCODING), None);
+        assert_eq!(res.headers().get(header::ETAG).unwrap(), "\"v1\"");
     }
 }
