@@ -239,6 +239,11 @@ pub struct Config {
     /// How long a stream's lease lives in Redis unless renewed; a crashed instance's streams
     /// stop counting against the cap after this.
     pub stream_lease_ttl: Duration,
+    /// PEM certificate chain and private key: with both, the listener speaks TLS (HTTP/2 and
+    /// HTTP/1.1 by ALPN) and responses carry HSTS.
+    pub tls: Option<TlsFiles>,
+    /// Origins browsers may call the API from (CORS); empty turns CORS off.
+    pub cors: CorsPolicy,
 }
 
 /// The GCRA limits per class of request.
@@ -307,6 +312,60 @@ impl Default for RateLimits {
             account: Rate::parse("600/min burst 60").expect("valid"),
             login: Rate::parse("10/min burst 5").expect("valid"),
         }
+    }
+}
+
+/// Where the listener's certificate chain and key are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Which cross-origin callers browsers let through.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CorsPolicy {
+    pub origins: CorsOrigins,
+    /// Whether browsers may send cookies or HTTP authentication along. Never with `*`.
+    pub credentials: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// No CORS headers at all: browsers keep other origins out.
+    #[default]
+    None,
+    /// `*`: any origin, never with credentials.
+    Any,
+    /// Exact origins such as `https://shop.example.com`.
+    List(Vec<String>),
+}
+
+impl CorsOrigins {
+    /// `*`, or a comma-separated list of origins (`scheme://host[:port]`, nothing after).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Ok(Self::None);
+        }
+        if raw == "*" {
+            return Ok(Self::Any);
+        }
+        let mut origins = Vec::new();
+        for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            if item == "*" {
+                return Err("`*` cannot be mixed with listed origins".into());
+            }
+            let url = Url::parse(item).map_err(|e| format!("`{item}` is not an origin ({e})"))?;
+            let origin = url.origin().ascii_serialization();
+            if !matches!(url.scheme(), "http" | "https") || origin != item.trim_end_matches('/') {
+                return Err(format!(
+                    "`{item}` is not an origin like https://shop.example.com (scheme, host, optional port, nothing after)"
+                ));
+            }
+            origins.push(origin);
+        }
+        Ok(Self::List(origins))
     }
 }
 
@@ -389,7 +448,17 @@ const SETTINGS: &[(&str, &str)] = &[
     ("trusted_proxies", "CHINOOK_TRUSTED_PROXIES"),
     ("cache_ttl_secs", "CHINOOK_CACHE_TTL_SECS"),
     ("stream_lease_ttl_secs", "CHINOOK_STREAM_LEASE_TTL_SECS"),
+    ("tls_cert", "CHINOOK_TLS_CERT"),
+    ("tls_key", "CHINOOK_TLS_KEY"),
+    ("cors_origins", "CHINOOK_CORS_ORIGINS"),
+    ("cors_credentials", "CHINOOK_CORS_CREDENTIALS"),
 ];
+
+/// Every setting as (file key, environment name), in the order of the README's table:
+/// what `chinook settings` prints and what deployment manifests are checked against.
+pub fn settings() -> impl Iterator<Item = (&'static str, &'static str)> {
+    SETTINGS.iter().copied()
+}
 
 /// Environment variables the binary reads that are not settings of this table.
 const OTHER_ENV: &[&str] = &["CHINOOK_CONFIG"];
@@ -481,7 +550,44 @@ impl Config {
             })?
             .unwrap_or_else(|| Secret::new(DEFAULT_DEMO_PASSWORD));
 
+        let tls = match (
+            layers.get("tls_cert", non_empty)?,
+            layers.get("tls_key", non_empty)?,
+        ) {
+            (Some(cert), Some(key)) => Some(TlsFiles {
+                cert: PathBuf::from(cert),
+                key: PathBuf::from(key),
+            }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(ConfigError::new(
+                    "CHINOOK_TLS_KEY",
+                    "must be set too when CHINOOK_TLS_CERT is",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::new(
+                    "CHINOOK_TLS_CERT",
+                    "must be set too when CHINOOK_TLS_KEY is",
+                ))
+            }
+        };
+        let cors = CorsPolicy {
+            origins: layers
+                .get("cors_origins", CorsOrigins::parse)?
+                .unwrap_or_default(),
+            credentials: layers.get("cors_credentials", boolean)?.unwrap_or(false),
+        };
+        if cors.credentials && cors.origins == CorsOrigins::Any {
+            return Err(ConfigError::new(
+                "CHINOOK_CORS_CREDENTIALS",
+                "cannot be true while CHINOOK_CORS_ORIGINS is `*`: list the origins instead",
+            ));
+        }
+
         Ok(Self {
+            tls,
+            cors,
             bind: layers
                 .get("bind", |raw| {
                     raw.parse::<SocketAddr>()
@@ -733,6 +839,14 @@ fn non_empty(raw: &str) -> Result<String, String> {
     }
 }
 
+fn boolean(raw: &str) -> Result<bool, String> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(format!("`{raw}` is not true or false")),
+    }
+}
+
 fn number_in(raw: &str, min: u64, max: u64) -> Result<u64, String> {
     let n: u64 = raw
         .trim()
@@ -927,6 +1041,57 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.problem.contains("need a postgres://"), "{err}");
+    }
+
+    #[test]
+    fn tls_needs_both_the_certificate_and_the_key() {
+        let err =
+            Config::from_sources(None, &env(&[("CHINOOK_TLS_CERT", "/tls/cert.pem")])).unwrap_err();
+        assert_eq!(err.setting, "CHINOOK_TLS_KEY");
+        let config = Config::from_sources(
+            None,
+            &env(&[
+                ("CHINOOK_TLS_CERT", "/tls/cert.pem"),
+                ("CHINOOK_TLS_KEY", "/tls/key.pem"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.tls.unwrap().key, PathBuf::from("/tls/key.pem"));
+    }
+
+    #[test]
+    fn any_origin_together_with_credentials_is_refused() {
+        let err = Config::from_sources(
+            None,
+            &env(&[
+                ("CHINOOK_CORS_ORIGINS", "*"),
+                ("CHINOOK_CORS_CREDENTIALS", "true"),
+            ]),
+        )
+        .unwrap_err();
+        assert_eq!(err.setting, "CHINOOK_CORS_CREDENTIALS");
+        assert!(err.problem.contains("list the origins"), "{err}");
+    }
+
+    #[test]
+    fn cors_origins_are_exact_origins() {
+        assert_eq!(
+            CorsOrigins::parse("https://shop.example.com, http://localhost:3000").unwrap(),
+            CorsOrigins::List(vec![
+                "https://shop.example.com".into(),
+                "http://localhost:3000".into()
+            ])
+        );
+        assert_eq!(CorsOrigins::parse("").unwrap(), CorsOrigins::None);
+        assert_eq!(CorsOrigins::parse("*").unwrap(), CorsOrigins::Any);
+        for bad in [
+            "https://shop.example.com/path",
+            "shop.example.com",
+            "ftp://x.org",
+            "*,https://a.org",
+        ] {
+            assert!(CorsOrigins::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

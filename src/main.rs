@@ -1,4 +1,4 @@
-//! The `chinook` command line: serve (the default), migrate, seed, reindex.
+//! The `chinook` command line: serve (the default), migrate, seed, reindex, settings.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +40,8 @@ enum Command {
     Seed(SeedArgs),
     /// Rebuild the search index from the database, whether or not it is current.
     Reindex,
+    /// Print every setting's environment variable and file key, one a line.
+    Settings,
 }
 
 #[derive(Args)]
@@ -65,6 +67,13 @@ struct SeedArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Needs no valid configuration: deployment checks ask it what the binary reads.
+    if let Some(Command::Settings) = cli.command {
+        for (key, env) in chinook::config::settings() {
+            println!("{env}\t{key}");
+        }
+        return ExitCode::SUCCESS;
+    }
     let config = match Config::load(cli.config.as_deref()) {
         Ok(config) => config,
         Err(e) => {
@@ -83,6 +92,7 @@ fn main() -> ExitCode {
             Command::Migrate => migrate(config).await,
             Command::Seed(args) => seed_command(config, args).await,
             Command::Reindex => reindex(config).await,
+            Command::Settings => unreachable!("answered before the configuration is loaded"),
         }
     });
     match result {

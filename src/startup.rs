@@ -86,7 +86,12 @@ impl Application {
             answers,
         };
         let server = serve(listener, state.clone())?;
-        tracing::info!(address = %state.config.bind.ip(), port, "listening");
+        let scheme = if state.config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        tracing::info!(address = %state.config.bind.ip(), port, scheme, "listening");
         let failure = Arc::new(Mutex::new(None));
         let background = tokio::spawn(open_index(state.clone(), shutdown.clone(), failure.clone()));
         Ok(Self {
@@ -224,6 +229,11 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         n => n,
     };
     let shutdown_timeout = config.shutdown_timeout.as_secs();
+    let tls = config
+        .tls
+        .as_ref()
+        .map(http::tls::server_config)
+        .transpose()?;
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         let (app, doc) = App::new()
@@ -232,7 +242,14 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             ))
             // Inside the others, so a 429 gets a request id, security headers and a count.
             .wrap(actix_web::middleware::from_fn(http::ratelimit::middleware))
+            .wrap(actix_web::middleware::from_fn(
+                http::compression::middleware,
+            ))
             .wrap(http::security_headers())
+            .wrap(http::tls::hsts(config.tls.is_some()))
+            .wrap(http::cors::layer(&config.cors))
+            .wrap(actix_web::middleware::from_fn(http::cors::problems))
+            .wrap(actix_web::middleware::from_fn(http::draining::middleware))
             .wrap(actix_web::middleware::from_fn(http::request_id::middleware))
             // Outermost, so that the time and the status are those the client gets.
             .wrap(actix_web::middleware::from_fn(http::metrics::middleware))
@@ -253,16 +270,23 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     // actix leaves Nagle's algorithm on. A response's last small write would then wait for
     // the client's delayed ACK (40 ms on Linux): a 64 KiB range took 42 ms instead of 0.3.
     .on_connect(|connection, _| {
-        if let Some(socket) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
-            if let Err(e) = socket.set_nodelay(true) {
-                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-            }
+        use actix_tls::accept::rustls_0_23::TlsStream;
+        use actix_web::rt::net::TcpStream;
+        let socket = connection.downcast_ref::<TcpStream>().or_else(|| {
+            connection
+                .downcast_ref::<TlsStream<TcpStream>>()
+                .map(|tls| tls.get_ref().0)
+        });
+        if let Some(Err(e)) = socket.map(|s| s.set_nodelay(true)) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
     })
     // Signals are the binary's business; they cancel the shutdown token.
     .disable_signals()
-    .shutdown_timeout(shutdown_timeout)
-    .listen(listener)?
-    .run();
-    Ok(server)
+    .shutdown_timeout(shutdown_timeout);
+    let server = match &tls {
+        Some(tls) => server.listen_rustls_0_23(listener, tls.clone())?,
+        None => server.listen(listener)?,
+    };
+    Ok(server.run())
 }

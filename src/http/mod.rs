@@ -1,8 +1,12 @@
 //! HTTP plumbing shared by every route: request ids, request metrics, security headers,
-//! authentication, and turning extractor failures into problem+json.
+//! authentication, turning extractor failures into problem+json, and the edge (TLS, HSTS,
+//! compression, CORS) for a binary that faces clients itself.
 
 pub mod auth;
 pub mod client_ip;
+pub mod compression;
+pub mod cors;
+pub mod draining;
 pub mod extractors;
 pub mod json;
 pub mod metrics;
@@ -10,6 +14,7 @@ pub mod page;
 pub mod ratelimit;
 pub mod read_your_writes;
 pub mod request_id;
+pub mod tls;
 
 use actix_web::middleware::DefaultHeaders;
 

@@ -242,3 +242,34 @@ async fn json_logs_carry_the_request_id_on_every_request_line() {
     assert_eq!(finished["fields"]["status"], 401);
     assert_eq!(finished["span"]["path"], "/api/v1/me");
 }
+
+#[test]
+fn settings_lists_every_variable_the_binary_reads_and_the_readme_documents_each() {
+    let output = Command::new(env!("CARGO_BIN_EXE_chinook"))
+        .arg("settings")
+        // A bad value elsewhere must not keep deployment checks from asking.
+        .env("CHINOOK_WORKERS", "many")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let listed = String::from_utf8(output.stdout).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let mut names = Vec::new();
+    for line in listed.lines() {
+        let (env, key) = line.split_once('\t').expect("NAME<TAB>key");
+        assert!(env.starts_with("CHINOOK_"), "{line}");
+        assert!(
+            readme.contains(&format!("| `{env}` | `{key}` |")),
+            "{env} is not in the README's Configuration table"
+        );
+        names.push(env.to_string());
+    }
+    for expected in [
+        "CHINOOK_DATABASE_URL",
+        "CHINOOK_TLS_CERT",
+        "CHINOOK_CORS_ORIGINS",
+    ] {
+        assert!(names.iter().any(|n| n == expected), "{expected} missing");
+    }
+}

@@ -206,17 +206,30 @@ impl TestApp {
             }
         }
         adjust(&mut config);
+        // Over TLS the client trusts the configured certificate, issued for `localhost`.
+        let tls_root = config.tls.as_ref().map(|tls| {
+            let pem = std::fs::read(&tls.cert).expect("the certificate is readable");
+            reqwest::Certificate::from_pem(&pem).expect("the certificate parses")
+        });
         let app = Application::build(config).await.expect("the app builds");
-        let address = format!("http://127.0.0.1:{}", app.port());
+        let port = app.port();
         let shutdown = app.shutdown_token();
         let state = app.state().clone();
         let server = tokio::spawn(app.run_until_stopped());
+        let mut client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+        let address = match tls_root {
+            Some(root) => {
+                client = client.add_root_certificate(root).resolve(
+                    "localhost",
+                    std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+                );
+                format!("https://localhost:{port}")
+            }
+            None => format!("http://127.0.0.1:{port}"),
+        };
         let test_app = Self {
             address,
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
+            client: client.build().unwrap(),
             state,
             _database: database,
             shutdown,

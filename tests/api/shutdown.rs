@@ -62,6 +62,21 @@ async fn draining_turns_readiness_503_while_in_flight_requests_finish() {
 }
 
 #[tokio::test]
+async fn while_draining_each_answer_closes_its_keep_alive_connection() {
+    let app = TestApp::spawn_with(|c| c.shutdown_delay = Duration::from_secs(2)).await;
+    let before = app.get("/health/live").await.unwrap();
+    assert_eq!(before.headers().get("connection"), None);
+
+    app.shutdown_token().cancel();
+    // Still served during the delay, but a proxy's pooled connection is let go, so the
+    // instance does not wait out the shutdown timeout for connections that never idle.
+    let during = app.get("/api/v1/tracks/1").await.unwrap();
+    assert_eq!(during.status(), 200);
+    assert_eq!(during.headers().get("connection").unwrap(), "close");
+    app.stop().await.expect("the server stops cleanly");
+}
+
+#[tokio::test]
 async fn after_stopping_the_port_is_closed() {
     let app = TestApp::spawn().await;
     let url = app.url("/health/live");
