@@ -147,33 +147,36 @@ where
 /// The app on a fresh Chinook database, with its replica, checked every 100 ms, and in the
 /// rotation before it returns.
 pub(super) async fn app_with(replica: &Replica, max_lag: Duration) -> TestApp {
+    app_configured(replica, max_lag, |_| {}).await
+}
+
+/// `app_with`, then `adjust`ed.
+pub(super) async fn app_configured(
+    replica: &Replica,
+    max_lag: Duration,
+    adjust: impl FnOnce(&mut chinook::config::Config),
+) -> TestApp {
     let database = TestDatabase::chinook().await;
     let replica_url = replica.url_of(&database);
     let app = TestApp::spawn_on(database, |config| {
         config.replica_urls = vec![replica_url];
         config.max_replica_lag = max_lag;
         config.replica_check_interval = Duration::from_millis(100);
+        adjust(config);
     })
     .await;
     wait_for_status(&app.state.db, "ok").await;
     app
 }
 
-/// A second instance beside `app`, as another pod: the same primary and replica, a data
-/// directory and index of its own, the same media volume.
-pub(super) async fn peer_with(replica: &Replica, app: &TestApp) -> TestApp {
-    let database = TestDatabase {
-        dir: tempfile::tempdir().unwrap(),
-        url: app.state.config.database_url.clone(),
-    };
-    let replica_url = replica.url_of(&database);
+/// A second instance beside `app`, as another pod: configured alike (the same primary,
+/// replica, Redis and key prefix), with a data directory and index of its own, on the same
+/// media volume.
+pub(super) async fn peer_with(app: &TestApp) -> TestApp {
     let media_dir = app.state.config.media_dir.clone();
-    let peer = TestApp::spawn_on(database, |config| {
-        config.replica_urls = vec![replica_url];
-        config.replica_check_interval = Duration::from_millis(100);
-        config.media_dir = media_dir;
-    })
-    .await;
+    let peer = app
+        .spawn_peer_with(|config| config.media_dir = media_dir)
+        .await;
     wait_for_status(&peer.state.db, "ok").await;
     peer
 }

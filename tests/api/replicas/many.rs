@@ -1,22 +1,33 @@
-//! Many instances, as pods run them: two apps on one primary and one replica, each with its
-//! own data directory and index, sharing the media volume. What one instance writes, the other
-//! serves, in the catalog, in search and in what a customer may stream.
+//! Many instances, as pods run them: two apps on one primary, one replica and one Redis, each
+//! with its own data directory and index, sharing the media volume. What one instance writes,
+//! the other serves, in the catalog, in search and in what a customer may stream; and the two
+//! draw on one rate-limit allowance.
 
 use std::time::{Duration, Instant};
 
-use chinook::config::SeedAudio;
+use chinook::config::{Rate, RateLimits, SeedAudio};
 use serde_json::{json, Value};
 
-use super::harness::{app_with, eventually, peer_with, replica_pool, Replica, LUIS};
+use super::harness::{
+    app_configured, app_with, eventually, peer_with, replica_pool, Replica, LUIS,
+};
 use crate::helpers::{TestApp, DEMO_PASSWORD};
 
 const ADMIN: &str = "andrew@chinookcorp.com";
 
-/// Polls `path` on `app` until `found` accepts its JSON body, for up to 10 s.
-async fn until_served(app: &TestApp, path: &str, found: impl Fn(&Value) -> bool) -> Duration {
+/// Polls `path` on `app` as `token`'s holder until `found` accepts its JSON body, for up to
+/// 10 s.
+async fn until_served_to(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    found: impl Fn(&Value) -> bool,
+) -> Duration {
     let started = Instant::now();
     loop {
-        let (status, body) = app.get_json(path).await;
+        let response = app.get_authed(path, token).await;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
         if status == 200 && found(&body) {
             return started.elapsed();
         }
@@ -33,8 +44,22 @@ async fn a_catalog_write_on_one_instance_is_served_by_the_other_in_catalog_and_s
     let Some(replica) = Replica::take().await else {
         return;
     };
-    let first = app_with(&replica, Duration::from_secs(10)).await;
-    let second = peer_with(&replica, &first).await;
+    crate::helpers::require_redis();
+    // Anonymous callers get a burst of 6 in all; the admin's polling below has its own.
+    let first = app_configured(&replica, Duration::from_secs(10), |config| {
+        config.rate_limits = Some(RateLimits {
+            anonymous: Rate::parse("6/min burst 6").unwrap(),
+            account: Rate::parse("100000/min").unwrap(),
+            login: Rate::parse("100/min").unwrap(),
+        });
+    })
+    .await;
+    let second = peer_with(&first).await;
+    assert!(
+        first.state.config.redis_url.is_some()
+            && first.state.config.redis_prefix == second.state.config.redis_prefix,
+        "both instances share one Redis and its keys"
+    );
     let token = first.login(ADMIN, DEMO_PASSWORD).await;
 
     let created = first
@@ -50,17 +75,32 @@ async fn a_catalog_write_on_one_instance_is_served_by_the_other_in_catalog_and_s
         .as_i64()
         .unwrap();
 
-    let in_catalog = until_served(&second, &format!("/api/v1/artists/{id}"), |body| {
+    let in_catalog = until_served_to(&second, &token, &format!("/api/v1/artists/{id}"), |body| {
         body["name"] == "Zyzzyva Quartet"
     })
     .await;
-    let in_search = until_served(&second, "/api/v1/search?q=zyzzyva&type=artist", |body| {
-        body["data"]
-            .as_array()
-            .is_some_and(|hits| hits.iter().any(|hit| hit["item"]["id"] == id))
-    })
+    let in_search = until_served_to(
+        &second,
+        &token,
+        "/api/v1/search?q=zyzzyva&type=artist",
+        |body| {
+            body["data"]
+                .as_array()
+                .is_some_and(|hits| hits.iter().any(|hit| hit["item"]["id"] == id))
+        },
+    )
     .await;
     println!("the other instance served it after {in_catalog:?} (catalog), {in_search:?} (search)");
+
+    // Six anonymous requests, three through each instance, use up one shared burst.
+    for app in [&first, &second, &first, &second, &first, &second] {
+        let (status, _) = app.get_json("/api/v1/genres").await;
+        assert_eq!(status, 200);
+    }
+    for app in [&first, &second] {
+        let refused = app.get("/api/v1/genres").await.unwrap();
+        assert_eq!(refused.status(), 429, "the allowance is shared");
+    }
 }
 
 #[tokio::test]
@@ -69,7 +109,7 @@ async fn a_purchase_made_through_one_instance_streams_through_the_other() {
         return;
     };
     let first = app_with(&replica, Duration::from_secs(10)).await;
-    let second = peer_with(&replica, &first).await;
+    let second = peer_with(&first).await;
     let db = &first.state.db;
     let customer: i64 = sqlx::query_scalar("SELECT customer_id FROM customer WHERE email = $1")
         .bind(LUIS)
