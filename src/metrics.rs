@@ -17,6 +17,7 @@ use prometheus::{
     IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
+use crate::cache::Redis;
 use crate::db::Db;
 use crate::search::IndexSlot;
 use crate::streaming::access::StreamLimiter;
@@ -49,6 +50,8 @@ pub struct Sources {
     pub db: Db,
     pub index: Arc<IndexSlot>,
     pub streams: Arc<StreamLimiter>,
+    /// Redis, when configured, for `redis_degraded`.
+    pub redis: Option<Arc<Redis>>,
 }
 
 impl Metrics {
@@ -217,6 +220,13 @@ fn pool_gauge() -> prometheus::Result<IntGaugeVec> {
     )
 }
 
+fn redis_gauge() -> prometheus::Result<IntGauge> {
+    IntGauge::new(
+        "redis_degraded",
+        "1 while Redis's circuit breaker is open and rate limits, caches and stream caps run in-process; 0 while Redis answers",
+    )
+}
+
 fn streams_gauge() -> prometheus::Result<IntGauge> {
     IntGauge::new(
         "active_streams",
@@ -253,6 +263,7 @@ impl Sampled {
         let mut descs = Vec::new();
         descs.extend(pool_gauge()?.desc().into_iter().cloned());
         descs.extend(streams_gauge()?.desc().into_iter().cloned());
+        descs.extend(redis_gauge()?.desc().into_iter().cloned());
         descs.extend(documents_gauge()?.desc().into_iter().cloned());
         descs.extend(memory_gauge()?.desc().into_iter().cloned());
         descs.extend(replica_lag_gauge()?.desc().into_iter().cloned());
@@ -285,6 +296,13 @@ impl Sampled {
                 }
             }
             families.extend(lag.collect());
+        }
+
+        // Only with Redis configured: without it there is nothing to be degraded.
+        if let Some(redis) = &self.sources.redis {
+            let degraded = redis_gauge()?;
+            degraded.set(i64::from(redis.degraded()));
+            families.extend(degraded.collect());
         }
 
         let streams = streams_gauge()?;

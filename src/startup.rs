@@ -66,6 +66,7 @@ impl Application {
             db: db.clone(),
             index: index.clone(),
             streams: streams.clone(),
+            redis: redis.clone(),
         })?;
         let limiter = config
             .rate_limits
