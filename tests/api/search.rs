@@ -88,6 +88,22 @@ async fn a_track_name_match_ranks_first_and_is_highlighted() {
 }
 
 #[tokio::test]
+async fn a_highlight_is_the_whole_name_with_what_is_around_the_matches() {
+    let app = TestApp::spawn().await;
+    let results = search(&app, &[("q", "rock in rio"), ("type", "album")]).await;
+    let hit = results["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|hit| hit["item"]["title"] == "Rock In Rio [CD1]")
+        .unwrap_or_else(|| panic!("the album is found: {results}"));
+    assert_eq!(
+        hit["highlight"], "<b>Rock</b> <b>In</b> <b>Rio</b> [CD1]",
+        "{hit}"
+    );
+}
+
+#[tokio::test]
 async fn type_and_catalog_filters_narrow_the_results() {
     let app = TestApp::spawn().await;
     let artists = search(&app, &[("q", "rock"), ("type", "artist")]).await;

@@ -231,11 +231,15 @@ impl CatalogIndex {
                 .unwrap_or("{}")
                 .to_string();
             let snippet = snippets.snippet_from_doc(&doc);
+            let name = doc
+                .get_first(self.schema.name)
+                .and_then(|v| v.as_str())
+                .unwrap_or("");
             hits.push(Hit {
                 kind,
                 score,
                 body,
-                highlight: (!snippet.is_empty()).then(|| snippet.to_html()),
+                highlight: (!snippet.is_empty()).then(|| whole_name_highlight(name, &snippet)),
             });
         }
         Ok(SearchResults {
@@ -272,4 +276,36 @@ impl CatalogIndex {
         }
         Ok(())
     }
+}
+
+/// The whole name as HTML with the matches in `<b>`. Tantivy's fragment runs from the first
+/// matched token to the last one and drops what is around them ("Rock In Rio [CD1]" would
+/// lose its "]"), so the text outside the fragment is put back.
+fn whole_name_highlight(name: &str, snippet: &tantivy::snippet::Snippet) -> String {
+    let fragment = snippet.fragment();
+    match name.find(fragment) {
+        Some(start) if !fragment.is_empty() => format!(
+            "{}{}{}",
+            escape_html(&name[..start]),
+            snippet.to_html(),
+            escape_html(&name[start + fragment.len()..])
+        ),
+        _ => snippet.to_html(),
+    }
+}
+
+/// Escapes text as tantivy's `to_html` does its fragment.
+fn escape_html(text: &str) -> String {
+    let mut html = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => html.push_str("&amp;"),
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            '"' => html.push_str("&quot;"),
+            '\'' => html.push_str("&#x27;"),
+            c => html.push(c),
+        }
+    }
+    html
 }
