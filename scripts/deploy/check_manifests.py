@@ -256,7 +256,7 @@ def check_metrics(docs, dashboard_files, exported, readme):
         for needed in ("error rate", "latency", "replica lag", "redis", "restart"):
             exprs = " ".join(r["expr"] for g in rule_doc["spec"]["groups"] for r in g["rules"])
             hint = {"error rate": "status=~\"5..\"", "latency": "http_request_duration_seconds",
-                    "replica lag": "db_replica_lag_seconds", "redis": "cache_requests_total",
+                    "replica lag": "db_replica_lag_seconds", "redis": "redis_degraded",
                     "restart": "kube_pod_container_status_restarts_total"}[needed]
             check(hint in exprs, f"no alert on {needed}")
         check(len(alerts) >= 5, "expected at least five alerts")

@@ -417,9 +417,12 @@ def main():
             problems.append(f"instance {n} exited with {code}")
         if not stream_end <= SHUTDOWN_DELAY + SHUTDOWN_TIMEOUT:
             problems.append(f"instance {n}'s stream did not finish within the grace period")
-        if not exited > SHUTDOWN_DELAY + 1:
-            problems.append(f"instance {n} exited {exited:.1f}s after SIGTERM: its stream was not "
-                            "still being sent after the listener closed, so the test proved nothing")
+        # The stream must still have been playing well after the listener closed, or the test
+        # proved nothing. The instance itself may exit sooner: the kernel's send buffer on
+        # loopback can take the rest of a file of a few MB, and delivers it after the exit.
+        if not stream_end > SHUTDOWN_DELAY + 1:
+            problems.append(f"instance {n}'s stream ended {stream_end:.1f}s after SIGTERM, before "
+                            "the listener closed, so the test proved nothing")
     for problem in problems:
         print(f"FAIL: {problem}")
     print(f"{total_ok} requests succeeded, {total_failed} failed")
