@@ -34,6 +34,12 @@ pg_bindir() {
   return 1
 }
 
+# For tests only (benchmarks keep the defaults): every test copies the dataset into a
+# database of its own, and each copy goes into the WAL whole, so checkpoints every 256 MB
+# recycle it. wal_keep_size covers a replica that a test stops for a few seconds, since the
+# replica streams without a slot.
+PG_WAL_BOUNDS="-c max_wal_size=256MB -c min_wal_size=64MB -c wal_keep_size=256MB"
+
 # Starts a throwaway PostgreSQL and exports CHINOOK_TEST_POSTGRES_URL (a superuser URL on
 # its `postgres` database). PostgreSQL refuses to run as root, so as root the server runs as
 # the `postgres` system user in a directory that user owns. With PG_DURABLE=1 it keeps
@@ -55,7 +61,7 @@ start_postgres() {
   fi
   PG_RUN=("${as[@]}")
   # Tests need no durability and run faster without it; benchmarks set PG_DURABLE=1.
-  local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off $PG_WAL_BOUNDS"
   [ "${PG_DURABLE:-}" = 1 ] && durability=""
   "${as[@]}" "$bin/initdb" -D "$PG_DIR/data" -U chinook --auth=trust -E UTF8 --locale=C >"$PG_DIR/initdb.log" 2>&1 \
     || { cat "$PG_DIR/initdb.log" >&2; return 1; }
@@ -84,7 +90,7 @@ start_replica() {
     || { cat "$PG_DIR/basebackup.log" >&2; return 1; }
   # The copy keeps the primary's settings from the command line only, so they are repeated;
   # a standby needs at least the primary's max_connections.
-  local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off $PG_WAL_BOUNDS"
   [ "${PG_DURABLE:-}" = 1 ] && durability=""
   local options="-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=2000 -c hot_standby=on $durability"
   # Kept in the data directory so a test that stops the replica can start it the same way.

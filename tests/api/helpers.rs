@@ -74,22 +74,35 @@ async fn postgres_admin(sql: &str) {
 pub struct TestDatabase {
     pub dir: tempfile::TempDir,
     pub url: DatabaseUrl,
+    /// The PostgreSQL database this value created, dropped with it.
+    owned: Option<String>,
 }
 
 impl TestDatabase {
+    /// Another data directory on a database someone else owns, as a second instance has.
+    pub fn sharing(url: DatabaseUrl) -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        Self {
+            dir,
+            url,
+            owned: None,
+        }
+    }
+
     /// An empty database: no schema, no rows.
     pub async fn empty() -> Self {
         sqlx::any::install_default_drivers();
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let url = match backend() {
-            Backend::Sqlite => DatabaseUrl::sqlite_in(dir.path()),
+        let (url, owned) = match backend() {
+            Backend::Sqlite => (DatabaseUrl::sqlite_in(dir.path()), None),
             Backend::Postgres => {
                 let name = unique_name("test");
                 postgres_admin(&format!("CREATE DATABASE {name}")).await;
-                DatabaseUrl::parse(&with_database(&postgres_admin_url(), &name)).unwrap()
+                let url = with_database(&postgres_admin_url(), &name);
+                (DatabaseUrl::parse(&url).unwrap(), Some(name))
             }
         };
-        Self { dir, url }
+        Self { dir, url, owned }
     }
 
     /// A copy of the template holding the imported Chinook dataset.
@@ -97,18 +110,19 @@ impl TestDatabase {
         sqlx::any::install_default_drivers();
         let template = template();
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let url = match template {
+        let (url, owned) = match template {
             Template::Sqlite(file) => {
                 std::fs::copy(file, dir.path().join("chinook.db")).expect("copying the template");
-                DatabaseUrl::sqlite_in(dir.path())
+                (DatabaseUrl::sqlite_in(dir.path()), None)
             }
             Template::Postgres(name) => {
                 let copy = unique_name("test");
                 postgres_admin(&format!("CREATE DATABASE {copy} TEMPLATE {name}")).await;
-                DatabaseUrl::parse(&with_database(&postgres_admin_url(), &copy)).unwrap()
+                let url = with_database(&postgres_admin_url(), &copy);
+                (DatabaseUrl::parse(&url).unwrap(), Some(copy))
             }
         };
-        Self { dir, url }
+        Self { dir, url, owned }
     }
 
     pub fn config(&self) -> Config {
@@ -121,6 +135,33 @@ impl TestDatabase {
         Db::connect(&self.config())
             .await
             .expect("the test database connects")
+    }
+}
+
+impl Drop for TestDatabase {
+    /// Hundreds of tests each copy the dataset, and the replica copies every copy: left
+    /// behind, they fill a CI machine's disk. The app may still hold connections, so they are
+    /// cut (`FORCE`); on a thread of its own, because this may run inside a test's runtime.
+    fn drop(&mut self) {
+        let Some(name) = self.owned.take() else {
+            return;
+        };
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime to drop the test database");
+            runtime.block_on(async {
+                let mut conn = sqlx::AnyConnection::connect(&postgres_admin_url()).await?;
+                conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                    .await?;
+                conn.close().await
+            })
+        })
+        .join();
+        if let Ok(Err(error)) = dropped {
+            eprintln!("the test database was left behind: {error}");
+        }
     }
 }
 
@@ -248,10 +289,7 @@ impl TestApp {
     /// A second instance configured as this one (the same Redis and prefix, the same
     /// limits), with a data directory of its own, then adjusted.
     pub async fn spawn_peer_with(&self, adjust: impl FnOnce(&mut Config)) -> TestApp {
-        let database = TestDatabase {
-            dir: tempfile::tempdir().expect("a temporary directory"),
-            url: self._database.url.clone(),
-        };
+        let database = TestDatabase::sharing(self._database.url.clone());
         let mut config = (*self.state.config).clone();
         config.data_dir = database.dir.path().to_path_buf();
         config.media_dir = database.dir.path().join("media");

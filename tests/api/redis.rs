@@ -230,10 +230,7 @@ async fn a_crashed_instances_streams_stop_counting_when_their_leases_expire() {
     let admin = survivor.login(ADMIN, DEMO_PASSWORD).await;
     let config = &survivor.state.config;
     // Another instance as its own process, on the same database, media and Redis prefix.
-    let database = TestDatabase {
-        dir: tempfile::tempdir().unwrap(),
-        url: config.database_url.clone(),
-    };
+    let database = TestDatabase::sharing(config.database_url.clone());
     let mut command = helpers::chinook(&database);
     command
         .env("CHINOOK_REDIS_URL", &url)

@@ -201,10 +201,7 @@ pub(super) async fn read_hits_replica(db: &Db) -> bool {
 
 /// A connection pool straight to the replica's copy of the app's database.
 pub(super) async fn replica_pool(replica: &Replica, app: &TestApp) -> sqlx::AnyPool {
-    let database = TestDatabase {
-        dir: tempfile::tempdir().unwrap(),
-        url: app.state.config.database_url.clone(),
-    };
+    let database = TestDatabase::sharing(app.state.config.database_url.clone());
     sqlx::AnyPool::connect(replica.url_of(&database).expose())
         .await
         .expect("the replica answers")
