@@ -129,7 +129,7 @@ impl Metrics {
         metrics.register(Box::new(metrics.cache_requests.clone()))?;
         metrics.register(Box::new(metrics.rate_limited.clone()))?;
         metrics.register(Box::new(metrics.feed_wakeups.clone()))?;
-        metrics.register(Box::new(sources.db.acquisitions()))?;
+        metrics.register(Box::new(sources.db.queries()))?;
         metrics.register(Box::new(Sampled::new(sources)?))?;
         Ok(metrics)
     }

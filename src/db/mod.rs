@@ -6,6 +6,7 @@
 //! and RFC 3339 UTC text for timestamps. Aggregates that PostgreSQL widens to `NUMERIC`
 //! (`SUM`) are cast back to `BIGINT`, since the `Any` driver cannot decode `NUMERIC`.
 
+mod counted;
 mod migrate;
 mod replica;
 pub mod request;
@@ -17,12 +18,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use prometheus::{IntCounter, IntCounterVec, Opts};
+use prometheus::{IntCounterVec, Opts};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
 pub use crate::config::Backend;
 use crate::config::Config;
+pub use counted::{Conn, Connected, Counted, Pool, Tx};
 pub use migrate::MigrationStatus;
 pub use replica::ReplicaStatus;
 use router::{ReadFor, Router};
@@ -37,27 +39,11 @@ use router::{ReadFor, Router};
 #[derive(Clone)]
 pub struct Db {
     backend: Backend,
-    writer: AnyPool,
-    reader: AnyPool,
+    writer: Pool,
+    reader: Pool,
     router: Arc<Router>,
-    /// Connections handed out by each pool (`db_acquires_total{role}`), counted in the
-    /// pools' own hooks.
-    acquires: IntCounterVec,
-}
-
-/// A counter of `db_acquires_total` for one pool, given to its hooks.
-fn acquire_counter(acquires: &IntCounterVec, role: &str) -> IntCounter {
-    acquires.with_label_values(&[role])
-}
-
-/// Counts every connection a pool hands out: sqlx calls `before_acquire` for each idle
-/// connection it gives (and we always accept it), and `after_connect` for each new one,
-/// which goes straight to the caller that needed it (no `min_connections` is set).
-fn counted(options: AnyPoolOptions, acquired: IntCounter) -> AnyPoolOptions {
-    options.before_acquire(move |_, _| {
-        acquired.inc();
-        Box::pin(async { Ok(true) })
-    })
+    /// Statements run on each pool (`db_queries_total{role}`), counted by its executors.
+    queries: IntCounterVec,
 }
 
 impl Db {
@@ -80,26 +66,20 @@ impl Db {
             .context("invalid database URL")?
             .log_statements(tracing::log::LevelFilter::Debug)
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
-        let acquires = IntCounterVec::new(
-            Opts::new(
-                "db_acquires_total",
-                "Connections handed out by each database pool: one per query run straight on \
-                 the pool, one per transaction",
-            ),
+        let queries = IntCounterVec::new(
+            Opts::new("db_queries_total", "Statements run on each database pool"),
             &["role"],
         )?;
-        let router = Arc::new(Router::new(config)?);
+        let counter = |role: &str| queries.with_label_values(&[role]);
+        let router = Arc::new(Router::new(config, &queries)?);
         let db = match backend {
             Backend::Sqlite => {
-                let acquired = acquire_counter(&acquires, "writer");
-                let writer = counted(AnyPoolOptions::new(), acquired.clone())
+                let writer = AnyPoolOptions::new()
                     .max_connections(1)
-                    .after_connect(move |conn, _| {
-                        let acquired = acquired.clone();
+                    .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;")
                                 .await?;
-                            acquired.inc();
                             Ok(())
                         })
                     })
@@ -109,44 +89,36 @@ impl Db {
                 let reader_options =
                     AnyConnectOptions::from_str(&read_only_sqlite_url(url.expose())?)?
                         .log_statements(tracing::log::LevelFilter::Debug);
-                let acquired = acquire_counter(&acquires, "reader");
-                let reader = counted(AnyPoolOptions::new(), acquired.clone())
+                let reader = AnyPoolOptions::new()
                     .max_connections(config.db_max_connections)
-                    .after_connect(move |conn, _| {
-                        let acquired = acquired.clone();
+                    .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute("PRAGMA busy_timeout = 5000;").await?;
-                            acquired.inc();
                             Ok(())
                         })
                     })
                     .connect_lazy_with(reader_options);
                 Db {
                     backend,
-                    writer,
-                    reader,
-                    acquires,
+                    writer: Pool::new(writer, counter("writer")),
+                    reader: Pool::new(reader, counter("reader")),
+                    queries,
                     router,
                 }
             }
             Backend::Postgres => {
-                // Reads share the writer's pool until replicas are configured, so every
-                // acquisition is the writer's.
-                let acquired = acquire_counter(&acquires, "writer");
-                let pool = counted(AnyPoolOptions::new(), acquired.clone())
+                // The primary's reads share the writer's pool, and its role.
+                let pool = AnyPoolOptions::new()
                     .max_connections(config.db_max_connections)
                     .acquire_timeout(Duration::from_secs(10))
-                    .after_connect(move |_, _| {
-                        acquired.inc();
-                        Box::pin(async { Ok(()) })
-                    })
                     .connect_with(options)
                     .await?;
+                let pool = Pool::new(pool, counter("writer"));
                 Db {
                     backend,
                     writer: pool.clone(),
                     reader: pool,
-                    acquires,
+                    queries,
                     router,
                 }
             }
@@ -161,14 +133,14 @@ impl Db {
     /// The pool for writes and transactions. Taking it marks the current request as having
     /// written, so its later reads, and its account's reads until the replicas catch up, go
     /// to the primary.
-    pub fn writer(&self) -> &AnyPool {
+    pub fn writer(&self) -> &Pool {
         request::wrote();
         &self.writer
     }
 
     /// The primary, for a read that must see every committed write (bearer tokens, which a
     /// logout revokes), without counting as a write.
-    pub fn primary(&self) -> &AnyPool {
+    pub fn primary(&self) -> &Pool {
         &self.reader
     }
 
@@ -182,22 +154,22 @@ impl Db {
     /// the primary's reads share the writer's pool, so it is listed once, as the writer.
     pub fn pools(&self) -> Vec<(&'static str, &AnyPool)> {
         let mut pools = match self.backend {
-            Backend::Sqlite => vec![("writer", &self.writer), ("reader", &self.reader)],
-            Backend::Postgres => vec![("writer", &self.writer)],
+            Backend::Sqlite => vec![("writer", self.writer.raw()), ("reader", self.reader.raw())],
+            Backend::Postgres => vec![("writer", self.writer.raw())],
         };
-        pools.extend(self.router.pools().map(|pool| ("replica", pool)));
+        pools.extend(self.router.pools().map(|pool| ("replica", pool.raw())));
         pools
     }
 
-    /// `db_acquires_total{role}`, for the metrics registry.
-    pub fn acquisitions(&self) -> IntCounterVec {
-        self.acquires.clone()
+    /// `db_queries_total{role}`, for the metrics registry.
+    pub fn queries(&self) -> IntCounterVec {
+        self.queries.clone()
     }
 
     /// A pool for one read: a replica in the rotation that has replayed the current
     /// account's latest write, or the primary. Prefer `read`, which also survives the
     /// replica failing mid-read.
-    pub fn reader(&self) -> &AnyPool {
+    pub fn reader(&self) -> &Pool {
         self.router
             .choose(Self::reading_for())
             .map_or(&self.reader, |replica| &replica.pool)
@@ -207,7 +179,7 @@ impl Db {
     /// picked cannot answer. `read` must not write.
     pub async fn read<T, F, Fut>(&self, read: F) -> Result<T, sqlx::Error>
     where
-        F: Fn(AnyPool) -> Fut,
+        F: Fn(Pool) -> Fut,
         Fut: Future<Output = Result<T, sqlx::Error>>,
     {
         self.router
@@ -218,16 +190,12 @@ impl Db {
     /// A connection from where `reader()` would read, or from the primary when that replica
     /// cannot give one; for reads that need one connection (a snapshot, or a function that
     /// takes a connection).
-    pub async fn read_connection(
-        &self,
-    ) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, sqlx::Error> {
+    pub async fn read_connection(&self) -> Result<Conn, sqlx::Error> {
         self.router.acquire(&self.reader, Self::reading_for()).await
     }
 
     /// Like `read_connection`, for reports (see `analytics`).
-    pub async fn analytics_connection(
-        &self,
-    ) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, sqlx::Error> {
+    pub async fn analytics_connection(&self) -> Result<Conn, sqlx::Error> {
         self.router.acquire(&self.reader, ReadFor::Analytics).await
     }
 
@@ -292,7 +260,7 @@ impl Db {
     /// Closes both pools. On SQLite the WAL is checkpointed first, so a cleanly stopped
     /// database is one self-contained file, safe to copy or back up.
     pub async fn close(&self) {
-        if self.backend == Backend::Sqlite && !self.writer.is_closed() {
+        if self.backend == Backend::Sqlite && !self.writer.raw().is_closed() {
             if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
                 .execute(&self.writer)
                 .await
@@ -304,7 +272,7 @@ impl Db {
         // stopped, and a connection whose return was scheduled on a worker's runtime as it
         // shut down never comes back; so the wait is short, and the OS closes what is left.
         for pool in [&self.reader, &self.writer] {
-            if tokio::time::timeout(Duration::from_secs(1), pool.close())
+            if tokio::time::timeout(Duration::from_secs(1), pool.raw().close())
                 .await
                 .is_err()
             {
@@ -335,7 +303,7 @@ pub const TABLES: &[&str] = &[
 ];
 
 /// Row counts of every table, in one round trip.
-pub async fn table_counts(pool: &AnyPool) -> Result<Vec<(&'static str, i64)>, sqlx::Error> {
+pub async fn table_counts(pool: &Pool) -> Result<Vec<(&'static str, i64)>, sqlx::Error> {
     use sqlx::Row;
     let sql = format!(
         "SELECT {}",

@@ -11,9 +11,11 @@ use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use prometheus::IntCounter;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Row};
+use sqlx::{ConnectOptions, Row};
 
+use super::counted::Pool;
 use crate::config::DatabaseUrl;
 
 /// The first cooldown after a failure; it doubles per consecutive failure up to the maximum.
@@ -49,7 +51,7 @@ struct Health {
 /// A replica as the router sees it: a name fit for logs, a pool and its health.
 pub struct Replica {
     pub name: String,
-    pub pool: AnyPool,
+    pub pool: Pool,
     health: Mutex<Health>,
 }
 
@@ -67,7 +69,11 @@ pub struct ReplicaStatus {
 impl Replica {
     /// A lazily connected pool: a replica that is down at start-up must not stop the
     /// service, it just stays out of the rotation until a check reaches it.
-    pub fn new(url: &DatabaseUrl, max_connections: u32) -> anyhow::Result<Self> {
+    pub fn new(
+        url: &DatabaseUrl,
+        max_connections: u32,
+        queries: IntCounter,
+    ) -> anyhow::Result<Self> {
         let options = AnyConnectOptions::from_str(url.expose())?
             .log_statements(tracing::log::LevelFilter::Debug)
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
@@ -79,7 +85,7 @@ impl Replica {
             .connect_lazy_with(options);
         Ok(Self {
             name: url.redacted(),
-            pool,
+            pool: Pool::new(pool, queries),
             health: Mutex::new(Health::default()),
         })
     }

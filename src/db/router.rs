@@ -14,10 +14,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyPool};
+use prometheus::IntCounterVec;
 use tokio_util::sync::CancellationToken;
 
+use super::counted::{Conn, Pool};
 use super::replica::{Replica, ReplicaStatus};
 use crate::config::Config;
 
@@ -53,11 +53,16 @@ pub struct Router {
 }
 
 impl Router {
-    pub fn new(config: &Config) -> anyhow::Result<Self> {
+    /// The statements of every replica's pool count under role `replica` in `queries`; with
+    /// no replicas that role does not appear.
+    pub fn new(config: &Config, queries: &IntCounterVec) -> anyhow::Result<Self> {
         let replicas = config
             .replica_urls
             .iter()
-            .map(|url| Replica::new(url, config.db_max_connections))
+            .map(|url| {
+                let counter = queries.with_label_values(&["replica"]);
+                Replica::new(url, config.db_max_connections, counter)
+            })
             .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Self {
             replicas,
@@ -102,12 +107,12 @@ impl Router {
     /// on `primary`.
     pub async fn read<T, F, Fut>(
         &self,
-        primary: &AnyPool,
+        primary: &Pool,
         reader: ReadFor,
         read: F,
     ) -> Result<T, sqlx::Error>
     where
-        F: Fn(AnyPool) -> Fut,
+        F: Fn(Pool) -> Fut,
         Fut: Future<Output = Result<T, sqlx::Error>>,
     {
         let Some(replica) = self.choose(reader) else {
@@ -126,11 +131,7 @@ impl Router {
     /// A connection for several reads (a snapshot, or a domain function that takes one):
     /// from the chosen replica, or from `primary` when that replica cannot give one. The pool
     /// tests a connection before handing it out, so a replica that died is noticed here.
-    pub async fn acquire(
-        &self,
-        primary: &AnyPool,
-        reader: ReadFor,
-    ) -> Result<PoolConnection<Any>, sqlx::Error> {
+    pub async fn acquire(&self, primary: &Pool, reader: ReadFor) -> Result<Conn, sqlx::Error> {
         if let Some(replica) = self.choose(reader) {
             match replica.pool.acquire().await {
                 Ok(conn) => return Ok(conn),
@@ -181,7 +182,7 @@ impl Router {
     }
 
     /// Checks every replica once against the primary's current WAL position.
-    pub async fn check(&self, primary: &AnyPool) {
+    pub async fn check(&self, primary: &Pool) {
         let primary_lsn = match current_lsn(primary).await {
             Ok(lsn) => lsn,
             Err(e) => {
@@ -209,7 +210,7 @@ impl Router {
     }
 
     /// Checks the replicas every interval until `shutdown` is cancelled.
-    pub async fn watch(&self, primary: AnyPool, shutdown: CancellationToken) {
+    pub async fn watch(&self, primary: Pool, shutdown: CancellationToken) {
         let mut ticks = tokio::time::interval(self.interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -221,7 +222,7 @@ impl Router {
     }
 
     /// Every replica's pool, for metrics.
-    pub fn pools(&self) -> impl Iterator<Item = &AnyPool> {
+    pub fn pools(&self) -> impl Iterator<Item = &Pool> {
         self.replicas.iter().map(|r| &r.pool)
     }
 
@@ -231,7 +232,7 @@ impl Router {
 
     pub async fn close(&self) {
         for replica in &self.replicas {
-            if tokio::time::timeout(Duration::from_secs(1), replica.pool.close())
+            if tokio::time::timeout(Duration::from_secs(1), replica.pool.raw().close())
                 .await
                 .is_err()
             {
@@ -251,7 +252,7 @@ enum Pending {
 /// with `synchronous_commit = off` a commit returns before its WAL is written, so the write
 /// position (`pg_current_wal_lsn()`) can still be short of a transaction that has committed,
 /// and a replica that has replayed that far would wrongly count as having the write.
-pub async fn current_lsn(primary: &AnyPool) -> Result<i64, sqlx::Error> {
+pub async fn current_lsn(primary: &Pool) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::BIGINT")
         .fetch_one(primary)
         .await

@@ -16,7 +16,9 @@ use std::time::Duration;
 use anyhow::Context;
 use futures_util::StreamExt;
 use prometheus::IntCounterVec;
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
+
+use crate::db::Tx;
 use tokio_util::sync::CancellationToken;
 
 use crate::cache::Redis;
@@ -40,7 +42,7 @@ pub async fn announce(redis: Option<&Redis>, seq: i64) {
 
 /// A transaction that changes the catalog or a taxonomy.
 pub struct CatalogWrite {
-    pub tx: Transaction<'static, Any>,
+    pub tx: Tx<'static>,
     backend: Backend,
     touched: BTreeSet<(u64, i64)>,
 }
@@ -51,7 +53,7 @@ impl CatalogWrite {
     pub async fn begin(db: &Db) -> Result<Self, sqlx::Error> {
         let mut tx = db.writer().begin().await?;
         sqlx::query("UPDATE catalog_meta SET value = value WHERE key = 'catalog_write_lock'")
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         Ok(Self {
             tx,
@@ -80,14 +82,14 @@ impl CatalogWrite {
             )
             .bind(crate::db::timestamp_now())
             .bind(serde_json::to_string(&entries).expect("pairs of numbers serialise"))
-            .fetch_one(&mut *self.tx)
+            .fetch_one(&mut self.tx)
             .await?;
             if self.backend == Backend::Postgres {
                 // Delivered when the transaction commits, never before.
                 sqlx::query("SELECT pg_notify($1, $2)")
                     .bind(CHANNEL)
                     .bind(seq.to_string())
-                    .execute(&mut *self.tx)
+                    .execute(&mut self.tx)
                     .await?;
             }
         }

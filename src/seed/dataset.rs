@@ -8,10 +8,10 @@ use std::collections::{HashMap, HashSet};
 
 use anyhow::{anyhow, bail, Context};
 use serde::Deserialize;
-use sqlx::AnyConnection;
 
 use super::rows::{write_named, BatchInsert, Value};
 use super::{AccountSeed, ACCOUNT_COLUMNS};
+use crate::db::{Connected, Counted};
 use crate::progress::Progress;
 use crate::store::Role;
 
@@ -343,7 +343,7 @@ fn contact_values(c: &Contact) -> [Value; 8] {
 
 /// Writes a checked dataset inside the caller's transaction.
 pub(super) async fn write(
-    conn: &mut AnyConnection,
+    conn: &mut Counted<impl Connected>,
     data: &Dataset,
     accounts: &AccountSeed,
     interactive: bool,

@@ -13,10 +13,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use sha2::{Digest, Sha256};
-use sqlx::AnyConnection;
 
 use crate::config::{Backend, Secret};
-use crate::db::{self, Db};
+use crate::db::{self, Connected, Counted, Db};
 use crate::store::{password, Role};
 
 pub use synthetic::DEFAULT_SEED;
@@ -114,7 +113,7 @@ pub async fn seed(
     // Claiming the source first makes a concurrent seeder wait here and then fail cleanly.
     let claimed = sqlx::query("INSERT INTO catalog_meta (key, value) VALUES ('source', $1)")
         .bind(&identity)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await;
     if let Err(e) = claimed {
         drop(tx);
@@ -124,7 +123,7 @@ pub async fn seed(
         return Err(e).context("recording the catalog source failed");
     }
     sqlx::query("INSERT INTO catalog_meta (key, value) VALUES ('catalog_version', '1')")
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
 
     let accounts = AccountSeed {
@@ -228,7 +227,7 @@ async fn already_seeded(db: &Db, identity: &str, existing: &str) -> anyhow::Resu
 
 /// Explicit ids do not move PostgreSQL's identity sequences; without this the next
 /// registration would collide with customer 1.
-async fn advance_identity_sequences(conn: &mut AnyConnection) -> anyhow::Result<()> {
+async fn advance_identity_sequences(conn: &mut Counted<impl Connected>) -> anyhow::Result<()> {
     for (table, column) in [
         ("artist", "artist_id"),
         ("album", "album_id"),

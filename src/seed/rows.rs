@@ -1,8 +1,9 @@
 //! Batched multi-row inserts, the one write path of both the dataset import and the generator.
 
 use sqlx::any::AnyArguments;
-use sqlx::{Any, AnyConnection, Arguments};
+use sqlx::{Any, Arguments};
 
+use crate::db::{Connected, Counted};
 use crate::progress::Progress;
 
 /// One column value. Nulls carry their type so PostgreSQL can bind them.
@@ -80,7 +81,7 @@ impl BatchInsert {
     /// Adds one row; writes a batch when one is full.
     pub async fn push(
         &mut self,
-        conn: &mut AnyConnection,
+        conn: &mut Counted<impl Connected>,
         row: Vec<Value>,
         progress: &Progress,
     ) -> anyhow::Result<()> {
@@ -95,14 +96,18 @@ impl BatchInsert {
     /// Writes whatever is pending; returns how many rows this inserter wrote in all.
     pub async fn finish(
         mut self,
-        conn: &mut AnyConnection,
+        conn: &mut Counted<impl Connected>,
         progress: &Progress,
     ) -> anyhow::Result<u64> {
         self.flush(conn, progress).await?;
         Ok(self.written)
     }
 
-    async fn flush(&mut self, conn: &mut AnyConnection, progress: &Progress) -> anyhow::Result<()> {
+    async fn flush(
+        &mut self,
+        conn: &mut Counted<impl Connected>,
+        progress: &Progress,
+    ) -> anyhow::Result<()> {
         let rows = self.pending.len() / self.columns.len();
         if rows == 0 {
             return Ok(());
@@ -134,7 +139,7 @@ impl BatchInsert {
 
 /// Writes the rows of a table that holds only an id and a name.
 pub async fn write_named<'a>(
-    conn: &mut AnyConnection,
+    conn: &mut Counted<impl Connected>,
     table: &'static str,
     columns: &'static [&'static str],
     rows: impl Iterator<Item = (i64, &'a str)>,

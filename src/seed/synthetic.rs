@@ -11,10 +11,10 @@
 use anyhow::Context;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sqlx::AnyConnection;
 
 use super::rows::{write_named, BatchInsert, Value};
 use super::{AccountSeed, ACCOUNT_COLUMNS};
+use crate::db::{Connected, Counted};
 use crate::progress::Progress;
 use crate::store::Role;
 
@@ -554,7 +554,7 @@ impl Plan {
     /// Writes the catalog inside the caller's transaction.
     pub(super) async fn write(
         self,
-        conn: &mut AnyConnection,
+        conn: &mut Counted<impl Connected>,
         accounts: &AccountSeed,
         interactive: bool,
     ) -> anyhow::Result<()> {

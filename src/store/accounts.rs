@@ -212,7 +212,7 @@ pub async fn register(db: &Db, form: Registration) -> ApiResult<Account> {
          WHERE e.title = 'Sales Support Agent' \
          GROUP BY e.employee_id ORDER BY COUNT(c.customer_id), e.employee_id LIMIT 1",
     )
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut tx)
     .await?;
     let customer_id: i64 = sqlx::query_scalar(
         "INSERT INTO customer (first_name, last_name, company, address, city, state, country, \
@@ -230,7 +230,7 @@ pub async fn register(db: &Db, form: Registration) -> ApiResult<Account> {
     .bind(phone)
     .bind(&email)
     .bind(support_rep)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut tx)
     .await?;
     let inserted = sqlx::query_scalar::<_, i64>(
         "INSERT INTO account (email, password_hash, role, customer_id, created_at) \
@@ -240,7 +240,7 @@ pub async fn register(db: &Db, form: Registration) -> ApiResult<Account> {
     .bind(&password_hash)
     .bind(customer_id)
     .bind(db::timestamp_now())
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut tx)
     .await;
     let account_id = match inserted {
         Ok(id) => id,
@@ -304,7 +304,7 @@ pub async fn issue_token(db: &Db, account_id: i64, ttl: Duration) -> ApiResult<S
     sqlx::query("DELETE FROM access_token WHERE account_id = $1 AND expires_at <= $2")
         .bind(account_id)
         .bind(db::timestamp(now))
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
     sqlx::query(
         "INSERT INTO access_token (token_hash, account_id, created_at, expires_at) \
@@ -314,7 +314,7 @@ pub async fn issue_token(db: &Db, account_id: i64, ttl: Duration) -> ApiResult<S
     .bind(account_id)
     .bind(db::timestamp(now))
     .bind(&expires_at)
-    .execute(&mut *tx)
+    .execute(&mut tx)
     .await?;
     tx.commit().await?;
     Ok(Session {

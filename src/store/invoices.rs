@@ -2,10 +2,10 @@
 //! and track names. Another customer's invoice is simply not there (a 404, never a 403).
 
 use serde::{Deserialize, Serialize};
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 use utoipa::ToSchema;
 
-use crate::db::Db;
+use crate::db::{Connected, Counted, Db};
 use crate::error::ApiResult;
 use crate::http::page::{PageRequest, Paged};
 use crate::money::Cents;
@@ -58,7 +58,11 @@ pub struct InvoiceSummary {
 }
 
 /// Invoice `id` with its lines, when it is `customer`'s.
-pub async fn load(conn: &mut AnyConnection, customer: i64, id: i64) -> ApiResult<Option<Invoice>> {
+pub async fn load(
+    conn: &mut Counted<impl Connected>,
+    customer: i64,
+    id: i64,
+) -> ApiResult<Option<Invoice>> {
     let row = sqlx::query(
         "SELECT invoice_date, billing_address, billing_city, billing_state, billing_country, \
          billing_postal_code, total_cents FROM invoice WHERE invoice_id = $1 AND customer_id = $2",

@@ -8,9 +8,10 @@
 
 use std::collections::HashMap;
 
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 
 use super::slugify;
+use crate::db::{Connected, Counted};
 
 /// Where each known genre goes, by slug: (child, parent).
 const GENRE_PARENTS: &[(&str, &str)] = &[
@@ -53,7 +54,7 @@ struct NewTerm<'a> {
     meta: serde_json::Value,
 }
 
-async fn insert(conn: &mut AnyConnection, term: NewTerm<'_>) -> anyhow::Result<i64> {
+async fn insert(conn: &mut Counted<impl Connected>, term: NewTerm<'_>) -> anyhow::Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO taxonomy_term (type, slug, name, description, sort_order, meta) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING term_id",
@@ -68,7 +69,11 @@ async fn insert(conn: &mut AnyConnection, term: NewTerm<'_>) -> anyhow::Result<i
     .await?)
 }
 
-async fn set_parent(conn: &mut AnyConnection, child: i64, parent: i64) -> anyhow::Result<()> {
+async fn set_parent(
+    conn: &mut Counted<impl Connected>,
+    child: i64,
+    parent: i64,
+) -> anyhow::Result<()> {
     sqlx::query("UPDATE taxonomy_term SET parent_id = $1 WHERE term_id = $2")
         .bind(parent)
         .bind(child)
@@ -80,7 +85,7 @@ async fn set_parent(conn: &mut AnyConnection, child: i64, parent: i64) -> anyhow
 /// Attaches `term` to every track that `condition` (over `track`, with `$2` and `$3`)
 /// selects.
 async fn attach_tracks(
-    conn: &mut AnyConnection,
+    conn: &mut Counted<impl Connected>,
     term: i64,
     condition: &str,
     a: i64,
@@ -100,7 +105,10 @@ async fn attach_tracks(
 }
 
 /// Named rows of a two-column table, `(id, name)`.
-async fn named(conn: &mut AnyConnection, sql: &str) -> anyhow::Result<Vec<(i64, String)>> {
+async fn named(
+    conn: &mut Counted<impl Connected>,
+    sql: &str,
+) -> anyhow::Result<Vec<(i64, String)>> {
     let rows = sqlx::query(sql).fetch_all(conn).await?;
     rows.iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
@@ -108,13 +116,13 @@ async fn named(conn: &mut AnyConnection, sql: &str) -> anyhow::Result<Vec<(i64, 
 }
 
 /// Writes the default taxonomies for the catalog already in the transaction.
-pub async fn seed(conn: &mut AnyConnection) -> anyhow::Result<()> {
+pub async fn seed(conn: &mut Counted<impl Connected>) -> anyhow::Result<()> {
     genres(conn).await?;
     formats(conn).await?;
     lengths(conn).await
 }
 
-async fn genres(conn: &mut AnyConnection) -> anyhow::Result<()> {
+async fn genres(conn: &mut Counted<impl Connected>) -> anyhow::Result<()> {
     let mut ids: HashMap<String, i64> = HashMap::new();
     for (genre_id, name) in
         named(conn, "SELECT genre_id, name FROM genre ORDER BY genre_id").await?
@@ -161,7 +169,7 @@ async fn genres(conn: &mut AnyConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn formats(conn: &mut AnyConnection) -> anyhow::Result<()> {
+async fn formats(conn: &mut Counted<impl Connected>) -> anyhow::Result<()> {
     let group = |slug: &'static str, name: &'static str, order: i64| NewTerm {
         taxonomy: "format",
         slug: slug.to_string(),
@@ -207,7 +215,7 @@ async fn formats(conn: &mut AnyConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn lengths(conn: &mut AnyConnection) -> anyhow::Result<()> {
+async fn lengths(conn: &mut Counted<impl Connected>) -> anyhow::Result<()> {
     for (order, (slug, name, from, to)) in LENGTHS.iter().enumerate() {
         let id = insert(
             conn,
@@ -262,7 +270,7 @@ fn files(meta: &serde_json::Value, track: &Filing) -> bool {
 /// `before` and no longer do let go of it, and those that file it now take it. Terms an
 /// admin attached by hand are left alone.
 pub async fn refile_track(
-    conn: &mut AnyConnection,
+    conn: &mut Counted<impl Connected>,
     track: i64,
     before: Option<&Filing>,
     after: &Filing,

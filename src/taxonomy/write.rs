@@ -8,7 +8,9 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
+
+use crate::db::Tx;
 use utoipa::ToSchema;
 
 use super::{is_slug, slugify, ENTITY_KINDS, MAX_SLUG};
@@ -123,22 +125,18 @@ fn check_term(input: &TermInput) -> ApiResult<(String, String, Option<String>, S
     ))
 }
 
-async fn term_id(
-    tx: &mut Transaction<'static, Any>,
-    taxonomy: &str,
-    slug: &str,
-) -> ApiResult<Option<i64>> {
+async fn term_id(tx: &mut Tx<'static>, taxonomy: &str, slug: &str) -> ApiResult<Option<i64>> {
     sqlx::query_scalar("SELECT term_id FROM taxonomy_term WHERE type = $1 AND slug = $2")
         .bind(taxonomy)
         .bind(slug)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(sql)
 }
 
 /// The parent's id, or a 422 when it names no term of the type (a dangling parent).
 async fn parent_id(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tx<'static>,
     taxonomy: &str,
     parent: Option<&str>,
 ) -> ApiResult<Option<i64>> {
@@ -151,11 +149,7 @@ async fn parent_id(
         .ok_or_else(|| invalid(format!("parent `{parent}` is no {taxonomy} term")))
 }
 
-async fn slug_taken(
-    tx: &mut Transaction<'static, Any>,
-    taxonomy: &str,
-    slug: &str,
-) -> ApiResult<()> {
+async fn slug_taken(tx: &mut Tx<'static>, taxonomy: &str, slug: &str) -> ApiResult<()> {
     if term_id(tx, taxonomy, slug).await?.is_some() {
         return Err(ApiError::Conflict(format!(
             "the {taxonomy} taxonomy already has a term `{slug}`"
@@ -165,7 +159,7 @@ async fn slug_taken(
 }
 
 /// The term and every term below it.
-async fn subtree(tx: &mut Transaction<'static, Any>, id: i64) -> ApiResult<Vec<i64>> {
+async fn subtree(tx: &mut Tx<'static>, id: i64) -> ApiResult<Vec<i64>> {
     sqlx::query_scalar(
         "WITH RECURSIVE sub (id) AS ( \
              SELECT CAST($1 AS BIGINT) \
@@ -173,14 +167,14 @@ async fn subtree(tx: &mut Transaction<'static, Any>, id: i64) -> ApiResult<Vec<i
          SELECT id FROM sub",
     )
     .bind(id)
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *tx)
     .await
     .map_err(sql)
 }
 
 /// Touches every entry attached to any of `terms`.
 async fn touch_attached(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tx<'static>,
     write_touch: &mut Vec<(Kind, i64)>,
     terms: &[i64],
 ) -> ApiResult<()> {
@@ -190,11 +184,7 @@ async fn touch_attached(
             "SELECT DISTINCT entity_kind, entity_id FROM term_attachment WHERE term_id IN ({})",
             list.join(",")
         );
-        for row in sqlx::query(&query)
-            .fetch_all(&mut **tx)
-            .await
-            .map_err(sql)?
-        {
+        for row in sqlx::query(&query).fetch_all(&mut *tx).await.map_err(sql)? {
             let kind: String = row.try_get(0).map_err(sql)?;
             let id: i64 = row.try_get(1).map_err(sql)?;
             if let Some((kind, _)) = ENTITY_KINDS.iter().find(|(_, name)| *name == kind) {
@@ -246,7 +236,7 @@ pub async fn create(db: &Db, taxonomy: &str, input: TermInput) -> ApiResult<Stri
     .bind(parent)
     .bind(input.sort_order)
     .bind(meta)
-    .fetch_one(&mut *write.tx)
+    .fetch_one(&mut write.tx)
     .await
     .map_err(sql)?;
     write.touch(Kind::Term, id);
@@ -277,7 +267,7 @@ pub async fn update(db: &Db, taxonomy: &str, slug: &str, input: TermInput) -> Ap
     let old_parent: Option<i64> =
         sqlx::query_scalar("SELECT parent_id FROM taxonomy_term WHERE term_id = $1")
             .bind(id)
-            .fetch_one(&mut *write.tx)
+            .fetch_one(&mut write.tx)
             .await
             .map_err(sql)?;
     sqlx::query(
@@ -291,7 +281,7 @@ pub async fn update(db: &Db, taxonomy: &str, slug: &str, input: TermInput) -> Ap
     .bind(input.sort_order)
     .bind(meta)
     .bind(id)
-    .execute(&mut *write.tx)
+    .execute(&mut write.tx)
     .await
     .map_err(sql)?;
     if new_slug != slug || parent != old_parent {
@@ -317,7 +307,7 @@ pub async fn delete(db: &Db, taxonomy: &str, slug: &str) -> ApiResult<()> {
     let children: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM taxonomy_term WHERE parent_id = $1")
             .bind(id)
-            .fetch_one(&mut *write.tx)
+            .fetch_one(&mut write.tx)
             .await
             .map_err(sql)?;
     if children > 0 {
@@ -329,12 +319,12 @@ pub async fn delete(db: &Db, taxonomy: &str, slug: &str) -> ApiResult<()> {
     touch_attached(&mut write.tx, &mut touched, &[id]).await?;
     sqlx::query("DELETE FROM term_attachment WHERE term_id = $1")
         .bind(id)
-        .execute(&mut *write.tx)
+        .execute(&mut write.tx)
         .await
         .map_err(sql)?;
     sqlx::query("DELETE FROM taxonomy_term WHERE term_id = $1")
         .bind(id)
-        .execute(&mut *write.tx)
+        .execute(&mut write.tx)
         .await
         .map_err(sql)?;
     write.touch(Kind::Term, id);
@@ -380,7 +370,7 @@ pub async fn attachments(
                 "SELECT {entity}_id FROM {entity} WHERE {entity}_id IN ({})",
                 list.join(",")
             ))
-            .fetch_all(&mut *write.tx)
+            .fetch_all(&mut write.tx)
             .await
             .map_err(sql)?;
             let absent = chunk.iter().filter(|id| !found.contains(id));
@@ -396,7 +386,7 @@ pub async fn attachments(
                     .bind(id)
                     .bind(entity)
                     .bind(entry)
-                    .execute(&mut *write.tx)
+                    .execute(&mut write.tx)
                     .await
                     .map_err(sql)?;
                 if done.rows_affected() > 0 {

@@ -204,7 +204,7 @@ async fn every_metric_is_exported_with_its_type_and_nothing_is_made_up() {
     assert_eq!(states, ["idle".to_string(), "in_use".to_string()].into());
     assert!(first.sum("db_pool_connections", &[("role", "writer")]) >= 1.0);
 
-    // The index's documents are those /health reports; its checks take connections.
+    // The index's documents are those /health reports; its checks run statements.
     let (_, health) = app.get_json("/health").await;
     let documents = health["index"]["report"]["documents"].as_f64().unwrap();
     assert!(documents > 0.0);
@@ -213,20 +213,31 @@ async fn every_metric_is_exported_with_its_type_and_nothing_is_made_up() {
     assert_eq!(
         after_health
             .types
-            .get("db_acquires_total")
+            .get("db_queries_total")
             .map(String::as_str),
         Some("counter")
     );
     assert!(
         after_health
-            .label_values("db_acquires_total", "role")
+            .label_values("db_queries_total", "role")
             .is_subset(&roles),
-        "acquisitions are counted for the pools there are"
+        "statements are counted for the pools there are"
     );
     assert!(
-        after_health.sum("db_acquires_total", &[]) >= first.sum("db_acquires_total", &[]) + 3.0,
-        "the database round trip, row counts and change feed check each take a connection"
+        after_health.sum("db_queries_total", &[]) >= first.sum("db_queries_total", &[]) + 3.0,
+        "the database round trip, row counts and change feed check each run a statement"
     );
+
+    // Statements, not connections: a sign-in's several statements count one each.
+    let before = scrape(&app).await.sum("db_queries_total", &[]);
+    let token = app.login(STAFF, DEMO_PASSWORD).await;
+    let after = scrape(&app).await.sum("db_queries_total", &[]);
+    assert!(
+        after >= before + 3.0,
+        "a sign-in reads the account, sweeps its expired tokens and writes a new one, in one \
+         transaction: {before} -> {after}"
+    );
+    assert!(!token.is_empty());
 }
 
 #[tokio::test]

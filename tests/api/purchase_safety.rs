@@ -17,7 +17,7 @@ use crate::purchases::{buy, new_customer};
 
 /// Every invoice in the database whose total is not the sum of its lines, or that has no
 /// lines at all.
-async fn invoices_that_do_not_add_up(pool: &sqlx::AnyPool) -> Vec<(i64, i64, Option<i64>)> {
+async fn invoices_that_do_not_add_up(pool: &chinook::db::Pool) -> Vec<(i64, i64, Option<i64>)> {
     sqlx::query(
         "SELECT i.invoice_id, i.total_cents, \
          (SELECT CAST(SUM(l.unit_price_cents * l.quantity) AS BIGINT) FROM invoice_line l \

@@ -11,11 +11,11 @@ mod write;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 use utoipa::ToSchema;
 
 use super::Kind;
-use crate::db::Db;
+use crate::db::{Connected, Counted, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::http::page::{PageParams, PageRequest, Paged};
 use crate::search::CatalogIndex;
@@ -120,7 +120,7 @@ fn not_yours(id: i64) -> ApiError {
 
 /// The name and visibility of `customer`'s playlist `id`.
 async fn owned(
-    conn: &mut AnyConnection,
+    conn: &mut Counted<impl Connected>,
     customer: i64,
     id: i64,
 ) -> ApiResult<(String, Visibility)> {
@@ -138,7 +138,7 @@ async fn owned(
 }
 
 /// A playlist's track ids in order.
-async fn entries(conn: &mut AnyConnection, id: i64) -> ApiResult<Vec<i64>> {
+async fn entries(conn: &mut Counted<impl Connected>, id: i64) -> ApiResult<Vec<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT track_id FROM playlist_track WHERE playlist_id = $1 ORDER BY position",
     )
@@ -147,7 +147,11 @@ async fn entries(conn: &mut AnyConnection, id: i64) -> ApiResult<Vec<i64>> {
     .await?)
 }
 
-async fn view(conn: &mut AnyConnection, customer: i64, id: i64) -> ApiResult<OwnPlaylist> {
+async fn view(
+    conn: &mut Counted<impl Connected>,
+    customer: i64,
+    id: i64,
+) -> ApiResult<OwnPlaylist> {
     let (name, visibility) = owned(conn, customer, id).await?;
     let track_ids = entries(conn, id).await?;
     Ok(OwnPlaylist {

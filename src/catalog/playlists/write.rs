@@ -8,8 +8,6 @@
 
 use std::collections::BTreeSet;
 
-use sqlx::AnyConnection;
-
 use super::order::{common_prefix, insert, named, not_a_rearrangement, remove, repeated};
 use super::{
     entries, owned, view, OwnPlaylist, PlaylistInput, TrackAddition, TrackOrder, MAX_PLAYLISTS,
@@ -17,7 +15,7 @@ use super::{
 };
 use crate::catalog::write::check_name;
 use crate::catalog::Kind;
-use crate::db::Db;
+use crate::db::{Connected, Counted, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::search::feed::CatalogWrite;
 
@@ -33,7 +31,7 @@ pub async fn create(db: &Db, customer: i64, input: PlaylistInput) -> ApiResult<O
     let mut write = CatalogWrite::begin(db).await?;
     let have: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM playlist WHERE customer_id = $1")
         .bind(customer)
-        .fetch_one(&mut *write.tx)
+        .fetch_one(&mut write.tx)
         .await?;
     if have >= MAX_PLAYLISTS {
         return Err(ApiError::Conflict(format!(
@@ -47,7 +45,7 @@ pub async fn create(db: &Db, customer: i64, input: PlaylistInput) -> ApiResult<O
     .bind(&name)
     .bind(customer)
     .bind(input.visibility.as_str())
-    .fetch_one(&mut *write.tx)
+    .fetch_one(&mut write.tx)
     .await?;
     write.touch(Kind::Playlist, id);
     write.commit().await?;
@@ -74,7 +72,7 @@ pub async fn update(
         .bind(&name)
         .bind(input.visibility.as_str())
         .bind(id)
-        .execute(&mut *write.tx)
+        .execute(&mut write.tx)
         .await?;
     finish(write, customer, id).await
 }
@@ -84,11 +82,11 @@ pub async fn delete(db: &Db, customer: i64, id: i64) -> ApiResult<()> {
     owned(&mut write.tx, customer, id).await?;
     sqlx::query("DELETE FROM playlist_track WHERE playlist_id = $1")
         .bind(id)
-        .execute(&mut *write.tx)
+        .execute(&mut write.tx)
         .await?;
     sqlx::query("DELETE FROM playlist WHERE playlist_id = $1")
         .bind(id)
-        .execute(&mut *write.tx)
+        .execute(&mut write.tx)
         .await?;
     write.touch(Kind::Playlist, id);
     write.commit().await?;
@@ -219,7 +217,7 @@ async fn finish(mut write: CatalogWrite, customer: i64, id: i64) -> ApiResult<Ow
 }
 
 /// The distinct ids in `tracks` that name no track, ascending.
-async fn unknown_tracks(conn: &mut AnyConnection, tracks: &[i64]) -> ApiResult<Vec<i64>> {
+async fn unknown_tracks(conn: &mut Counted<impl Connected>, tracks: &[i64]) -> ApiResult<Vec<i64>> {
     let wanted: BTreeSet<i64> = tracks.iter().copied().collect();
     let mut unknown: BTreeSet<i64> = wanted.iter().copied().filter(|t| *t <= 0).collect();
     let candidates: Vec<i64> = wanted.into_iter().filter(|t| *t > 0).collect();
@@ -243,7 +241,7 @@ async fn unknown_tracks(conn: &mut AnyConnection, tracks: &[i64]) -> ApiResult<V
 /// the first difference stay, the rest are written again at their new positions. Deleting
 /// the tail first means no two rows ever claim one position.
 async fn rewrite(
-    conn: &mut AnyConnection,
+    conn: &mut Counted<impl Connected>,
     playlist: i64,
     current: &[i64],
     new: &[i64],

@@ -7,7 +7,9 @@
 //! that shows them.
 
 use serde::{Deserialize, Serialize};
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
+
+use crate::db::Tx;
 use utoipa::ToSchema;
 
 use super::Kind;
@@ -57,22 +59,18 @@ pub(super) fn not_found(kind: Kind, id: i64) -> ApiError {
     ApiError::NotFound(format!("there is no {} with id {id}", kind.noun()))
 }
 
-pub(super) async fn exists(
-    tx: &mut Transaction<'static, Any>,
-    table: &str,
-    id: i64,
-) -> ApiResult<bool> {
+pub(super) async fn exists(tx: &mut Tx<'static>, table: &str, id: i64) -> ApiResult<bool> {
     let sql = format!("SELECT COUNT(*) FROM {table} WHERE {table}_id = $1");
     let n: i64 = sqlx::query_scalar(&sql)
         .bind(id)
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *tx)
         .await?;
     Ok(n > 0)
 }
 
 /// A 422 unless the referenced row exists.
 pub(super) async fn must_exist(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tx<'static>,
     field: &str,
     table: &str,
     noun: &str,
@@ -85,37 +83,19 @@ pub(super) async fn must_exist(
     }
 }
 
-pub(super) async fn ids(
-    tx: &mut Transaction<'static, Any>,
-    sql: &str,
-    id: i64,
-) -> ApiResult<Vec<i64>> {
-    Ok(sqlx::query_scalar(sql)
-        .bind(id)
-        .fetch_all(&mut **tx)
-        .await?)
+pub(super) async fn ids(tx: &mut Tx<'static>, sql: &str, id: i64) -> ApiResult<Vec<i64>> {
+    Ok(sqlx::query_scalar(sql).bind(id).fetch_all(&mut *tx).await?)
 }
 
-pub(super) async fn count(
-    tx: &mut Transaction<'static, Any>,
-    sql: &str,
-    id: i64,
-) -> ApiResult<i64> {
-    Ok(sqlx::query_scalar(sql)
-        .bind(id)
-        .fetch_one(&mut **tx)
-        .await?)
+pub(super) async fn count(tx: &mut Tx<'static>, sql: &str, id: i64) -> ApiResult<i64> {
+    Ok(sqlx::query_scalar(sql).bind(id).fetch_one(&mut *tx).await?)
 }
 
-pub(super) async fn delete_attachments(
-    tx: &mut Transaction<'static, Any>,
-    kind: &str,
-    id: i64,
-) -> ApiResult<()> {
+pub(super) async fn delete_attachments(tx: &mut Tx<'static>, kind: &str, id: i64) -> ApiResult<()> {
     sqlx::query("DELETE FROM term_attachment WHERE entity_kind = $1 AND entity_id = $2")
         .bind(kind)
         .bind(id)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(())
 }
@@ -136,7 +116,7 @@ pub async fn create_artist(db: &Db, input: ArtistInput) -> ApiResult<i64> {
     let mut write = CatalogWrite::begin(db).await?;
     let id: i64 = sqlx::query_scalar("INSERT INTO artist (name) VALUES ($1) RETURNING artist_id")
         .bind(name)
-        .fetch_one(&mut *write.tx)
+        .fetch_one(&mut write.tx)
         .await?;
     write.touch(Kind::Artist, id);
     write.commit().await?;
@@ -149,7 +129,7 @@ pub async fn update_artist(db: &Db, id: i64, input: ArtistInput) -> ApiResult<()
     let updated = sqlx::query("UPDATE artist SET name = $1 WHERE artist_id = $2")
         .bind(name)
         .bind(id)
-        .execute(&mut *write.tx)
+        .execute(&mut write.tx)
         .await?;
     if updated.rows_affected() == 0 {
         return Err(not_found(Kind::Artist, id));
@@ -193,7 +173,7 @@ pub async fn delete_artist(db: &Db, id: i64) -> ApiResult<()> {
     delete_attachments(&mut write.tx, "artist", id).await?;
     sqlx::query("DELETE FROM artist WHERE artist_id = $1")
         .bind(id)
-        .execute(&mut *write.tx)
+        .execute(&mut write.tx)
         .await?;
     write.touch(Kind::Artist, id);
     write.commit().await?;
@@ -230,7 +210,7 @@ pub async fn create_album(db: &Db, input: AlbumInput) -> ApiResult<i64> {
     )
     .bind(title)
     .bind(input.artist_id)
-    .fetch_one(&mut *write.tx)
+    .fetch_one(&mut write.tx)
     .await?;
     write.touch(Kind::Album, id);
     write.touch(Kind::Artist, input.artist_id);
@@ -254,7 +234,7 @@ pub async fn update_album(db: &Db, id: i64, input: AlbumInput) -> ApiResult<()> 
         .bind(title)
         .bind(input.artist_id)
         .bind(id)
-        .execute(&mut *write.tx)
+        .execute(&mut write.tx)
         .await?;
     if updated.rows_affected() == 0 {
         return Err(not_found(Kind::Album, id));
@@ -278,7 +258,7 @@ pub async fn delete_album(db: &Db, id: i64) -> ApiResult<()> {
     let mut write = CatalogWrite::begin(db).await?;
     let artist: Option<i64> = sqlx::query_scalar("SELECT artist_id FROM album WHERE album_id = $1")
         .bind(id)
-        .fetch_optional(&mut *write.tx)
+        .fetch_optional(&mut write.tx)
         .await?;
     let artist = artist.ok_or_else(|| not_found(Kind::Album, id))?;
     let tracks = count(
@@ -295,7 +275,7 @@ pub async fn delete_album(db: &Db, id: i64) -> ApiResult<()> {
     delete_attachments(&mut write.tx, "album", id).await?;
     sqlx::query("DELETE FROM album WHERE album_id = $1")
         .bind(id)
-        .execute(&mut *write.tx)
+        .execute(&mut write.tx)
         .await?;
     write.touch(Kind::Album, id);
     write.touch(Kind::Artist, artist);

@@ -2,7 +2,9 @@
 //! seeded taxonomies keep filing them by their genre, media type and length.
 
 use serde::{Deserialize, Serialize};
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
+
+use crate::db::Tx;
 use utoipa::ToSchema;
 
 use super::{check_name, count, delete_attachments, invalid, must_exist, not_found};
@@ -60,10 +62,7 @@ pub async fn track(db: &Db, id: i64) -> ApiResult<TrackInput> {
 }
 
 /// Checks a track's fields and references; returns the cleaned input.
-async fn check_track(
-    tx: &mut Transaction<'static, Any>,
-    input: TrackInput,
-) -> ApiResult<TrackInput> {
+async fn check_track(tx: &mut Tx<'static>, input: TrackInput) -> ApiResult<TrackInput> {
     let name = check_name("name", &input.name)?;
     let composer = match input.composer.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -141,7 +140,7 @@ pub async fn create_track(db: &Db, input: TrackInput) -> ApiResult<i64> {
     .bind(track.milliseconds)
     .bind(track.bytes)
     .bind(track.unit_price.0)
-    .fetch_one(&mut *write.tx)
+    .fetch_one(&mut write.tx)
     .await?;
     refile_track(&mut write.tx, id, None, &filing(&track)).await?;
     touch_track(&mut write, id, &track);
@@ -166,7 +165,7 @@ pub async fn update_track(db: &Db, id: i64, input: TrackInput) -> ApiResult<()> 
     .bind(track.bytes)
     .bind(track.unit_price.0)
     .bind(id)
-    .execute(&mut *write.tx)
+    .execute(&mut write.tx)
     .await?;
     if updated.rows_affected() == 0 {
         return Err(not_found(Kind::Track, id));
@@ -208,11 +207,11 @@ pub async fn delete_track(db: &Db, id: i64) -> ApiResult<()> {
     // streaming it.
     sqlx::query("DELETE FROM track_audio WHERE track_id = $1")
         .bind(id)
-        .execute(&mut *write.tx)
+        .execute(&mut write.tx)
         .await?;
     let deleted = sqlx::query("DELETE FROM track WHERE track_id = $1")
         .bind(id)
-        .execute(&mut *write.tx)
+        .execute(&mut write.tx)
         .await?;
     if deleted.rows_affected() == 0 {
         return Err(not_found(Kind::Track, id));

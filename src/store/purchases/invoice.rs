@@ -2,7 +2,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
+
+use crate::db::Tx;
 
 use super::{Canonical, MAX_ORDER_IDS, MAX_ORDER_TRACKS};
 use crate::db;
@@ -27,7 +29,7 @@ fn placeholders(first: usize, count: usize) -> String {
 /// first, as `$1..`). Callers keep `ids` to `MAX_ORDER_IDS`, far below either backend's
 /// limit on parameters.
 async fn rows_for_ids(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tx<'static>,
     sql: &str,
     before: &[i64],
     ids: &[i64],
@@ -37,7 +39,7 @@ async fn rows_for_ids(
     for value in before.iter().chain(ids) {
         query = query.bind(*value);
     }
-    Ok(query.fetch_all(&mut **tx).await?)
+    Ok(query.fetch_all(&mut *tx).await?)
 }
 
 /// What pricing an order came to.
@@ -51,7 +53,7 @@ pub(super) enum Priced {
 
 /// Prices `order` for `customer` from the catalog as it is now.
 pub(super) async fn price(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tx<'static>,
     customer: i64,
     order: &Canonical,
 ) -> ApiResult<Priced> {
@@ -156,7 +158,7 @@ pub(super) async fn price(
 /// Writes the invoice, its lines and the customer's new tracks. `None` when a concurrent
 /// purchase made one of the tracks the customer's first (the caller rolls back).
 pub(super) async fn record(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tx<'static>,
     customer: i64,
     lines: &[Line],
 ) -> ApiResult<Option<Invoice>> {
@@ -170,7 +172,7 @@ pub(super) async fn record(
     .bind(customer)
     .bind(db::timestamp_now())
     .bind(total)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await?;
     // Four values a line; 200 lines a statement stays far below either backend's limit.
     for chunk in lines.chunks(200) {
@@ -185,7 +187,7 @@ pub(super) async fn record(
         for line in chunk {
             query = query.bind(line.track_id).bind(line.unit_price_cents);
         }
-        query.execute(&mut **tx).await?;
+        query.execute(&mut *tx).await?;
 
         let values: Vec<String> = (0..chunk.len())
             .map(|i| format!("($1, $2, ${})", 3 + i))
@@ -199,7 +201,7 @@ pub(super) async fn record(
         for line in chunk {
             query = query.bind(line.track_id);
         }
-        let added = query.execute(&mut **tx).await?.rows_affected();
+        let added = query.execute(&mut *tx).await?.rows_affected();
         if added != chunk.len() as u64 {
             return Ok(None);
         }

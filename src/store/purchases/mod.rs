@@ -14,7 +14,9 @@ use std::collections::BTreeSet;
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
+
+use crate::db::{Connected, Counted, Tx};
 use utoipa::ToSchema;
 
 use invoice::{price, record, Priced};
@@ -201,7 +203,7 @@ async fn attempt(
             "SET LOCAL lock_timeout = '{}s'",
             KEY_WAIT.as_secs()
         ))
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
     }
     let claimed = sqlx::query(
@@ -214,7 +216,7 @@ async fn attempt(
     .bind(key)
     .bind(hash)
     .bind(db::timestamp_now())
-    .execute(&mut *tx)
+    .execute(&mut tx)
     .await?
     .rows_affected()
         == 1;
@@ -265,7 +267,7 @@ async fn attempt(
     .bind(answer.invoice_id)
     .bind(buyer.account_id)
     .bind(key)
-    .execute(&mut *tx)
+    .execute(&mut tx)
     .await?;
     forget_old_keys(&mut tx, buyer.account_id).await?;
     tx.commit().await?;
@@ -273,7 +275,7 @@ async fn attempt(
 }
 
 async fn stored_answer(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tx<'static>,
     account: i64,
     key: &str,
 ) -> ApiResult<Option<(String, Answer)>> {
@@ -283,7 +285,7 @@ async fn stored_answer(
     )
     .bind(account)
     .bind(key)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await?;
     let Some(row) = row else { return Ok(None) };
     let status: i32 = row.try_get(1)?;
@@ -298,18 +300,18 @@ async fn stored_answer(
     )))
 }
 
-async fn forget_old_keys(tx: &mut Transaction<'static, Any>, account: i64) -> ApiResult<()> {
+async fn forget_old_keys(tx: &mut Tx<'static>, account: i64) -> ApiResult<()> {
     let cutoff = chrono::Utc::now() - chrono::Duration::days(KEY_RETENTION_DAYS);
     sqlx::query("DELETE FROM idempotency_key WHERE account_id = $1 AND created_at < $2")
         .bind(account)
         .bind(db::timestamp(cutoff))
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(())
 }
 
 /// Makes every invoiced track owned by its customer; run after a seed writes invoices.
-pub async fn derive_ownership(conn: &mut sqlx::AnyConnection) -> Result<u64, sqlx::Error> {
+pub async fn derive_ownership(conn: &mut Counted<impl Connected>) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
         "INSERT INTO customer_track (customer_id, track_id, invoice_id) \
          SELECT i.customer_id, l.track_id, MIN(i.invoice_id) \

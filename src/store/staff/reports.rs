@@ -230,19 +230,19 @@ pub async fn sales(
     );
     // Reports prefer a replica, even a lagging one: long scans stay off the primary.
     let mut conn = db.analytics_connection().await?;
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let mut tx = conn.begin().await?;
     // PostgreSQL's default isolation gives each statement its own snapshot; SQLite's read
     // transaction already keeps one.
     if db.backend() == Backend::Postgres {
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
     }
     let rows = sqlx::query(&sql)
         .bind(scope.employee())
         .bind(from.as_deref())
         .bind(to.as_deref())
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut tx)
         .await?;
     let mut data = rows
         .iter()
@@ -276,9 +276,9 @@ pub async fn sales(
         .bind(scope.employee())
         .bind(from.as_deref())
         .bind(to.as_deref())
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut tx)
         .await?;
-    let data_version = version_of(&sqlx::query(VERSION).fetch_one(&mut *tx).await?)?;
+    let data_version = version_of(&sqlx::query(VERSION).fetch_one(&mut tx).await?)?;
     tx.commit().await?;
     Ok(SalesReport {
         group_by,
