@@ -171,6 +171,10 @@ pub struct Config {
     pub log_filter: String,
     /// How long start-up keeps retrying an unreachable database before giving up.
     pub db_connect_timeout: Duration,
+    /// Whether `serve` runs the pending migrations at start. Off where a migration Job runs
+    /// them once per release: a pod then waits until the migrations it knows are applied,
+    /// and an older pod never trips over a newer schema's migrations.
+    pub migrate_on_start: bool,
     pub db_max_connections: u32,
     /// Read replicas of the PostgreSQL primary; reads go to them in rotation.
     pub replica_urls: Vec<DatabaseUrl>,
@@ -411,6 +415,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("log", "CHINOOK_LOG"),
     ("db_connect_timeout_secs", "CHINOOK_DB_CONNECT_TIMEOUT_SECS"),
     ("db_max_connections", "CHINOOK_DB_MAX_CONNECTIONS"),
+    ("migrate_on_start", "CHINOOK_MIGRATE_ON_START"),
     ("replica_urls", "CHINOOK_REPLICA_URLS"),
     ("max_replica_lag_secs", "CHINOOK_MAX_REPLICA_LAG"),
     (
@@ -620,6 +625,7 @@ impl Config {
             db_max_connections: layers
                 .get("db_max_connections", |raw| number_in(raw, 1, 1000))?
                 .unwrap_or(10) as u32,
+            migrate_on_start: layers.get("migrate_on_start", boolean)?.unwrap_or(true),
             replica_urls,
             max_replica_lag: layers
                 .get("max_replica_lag_secs", |raw| {

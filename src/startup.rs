@@ -36,12 +36,17 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects (retrying for `db_connect_timeout`), migrates, seeds an empty database, and
-    /// binds the listener. The server does not run until `run_until_stopped`.
+    /// Connects (retrying for `db_connect_timeout`), migrates (or waits for the migrations,
+    /// with `migrate_on_start` off), seeds an empty database, and binds the listener. The
+    /// server does not run until `run_until_stopped`.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let shutdown = CancellationToken::new();
         let db = Db::connect(&config).await?;
-        db.migrate().await?;
+        if config.migrate_on_start {
+            db.migrate().await?;
+        } else {
+            db.wait_until_migrated().await;
+        }
         // Replicas join the rotation only once a check has seen them healthy; the first check
         // runs now, so reads use them from the first request.
         db.watch_replicas(shutdown.clone()).await;

@@ -41,6 +41,27 @@ pub(super) async fn run(db: &Db) -> anyhow::Result<()> {
         .context("running migrations failed")
 }
 
+/// Waits until every migration this build knows is applied, by someone else (a migration
+/// Job). Until the first migration runs there is no migrations table, which reads as an
+/// error; that is waited out the same way.
+pub(super) async fn wait(db: &Db) {
+    const EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+    let mut waited = 0u32;
+    loop {
+        let pending = match status(db).await {
+            Ok(status) if status.is_current() => return,
+            Ok(status) => format!("{} of {} applied", status.applied, status.expected),
+            Err(e) => format!("{e:#}"),
+        };
+        // Once at first, then every 10 s: a pod that waits says why, without flooding.
+        if waited % 20 == 0 {
+            tracing::info!(%pending, "waiting for the migrations to be run (CHINOOK_MIGRATE_ON_START=false)");
+        }
+        waited += 1;
+        tokio::time::sleep(EVERY).await;
+    }
+}
+
 pub(super) async fn status(db: &Db) -> anyhow::Result<MigrationStatus> {
     let known: Vec<i64> = migrator(db.backend)
         .iter()

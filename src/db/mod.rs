@@ -245,6 +245,11 @@ impl Db {
         migrate::run(self).await
     }
 
+    /// Waits until another process (`chinook migrate`) has applied this build's migrations.
+    pub async fn wait_until_migrated(&self) {
+        migrate::wait(self).await
+    }
+
     /// How many migrations the database has applied against how many this build has.
     pub async fn migration_status(&self) -> anyhow::Result<MigrationStatus> {
         migrate::status(self).await

@@ -1,4 +1,6 @@
-use crate::helpers::TestApp;
+use std::time::Duration;
+
+use crate::helpers::{TestApp, TestDatabase};
 
 #[tokio::test]
 async fn liveness_answers_ok() {
@@ -84,6 +86,44 @@ async fn the_dataset_is_imported_on_first_start_only() {
     let again = TestApp::spawn_on(database, |c| c.dataset = Some(gone)).await;
     let (_, body) = again.get_json("/health").await;
     assert_eq!(body["database"]["rows"]["track"], 3503);
+}
+
+#[tokio::test]
+async fn with_migrate_on_start_off_a_server_waits_for_the_migration_job_and_never_migrates() {
+    let database = TestDatabase::empty().await;
+    let job = TestDatabase::sharing(database.url.clone());
+    let dataset = crate::helpers::dataset_path();
+    let mut starting = tokio::spawn(TestApp::spawn_on(database, move |c| {
+        c.migrate_on_start = false;
+        c.dataset = Some(dataset);
+    }));
+
+    // Nobody has migrated: the server keeps waiting and leaves the schema alone.
+    let waited = tokio::time::timeout(Duration::from_secs(2), &mut starting).await;
+    assert!(
+        waited.is_err(),
+        "the server started on an unmigrated database"
+    );
+    let db = job.connect().await;
+    assert!(
+        db.migration_status().await.is_err(),
+        "the waiting server created the migrations table"
+    );
+
+    // The migration Job's command runs them; the server then starts and seeds.
+    let migrated = crate::helpers::chinook(&job)
+        .arg("migrate")
+        .output()
+        .expect("chinook migrate runs");
+    assert!(migrated.status.success(), "{migrated:?}");
+    let app = starting.await.expect("the server starts once migrated");
+    let (status, body) = app.get_json("/health/ready").await;
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = app.get_json("/health").await;
+    let migrations = &body["database"]["migrations"];
+    assert_eq!(migrations["applied"], migrations["expected"], "{body}");
+    assert_eq!(body["database"]["rows"]["track"], 3503);
+    db.close().await;
 }
 
 #[tokio::test]
