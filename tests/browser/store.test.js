@@ -5,13 +5,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const BASE = process.env.CHINOOK_URL;
 const PASSWORD = 'correct horse battery';
-const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'screenshots');
+// Into target/ unless asked (CHINOOK_SCREENSHOTS=docs/screenshots refreshes the README's), so
+// a test run leaves the working tree clean.
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SCREENSHOTS = resolve(ROOT, process.env.CHINOOK_SCREENSHOTS || join('target', 'screenshots'));
 const PHONE = { width: 360, height: 760 };
 const DESKTOP = { width: 1280, height: 800 };
 
