@@ -308,6 +308,9 @@ def run_binary(binary, configmap, paths):
             "CHINOOK_LOG": "warn",
         })
         log = open(os.path.join(tmp, "server.log"), "w+")
+        # As in the cluster: the migration Job runs first, since pods do not migrate
+        # (CHINOOK_MIGRATE_ON_START=false) but wait for it.
+        subprocess.run([binary, "migrate"], env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
         server = subprocess.Popen([binary, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             base = f"http://127.0.0.1:{port}"
