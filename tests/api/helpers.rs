@@ -146,21 +146,17 @@ impl Drop for TestDatabase {
         let Some(name) = self.owned.take() else {
             return;
         };
+        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
         let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
+            tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
-                .expect("a runtime to drop the test database");
-            runtime.block_on(async {
-                let mut conn = sqlx::AnyConnection::connect(&postgres_admin_url()).await?;
-                conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                    .await?;
-                conn.close().await
-            })
+                .expect("a runtime to drop the test database")
+                .block_on(postgres_admin(&sql))
         })
         .join();
-        if let Ok(Err(error)) = dropped {
-            eprintln!("the test database was left behind: {error}");
+        if dropped.is_err() {
+            eprintln!("the test database {name} was left behind (see the panic above)");
         }
     }
 }

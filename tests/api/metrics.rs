@@ -16,7 +16,7 @@ const TRACK_PATTERN: &str = "/api/v1/tracks/{id}";
 type Labels = BTreeMap<String, String>;
 
 /// One scrape: the declared type of each metric and every sample.
-struct Scrape {
+pub(crate) struct Scrape {
     types: HashMap<String, String>,
     samples: Vec<(String, Labels, f64)>,
 }
@@ -40,7 +40,7 @@ impl Scrape {
     }
 
     /// Samples of `name` whose labels include `wanted`.
-    fn matching<'a>(
+    pub(crate) fn matching<'a>(
         &'a self,
         name: &'a str,
         wanted: &'a [(&str, &str)],
@@ -116,7 +116,7 @@ fn parse_sample(line: &str) -> (String, Labels, f64) {
     (name, labels, value)
 }
 
-async fn scrape(app: &TestApp) -> Scrape {
+pub(crate) async fn scrape(app: &TestApp) -> Scrape {
     let response = app.get("/metrics").await.unwrap();
     assert_eq!(response.status(), 200);
     let content_type = response.headers()["content-type"].to_str().unwrap();

@@ -410,7 +410,11 @@ async fn redis_killed_under_load_fails_no_request_degrades_health_and_recovers_w
         (200, json!("degraded"), json!("degraded"))
     );
     assert_eq!(app.get_json("/health/ready").await.0, 200);
-    assert_eq!(redis_degraded_gauge(&app), 1, "Prometheus sees the outage");
+    assert_eq!(
+        redis_degraded_gauge(&app).await,
+        1.0,
+        "Prometheus sees the outage"
+    );
 
     redis.restart();
     until("Redis in use again", Duration::from_secs(20), async || {
@@ -433,17 +437,17 @@ async fn redis_killed_under_load_fails_no_request_degrades_health_and_recovers_w
     );
     assert_eq!(load.failed.load(Ordering::Relaxed), 0, "a request failed");
     assert!(!shared.degraded());
-    assert_eq!(redis_degraded_gauge(&app), 0);
+    assert_eq!(redis_degraded_gauge(&app).await, 0.0);
 }
 
-/// `redis_degraded` as the app's `/metrics` would show it.
-fn redis_degraded_gauge(app: &TestApp) -> i64 {
-    let text = app.state.metrics.render().unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix("redis_degraded "))
-        .unwrap_or_else(|| panic!("no redis_degraded in\n{text}"))
-        .parse()
-        .unwrap()
+/// `redis_degraded` as the app's `/metrics` shows it; there must be one.
+async fn redis_degraded_gauge(app: &TestApp) -> f64 {
+    let scrape = crate::metrics::scrape(app).await;
+    let (_, _, value) = scrape
+        .matching("redis_degraded", &[])
+        .next()
+        .expect("/metrics has redis_degraded");
+    *value
 }
 
 #[tokio::test]

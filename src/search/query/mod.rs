@@ -286,26 +286,11 @@ fn whole_name_highlight(name: &str, snippet: &tantivy::snippet::Snippet) -> Stri
     match name.find(fragment) {
         Some(start) if !fragment.is_empty() => format!(
             "{}{}{}",
-            escape_html(&name[..start]),
+            // Escaped as tantivy escapes the fragment in `to_html`.
+            htmlescape::encode_minimal(&name[..start]),
             snippet.to_html(),
-            escape_html(&name[start + fragment.len()..])
+            htmlescape::encode_minimal(&name[start + fragment.len()..])
         ),
         _ => snippet.to_html(),
     }
-}
-
-/// Escapes text as tantivy's `to_html` does its fragment.
-fn escape_html(text: &str) -> String {
-    let mut html = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => html.push_str("&amp;"),
-            '<' => html.push_str("&lt;"),
-            '>' => html.push_str("&gt;"),
-            '"' => html.push_str("&quot;"),
-            '\'' => html.push_str("&#x27;"),
-            c => html.push(c),
-        }
-    }
-    html
 }
