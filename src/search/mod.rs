@@ -284,7 +284,7 @@ impl CatalogIndex {
         let searcher = self.reader.searcher();
         let term = Term::from_field_u64(self.schema.key, schema::key(kind, id));
         let query = TermQuery::new(term, IndexRecordOption::Basic);
-        let hits = searcher.search(&query, &TopDocs::with_limit(1))?;
+        let hits = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
         let Some((_, address)) = hits.first() else {
             return Ok(None);
         };
@@ -305,7 +305,7 @@ impl CatalogIndex {
         let term = Term::from_field_u64(self.schema.key, schema::key(Kind::Playlist, id));
         let hits = searcher.search(
             &TermQuery::new(term, IndexRecordOption::Basic),
-            &TopDocs::with_limit(1),
+            &TopDocs::with_limit(1).order_by_score(),
         )?;
         let Some((_, address)) = hits.first() else {
             return Ok(Vec::new());

@@ -86,7 +86,7 @@ fn build_schema() -> Schema {
     // above names that merely contain its words.
     builder.add_text_field("name_exact", STRING);
     // The sort key of the name, as a column: lists sort by it.
-    builder.add_text_field("name_sort", TextOptions::default().set_fast(None));
+    builder.add_text_field("name_sort", TextOptions::default().set_fast(tantivy::tokenizer::RAW_TOKENIZER_NAME));
     // Indexing a facet indexes each of its ancestors too, so a term filter takes in its
     // descendants with one posting list.
     builder.add_facet_field("taxonomy", FacetOptions::default());
