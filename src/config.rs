@@ -195,6 +195,9 @@ pub struct Config {
     pub shutdown_delay: Duration,
     /// How long in-flight requests get to finish once the listener has closed.
     pub shutdown_timeout: Duration,
+    /// How long one catalog read (a list, a search, a taxonomy view) may take on the index
+    /// before it is given up and answered 503 with `Retry-After`.
+    pub read_deadline: Duration,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
     /// The media store: audio files (read-only in production). Default `<data_dir>/media`.
@@ -430,6 +433,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("token_ttl_secs", "CHINOOK_TOKEN_TTL_SECS"),
     ("shutdown_delay_secs", "CHINOOK_SHUTDOWN_DELAY_SECS"),
     ("shutdown_timeout_secs", "CHINOOK_SHUTDOWN_TIMEOUT_SECS"),
+    ("read_deadline_ms", "CHINOOK_READ_DEADLINE_MS"),
     ("workers", "CHINOOK_WORKERS"),
     ("media_dir", "CHINOOK_MEDIA_DIR"),
     ("seed_audio", "CHINOOK_SEED_AUDIO"),
@@ -654,6 +658,11 @@ impl Config {
             shutdown_timeout: layers
                 .get("shutdown_timeout_secs", seconds)?
                 .unwrap_or(Duration::from_secs(30)),
+            read_deadline: layers
+                .get("read_deadline_ms", |raw| {
+                    number_in(raw, 10, 60_000).map(Duration::from_millis)
+                })?
+                .unwrap_or(Duration::from_secs(2)),
             workers: layers
                 .get("workers", |raw| number_in(raw, 0, 1024))?
                 .unwrap_or(0) as usize,

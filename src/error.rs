@@ -48,6 +48,10 @@ pub enum ApiError {
     /// A limit was reached; retry after this many seconds.
     #[error("too many requests: {0}")]
     TooManyRequests(String, u64),
+    /// The work this request needs could not be done in time; retry after this many
+    /// seconds.
+    #[error("busy: {0}")]
+    Busy(String, u64),
     /// A dependency is down or the service is starting or stopping.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -74,6 +78,7 @@ impl ApiError {
                 ("/problems/range-not-satisfiable", "Range not satisfiable")
             }
             Self::TooManyRequests(..) => ("/problems/too-many-requests", "Too many requests"),
+            Self::Busy(..) => ("/problems/busy", "Too busy to answer in time"),
             Self::Unavailable(_) => ("/problems/unavailable", "Service unavailable"),
             Self::Internal(_) => ("/problems/internal", "Internal server error"),
         }
@@ -91,6 +96,7 @@ impl ApiError {
             | Self::PayloadTooLarge(d)
             | Self::UnsupportedMediaType(d)
             | Self::TooManyRequests(d, _)
+            | Self::Busy(d, _)
             | Self::Unavailable(d) => d.clone(),
             Self::RangeNotSatisfiable(length) => {
                 format!("no requested range starts within the {length} bytes of the file")
@@ -126,7 +132,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy(..) | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -145,7 +151,7 @@ impl ResponseError for ApiError {
             Self::RangeNotSatisfiable(length) => {
                 response.insert_header((header::CONTENT_RANGE, format!("bytes */{length}")));
             }
-            Self::TooManyRequests(_, seconds) => {
+            Self::TooManyRequests(_, seconds) | Self::Busy(_, seconds) => {
                 response.insert_header((header::RETRY_AFTER, seconds.to_string()));
             }
             Self::BadRequest(_)

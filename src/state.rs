@@ -11,7 +11,7 @@ use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::media::MediaStore;
 use crate::metrics::Metrics;
-use crate::search::{CatalogIndex, IndexSlot};
+use crate::search::{Budget, CatalogIndex, Exhausted, IndexSlot};
 use crate::streaming::access::{StreamLimiter, UrlSigner};
 
 #[derive(Clone)]
@@ -38,11 +38,66 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Runs a catalog read on the blocking pool, off the async workers, within the read
+    /// deadline. Its budget is spent at the deadline and cancelled when the caller stops
+    /// waiting (a client that hung up drops the request's future), so abandoned work stops
+    /// at its next check. A read that cannot finish in time is a 503 with `Retry-After`.
+    pub async fn read_catalog<T, F>(&self, read: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&CatalogIndex, &Budget) -> ApiResult<T> + Send + 'static,
+    {
+        self.catalog()?;
+        let deadline = self.config.read_deadline;
+        let budget = Budget::new(deadline);
+        let _cancel = CancelOnDrop(budget.clone());
+        let slot = self.index.clone();
+        let work = async {
+            let _place = slot
+                .reads()
+                .acquire()
+                .await
+                .map_err(|e| anyhow::anyhow!("the index read places are closed: {e}"))?;
+            let slot = slot.clone();
+            let budget = budget.clone();
+            tokio::task::spawn_blocking(move || match slot.get() {
+                Some(index) => read(index, &budget),
+                None => Err(warming()),
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("an index read panicked: {e}"))?
+        };
+        let out_of_time = || {
+            ApiError::Busy(
+                "the catalog could not answer in time; retry shortly".into(),
+                1,
+            )
+        };
+        match tokio::time::timeout(deadline, work).await {
+            Err(_) => Err(out_of_time()),
+            Ok(Err(ApiError::Internal(e))) if e.chain().any(|c| c.is::<Exhausted>()) => {
+                Err(out_of_time())
+            }
+            Ok(result) => result,
+        }
+    }
+
     /// The catalog index, or a 503 while it is still being built or warmed.
     pub fn catalog(&self) -> ApiResult<&CatalogIndex> {
-        self.index.get().ok_or_else(|| {
-            ApiError::Unavailable("the catalog index is warming up; retry shortly".into())
-        })
+        self.index.get().ok_or_else(warming)
+    }
+}
+
+fn warming() -> ApiError {
+    ApiError::Unavailable("the catalog index is warming up; retry shortly".into())
+}
+
+/// Cancels a read's budget when the future holding it is dropped.
+struct CancelOnDrop(Budget);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
     }
 }
 

@@ -1,8 +1,9 @@
 //! Catalog list requests as clients send them: query parameters checked per kind, cursors,
 //! `fields=` selection and `include=` of related entries.
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
 use utoipa::IntoParams;
 
 pub(crate) use super::filters::{term_facets, TrackFilters};
@@ -10,7 +11,7 @@ use super::Kind;
 use crate::error::{ApiError, ApiResult};
 pub use crate::http::page::PageInfo;
 pub(crate) use crate::http::page::{decode_cursor, encode_cursor, DEFAULT_LIMIT, MAX_LIMIT};
-use crate::search::{CatalogIndex, ListRequest, SortField};
+use crate::search::{Budget, CatalogIndex, ListRequest, SortField};
 
 /// Query parameters of every catalog list. Which filters, sorts and includes apply depends
 /// on the kind; one that does not apply is a 400 naming it.
@@ -52,12 +53,6 @@ pub struct ListParams {
     /// Only for a term's tracks: `false` leaves out tracks filed only below the term
     /// (default `true`).
     pub descendants: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Page {
-    pub data: Vec<Value>,
-    pub page: PageInfo,
 }
 
 pub(crate) fn bad(message: impl Into<String>) -> ApiError {
@@ -142,7 +137,7 @@ pub struct ListQuery {
     /// Taxonomy terms to filter by, resolved against the index when the query runs.
     terms: Vec<(String, String)>,
     fields: Vec<String>,
-    includes: Vec<String>,
+    includes: Includes,
     fingerprint: String,
 }
 
@@ -224,24 +219,7 @@ impl ListQuery {
                 )));
             }
         }
-        let includes: Vec<String> = names(&params.include)
-            .into_iter()
-            .map(String::from)
-            .collect();
-        for include in &includes {
-            if !known_includes(kind).contains(&include.as_str()) {
-                let allowed = known_includes(kind);
-                let hint = if allowed.is_empty() {
-                    "they include nothing".to_string()
-                } else {
-                    format!("they include {}", allowed.join(", "))
-                };
-                return Err(bad(format!(
-                    "{} cannot include `{include}`; {hint}",
-                    plural(kind)
-                )));
-            }
-        }
+        let includes = Includes::parse(kind, &params.include)?;
 
         // The cursor is bound to the query that made it: same kind, sort and filters.
         let fingerprint = format!(
@@ -271,120 +249,209 @@ impl ListQuery {
         })
     }
 
-    /// Runs the query and shapes the page.
-    pub fn run(&self, index: &CatalogIndex, secret: &[u8]) -> ApiResult<Page> {
+    /// Runs the query and shapes the page: each entry's stored JSON is spliced in as it is,
+    /// with its includes after its own fields; only `fields=` makes an entry be parsed.
+    pub fn run(
+        &self,
+        index: &CatalogIndex,
+        secret: &[u8],
+        budget: &Budget,
+    ) -> ApiResult<Box<RawValue>> {
         let page = if self.terms.is_empty() {
-            index.list(&self.request)?
+            index.list(&self.request, budget)?
         } else {
             let mut request = self.request.clone();
             request.facets = term_facets(index, &self.terms)?;
-            index.list(&request)?
+            index.list(&request, budget)?
         };
-        let mut data = Vec::with_capacity(page.items.len());
-        for item in page.items {
-            let mut value: Value = serde_json::from_str(&item).map_err(anyhow::Error::from)?;
-            if let Value::Object(object) = &mut value {
-                self.embed(index, object)?;
-                if !self.fields.is_empty() {
-                    object.retain(|k, _| {
-                        self.fields.iter().any(|f| f == k) || self.includes.iter().any(|i| i == k)
-                    });
-                }
+        let mut out = String::with_capacity(page.items.iter().map(String::len).sum::<usize>() + 64);
+        out.push_str("{\"data\":[");
+        for (i, item) in page.items.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
             }
-            data.push(value);
+            if self.fields.is_empty() {
+                self.includes
+                    .splice(index, self.request.kind, item, &mut out)?;
+            } else {
+                let selected = select(item, &self.fields)?;
+                self.includes
+                    .splice(index, self.request.kind, &selected, &mut out)?;
+            }
         }
-        Ok(Page {
-            data,
-            page: PageInfo {
-                next_cursor: page
-                    .next
-                    .map(|key| encode_cursor(&key, &self.fingerprint, secret)),
-                limit: self.request.limit,
-            },
-        })
+        out.push_str("],\"page\":");
+        let info = PageInfo {
+            next_cursor: page
+                .next
+                .map(|key| encode_cursor(&key, &self.fingerprint, secret)),
+            limit: self.request.limit,
+        };
+        out.push_str(&serde_json::to_string(&info).map_err(anyhow::Error::from)?);
+        out.push('}');
+        Ok(RawValue::from_string(out).map_err(anyhow::Error::from)?)
+    }
+}
+
+/// An entry's JSON cut down to the fields asked for.
+fn select(body: &str, fields: &[String]) -> ApiResult<String> {
+    let mut value: Value = serde_json::from_str(body).map_err(anyhow::Error::from)?;
+    if let Value::Object(object) = &mut value {
+        object.retain(|k, _| fields.iter().any(|f| f == k));
+    }
+    Ok(value.to_string())
+}
+
+/// Embedded lists (an album's tracks, an artist's albums, a playlist's tracks) hold at most
+/// this many entries, so one entry never fans out without bound; longer ones are paged
+/// through their own lists (`/tracks?album_id=`, `/albums?artist_id=`,
+/// `/playlists/{id}/tracks`).
+pub const MAX_EMBEDDED: usize = 100;
+
+/// The relations to embed in each entry, checked and without repeats.
+#[derive(Debug, Default)]
+pub struct Includes(Vec<&'static str>);
+
+/// The ids an entry refers to, read without building its whole JSON tree.
+#[derive(Deserialize)]
+struct Refs {
+    id: Option<i64>,
+    album_id: Option<i64>,
+    artist_id: Option<i64>,
+    genre_id: Option<i64>,
+    media_type_id: Option<i64>,
+}
+
+impl Includes {
+    pub fn parse(kind: Kind, raw: &Option<String>) -> ApiResult<Self> {
+        let allowed = known_includes(kind);
+        let mut wanted: Vec<&'static str> = Vec::new();
+        for include in names(raw) {
+            let Some(known) = allowed.iter().find(|a| **a == include) else {
+                let hint = if allowed.is_empty() {
+                    "they include nothing".to_string()
+                } else {
+                    format!("they include {}", allowed.join(", "))
+                };
+                return Err(bad(format!(
+                    "{} cannot include `{include}`; {hint}",
+                    plural(kind)
+                )));
+            };
+            if !wanted.contains(known) {
+                wanted.push(known);
+            }
+        }
+        Ok(Self(wanted))
     }
 
-    fn embed(&self, index: &CatalogIndex, object: &mut Map<String, Value>) -> ApiResult<()> {
-        let id_of =
-            |object: &Map<String, Value>, field: &str| object.get(field).and_then(Value::as_i64);
-        for include in &self.includes {
-            let embedded = match (self.request.kind, include.as_str()) {
-                (Kind::Track, "album") => one(index, Kind::Album, id_of(object, "album_id"))?,
+    pub fn names(&self) -> &[&'static str] {
+        &self.0
+    }
+
+    /// Writes `body` (one entry's JSON object) to `out` with the includes added.
+    pub fn splice(
+        &self,
+        index: &CatalogIndex,
+        kind: Kind,
+        body: &str,
+        out: &mut String,
+    ) -> ApiResult<()> {
+        if self.0.is_empty() {
+            out.push_str(body);
+            return Ok(());
+        }
+        let open = body
+            .trim_end()
+            .strip_suffix('}')
+            .ok_or_else(|| anyhow::anyhow!("a stored entry is not a JSON object"))?;
+        let refs: Refs = serde_json::from_str(body).map_err(anyhow::Error::from)?;
+        out.push_str(open);
+        let mut empty = open.trim_end().ends_with('{');
+        for include in &self.0 {
+            if !empty {
+                out.push(',');
+            }
+            empty = false;
+            out.push('"');
+            out.push_str(include);
+            out.push_str("\":");
+            match (kind, *include) {
+                (Kind::Track, "album") => one(index, Kind::Album, refs.album_id, out)?,
                 (Kind::Track | Kind::Album, "artist") => {
-                    one(index, Kind::Artist, id_of(object, "artist_id"))?
+                    one(index, Kind::Artist, refs.artist_id, out)?
                 }
-                (Kind::Track, "genre") => one(index, Kind::Genre, id_of(object, "genre_id"))?,
+                (Kind::Track, "genre") => one(index, Kind::Genre, refs.genre_id, out)?,
                 (Kind::Track, "media_type") => {
-                    one(index, Kind::MediaType, id_of(object, "media_type_id"))?
+                    one(index, Kind::MediaType, refs.media_type_id, out)?
                 }
-                (Kind::Album, "tracks") => {
-                    children(index, Kind::Track, "album_id", id_of(object, "id"))?
-                }
+                (Kind::Album, "tracks") => children(index, Kind::Track, "album_id", refs.id, out)?,
                 (Kind::Artist, "albums") => {
-                    children(index, Kind::Album, "artist_id", id_of(object, "id"))?
+                    children(index, Kind::Album, "artist_id", refs.id, out)?
                 }
                 (Kind::Playlist, "tracks") => {
-                    let id = id_of(object, "id").unwrap_or(0);
-                    let tracks = index
-                        .members(id)?
-                        .into_iter()
-                        .map(|track| one(index, Kind::Track, Some(track)))
-                        .collect::<ApiResult<Vec<Value>>>()?;
-                    Value::Array(tracks)
+                    let members = index.members(refs.id.unwrap_or(0))?;
+                    out.push('[');
+                    for (i, track) in members.into_iter().take(MAX_EMBEDDED).enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        one(index, Kind::Track, Some(track), out)?;
+                    }
+                    out.push(']');
                 }
                 (kind, other) => {
                     return Err(
                         anyhow::anyhow!("include {other} of {kind:?} passed the checks").into(),
                     )
                 }
-            };
-            object.insert(include.clone(), embedded);
+            }
         }
+        out.push('}');
         Ok(())
     }
 }
 
-pub(crate) fn one(index: &CatalogIndex, kind: Kind, id: Option<i64>) -> ApiResult<Value> {
-    let Some(id) = id else {
-        return Ok(Value::Null);
-    };
-    match index.get(kind, id)? {
-        Some(body) => Ok(serde_json::from_str(&body).map_err(anyhow::Error::from)?),
-        None => Ok(Value::Null),
+/// One entry's JSON, or `null` when it does not exist.
+fn one(index: &CatalogIndex, kind: Kind, id: Option<i64>, out: &mut String) -> ApiResult<()> {
+    match id.map(|id| index.get(kind, id)).transpose()?.flatten() {
+        Some(body) => out.push_str(&body),
+        None => out.push_str("null"),
     }
+    Ok(())
 }
 
-/// Every entry of `kind` whose `field` is `id`, in id order (an album's tracks in track
-/// order, an artist's albums).
+pub(crate) fn one_value(index: &CatalogIndex, kind: Kind, id: Option<i64>) -> ApiResult<Value> {
+    let mut out = String::new();
+    one(index, kind, id, &mut out)?;
+    Ok(serde_json::from_str(&out).map_err(anyhow::Error::from)?)
+}
+
+/// The first `MAX_EMBEDDED` entries of `kind` whose `field` is `id`, in id order (an
+/// album's tracks in track order, an artist's albums), as a JSON array.
 fn children(
     index: &CatalogIndex,
     kind: Kind,
     field: &'static str,
     id: Option<i64>,
-) -> ApiResult<Value> {
-    let Some(id) = id.and_then(|id| u64::try_from(id).ok()) else {
-        return Ok(Value::Array(Vec::new()));
-    };
-    let mut all = Vec::new();
-    let mut after = None;
-    loop {
-        let page = index.list(&ListRequest {
-            kind,
-            equal: vec![(field, id)],
-            ranges: Vec::new(),
-            facets: Vec::new(),
-            sort: SortField::Id,
-            descending: false,
-            after,
-            limit: 1000,
-        })?;
-        for item in page.items {
-            all.push(serde_json::from_str(&item).map_err(anyhow::Error::from)?);
-        }
-        match page.next {
-            Some(next) => after = Some(next),
-            None => break,
-        }
+    out: &mut String,
+) -> ApiResult<()> {
+    out.push('[');
+    if let Some(id) = id.and_then(|id| u64::try_from(id).ok()) {
+        let page = index.list(
+            &ListRequest {
+                kind,
+                equal: vec![(field, id)],
+                ranges: Vec::new(),
+                facets: Vec::new(),
+                sort: SortField::Id,
+                descending: false,
+                after: None,
+                limit: MAX_EMBEDDED,
+            },
+            &Budget::unlimited(),
+        )?;
+        out.push_str(&page.items.join(","));
     }
-    Ok(Value::Array(all))
+    out.push(']');
+    Ok(())
 }

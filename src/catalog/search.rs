@@ -94,7 +94,7 @@ fn embed(index: &CatalogIndex, kind: Kind, includes: &[&str], item: &mut Value) 
         let id = object.get(field).and_then(Value::as_i64);
         object.insert(
             include.to_string(),
-            crate::catalog::list::one(index, target, id)?,
+            crate::catalog::list::one_value(index, target, id)?,
         );
     }
     Ok(())

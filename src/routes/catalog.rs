@@ -4,7 +4,7 @@ use actix_web::http::header::ContentType;
 use actix_web::{get, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::catalog::list::{ListParams, ListQuery, PageInfo};
+use crate::catalog::list::{Includes, ListParams, ListQuery, PageInfo};
 use crate::catalog::{Album, Artist, Group, Kind, Track};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
@@ -24,18 +24,36 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(playlist);
 }
 
-/// Details take no query parameters; sending one (say `include=`, which only lists take)
-/// is a 400 rather than silently ignored.
-#[derive(serde::Deserialize)]
+/// Details take only `include=`; another parameter (say `sort=`, which only lists take) is
+/// a 400 rather than silently ignored.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct NoParams {}
+#[into_params(parameter_in = Query)]
+struct DetailParams {
+    /// Comma-separated relations to embed, as lists take them: tracks take
+    /// `album,artist,genre,media_type`; albums `artist,tracks`; artists `albums`; playlists
+    /// `tracks`. Embedded lists hold at most 100 entries.
+    include: Option<String>,
+}
 
-/// One entry as stored in the index, already JSON.
-fn detail(state: &AppState, kind: Kind, id: i64) -> ApiResult<HttpResponse> {
+/// One entry as stored in the index, already JSON, with the includes asked for.
+async fn detail(
+    state: &AppState,
+    kind: Kind,
+    id: i64,
+    params: &DetailParams,
+) -> ApiResult<HttpResponse> {
+    let includes = Includes::parse(kind, &params.include)?;
     let body = state
-        .catalog()?
-        .get(kind, id)?
-        .ok_or_else(|| ApiError::NotFound(format!("there is no {} with id {id}", kind.noun())))?;
+        .read_catalog(move |index, _| {
+            let body = index.get(kind, id)?.ok_or_else(|| {
+                ApiError::NotFound(format!("there is no {} with id {id}", kind.noun()))
+            })?;
+            let mut out = String::with_capacity(body.len());
+            includes.splice(index, kind, &body, &mut out)?;
+            Ok(out)
+        })
+        .await?;
     Ok(HttpResponse::Ok()
         .content_type(ContentType::json())
         .body(body))
@@ -46,10 +64,10 @@ macro_rules! detail_route {
         #[doc = concat!("One ", $noun, " by id.")]
         #[utoipa::path(
             tag = "catalog",
-            params(("id" = i64, Path, description = concat!("The ", $noun, "'s id"))),
+            params(("id" = i64, Path, description = concat!("The ", $noun, "'s id")), DetailParams),
             responses(
                 (status = 200, body = $schema),
-                (status = 400, description = "The id is not a whole number, or a query parameter was sent", body = Problem, content_type = "application/problem+json"),
+                (status = 400, description = "The id is not a whole number, or a parameter is unknown or an include does not apply", body = Problem, content_type = "application/problem+json"),
                 (status = 404, description = concat!("There is no such ", $noun), body = Problem, content_type = "application/problem+json"),
                 (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
                 (status = 503, description = "The catalog index is warming up", body = Problem, content_type = "application/problem+json"),
@@ -59,9 +77,9 @@ macro_rules! detail_route {
         async fn $handler(
             state: web::Data<AppState>,
             id: web::Path<i64>,
-            _: web::Query<NoParams>,
+            params: web::Query<DetailParams>,
         ) -> ApiResult<HttpResponse> {
-            detail(&state, $kind, id.into_inner())
+            detail(&state, $kind, id.into_inner(), &params).await
         }
     };
 }
@@ -89,17 +107,23 @@ detail_route!(
 /// by the last change the index holds.
 async fn list(state: &AppState, kind: Kind, params: &ListParams) -> ApiResult<HttpResponse> {
     let query = ListQuery::parse(kind, params, &state.cursor_secret)?;
-    let index = state.catalog()?;
+    let secret = state.cursor_secret.clone();
+    let read = {
+        let state = state.clone();
+        move || async move {
+            state
+                .read_catalog(move |index, budget| query.run(index, &secret, budget))
+                .await
+        }
+    };
     if kind == Kind::Track && params.sort.as_deref().map(str::trim) == Some("-popularity") {
-        let key = format!("popular:{}:{params:?}", index.applied_change());
-        let json = state
-            .answers
-            .json(key, || async { query.run(index, &state.cursor_secret) })
-            .await?;
+        let key = format!("popular:{}:{params:?}", state.catalog()?.applied_change());
+        let json = state.answers.json(key, read).await?;
         return Ok(crate::cache::answers::respond(json));
     }
-    let page = query.run(index, &state.cursor_secret)?;
-    Ok(HttpResponse::Ok().json(page))
+    Ok(crate::cache::answers::respond(
+        Box::<str>::from(read().await?).into(),
+    ))
 }
 
 macro_rules! list_route {

@@ -27,12 +27,14 @@ async fn search_catalog(
     state: web::Data<AppState>,
     params: web::Query<SearchParams>,
 ) -> ApiResult<web::Json<SearchPage>> {
-    Ok(web::Json(search::search(
-        state.catalog()?,
-        &params,
-        &state.cursor_secret,
-        &state.metrics,
-    )?))
+    let params = params.into_inner();
+    let reader = state.clone();
+    let page = state
+        .read_catalog(move |index, _| {
+            search::search(index, &params, &reader.cursor_secret, &reader.metrics)
+        })
+        .await?;
+    Ok(web::Json(page))
 }
 
 /// Names that complete what has been typed so far.
@@ -51,9 +53,10 @@ async fn suggest(
     state: web::Data<AppState>,
     params: web::Query<SearchParams>,
 ) -> ApiResult<web::Json<Suggestions>> {
-    Ok(web::Json(search::suggest(
-        state.catalog()?,
-        &params,
-        &state.metrics,
-    )?))
+    let params = params.into_inner();
+    let metrics = state.metrics.clone();
+    let suggestions = state
+        .read_catalog(move |index, _| search::suggest(index, &params, &metrics))
+        .await?;
+    Ok(web::Json(suggestions))
 }

@@ -7,7 +7,7 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::cache::answers;
-use crate::catalog::list::{ListParams, ListQuery, Page};
+use crate::catalog::list::{ListParams, ListQuery};
 use crate::catalog::Kind;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
@@ -130,7 +130,7 @@ async fn term_tracks(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     params: web::Query<ListParams>,
-) -> ApiResult<web::Json<Page>> {
+) -> ApiResult<HttpResponse> {
     let (taxonomy, slug) = path.into_inner();
     let mut params = params.into_inner();
     let index = state.catalog()?;
@@ -158,5 +158,11 @@ async fn term_tracks(
         vec![("term_id", found.id.max(0) as u64)]
     };
     let query = ListQuery::parse_within(Kind::Track, &params, &scope, &state.cursor_secret)?;
-    Ok(web::Json(query.run(index, &state.cursor_secret)?))
+    let secret = state.cursor_secret.clone();
+    let page = state
+        .read_catalog(move |index, budget| query.run(index, &secret, budget))
+        .await?;
+    Ok(crate::cache::answers::respond(
+        Box::<str>::from(page).into(),
+    ))
 }

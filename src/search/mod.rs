@@ -6,6 +6,7 @@
 //! rebuilt beside the old one (`index.building`) and swapped in whole, so a crash mid-build
 //! never leaves a half-built index in place. The process keeps one long-lived reader.
 
+mod budget;
 pub mod feed;
 mod list;
 mod query;
@@ -27,7 +28,8 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 use crate::catalog::{self, Kind};
 use crate::db::Db;
 use crate::progress::Progress;
-pub use list::{sort_key, Key, ListPage, ListRequest, SortField, SortValue};
+pub use budget::{Budget, Exhausted};
+pub use list::{sort_key, Key, ListPage, ListRequest, ListTuning, SortField, SortValue};
 pub use query::{
     words, Facets, Hit, SearchRequest, SearchResults, MAX_QUERY_CHARS, MAX_QUERY_WORDS,
 };
@@ -97,10 +99,23 @@ pub struct OpenReport {
     pub warm_ms: u64,
 }
 
+/// Index reads that may run at once on the blocking pool; more wait for a place, within
+/// their deadline, so a burst of expensive reads queues instead of taking every thread.
+const CONCURRENT_READS: usize = 8;
+
 /// The index as the running app holds it: empty until it is open and warm.
-#[derive(Default)]
 pub struct IndexSlot {
     ready: std::sync::OnceLock<(CatalogIndex, OpenReport)>,
+    reads: tokio::sync::Semaphore,
+}
+
+impl Default for IndexSlot {
+    fn default() -> Self {
+        Self {
+            ready: std::sync::OnceLock::new(),
+            reads: tokio::sync::Semaphore::new(CONCURRENT_READS),
+        }
+    }
 }
 
 impl IndexSlot {
@@ -117,6 +132,11 @@ impl IndexSlot {
     pub fn report(&self) -> Option<&OpenReport> {
         self.ready.get().map(|(_, report)| report)
     }
+
+    /// Places for reads on the blocking pool (see `AppState::read_catalog`).
+    pub fn reads(&self) -> &tokio::sync::Semaphore {
+        &self.reads
+    }
 }
 
 pub struct CatalogIndex {
@@ -132,6 +152,7 @@ pub struct CatalogIndex {
     applied_seen: std::sync::atomic::AtomicI64,
     /// The taxonomy terms and their counts, derived from the index as of the last reload.
     terms: terms::TermCache,
+    tuning: std::sync::RwLock<ListTuning>,
 }
 
 fn index_dir(data_dir: &Path) -> PathBuf {
@@ -239,6 +260,7 @@ impl CatalogIndex {
             applied: tokio::sync::Mutex::new(applied),
             applied_seen: std::sync::atomic::AtomicI64::new(applied),
             terms: terms::TermCache::default(),
+            tuning: std::sync::RwLock::new(ListTuning::default()),
         })
     }
 
@@ -270,6 +292,11 @@ impl CatalogIndex {
     /// The last change of the change log this index holds.
     pub fn applied_change(&self) -> i64 {
         self.applied_seen.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many segments the index has; each live write adds one until merges fold them.
+    pub fn segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
     }
 
     pub fn documents(&self) -> u64 {

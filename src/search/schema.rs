@@ -14,7 +14,7 @@ use tantivy::{Index, TantivyDocument};
 use crate::catalog::{Entry, Kind, Record};
 
 /// Bumped whenever fields or their options change; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// Lower-cased and accent-folded words, so "vinicius" finds "Vinícius".
 pub const TOKENIZER: &str = "folded";
@@ -48,6 +48,8 @@ pub struct CatalogSchema {
     pub members: Field,
     /// Hierarchical facets of the attached terms, `/type/root/…/slug`.
     pub taxonomy: Field,
+    /// Each entry's place in every order its lists offer (see `list::order`).
+    pub order: Field,
     numbers: Vec<Field>,
 }
 
@@ -86,10 +88,14 @@ fn build_schema() -> Schema {
     // above names that merely contain its words.
     builder.add_text_field("name_exact", STRING);
     // The sort key of the name, as a column: lists sort by it.
-    builder.add_text_field("name_sort", TextOptions::default().set_fast(tantivy::tokenizer::RAW_TOKENIZER_NAME));
+    builder.add_text_field(
+        "name_sort",
+        TextOptions::default().set_fast(tantivy::tokenizer::RAW_TOKENIZER_NAME),
+    );
     // Indexing a facet indexes each of its ancestors too, so a term filter takes in its
     // descendants with one posting list.
     builder.add_facet_field("taxonomy", FacetOptions::default());
+    builder.add_bytes_field("order", INDEXED);
     for name in FAST_U64_FIELDS {
         // The kind is also stored: search hits need it to say what they are.
         let options: NumericOptions = if name == "kind" {
@@ -130,6 +136,7 @@ impl CatalogSchema {
             name_exact: field("name_exact")?,
             members: field("members")?,
             taxonomy: field("taxonomy")?,
+            order: field("order")?,
             numbers: FAST_U64_FIELDS
                 .iter()
                 .map(|name| field(name))
@@ -146,6 +153,7 @@ impl CatalogSchema {
             self.album,
             self.composer,
             self.taxonomy,
+            self.order,
         ];
         fields.extend(&self.numbers);
         fields
@@ -188,6 +196,9 @@ impl CatalogSchema {
         }
         doc.add_text(self.body, entry.to_json());
         doc.add_text(self.name_sort, super::list::sort_key(entry.name()));
+        for term in super::list::order::terms(entry) {
+            doc.add_bytes(self.order, &term);
+        }
         let mut number = |name: &str, value: Option<i64>| {
             if let Some(v) = value.and_then(|v| u64::try_from(v).ok()) {
                 doc.add_u64(self.number(name), v);

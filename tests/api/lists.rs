@@ -9,7 +9,7 @@ use sqlx::Row;
 use crate::helpers::{assert_problem, TestApp};
 
 /// Follows `next_cursor` to the end and returns every entry.
-async fn all_pages(app: &TestApp, path: &str) -> Vec<Value> {
+pub(crate) async fn all_pages(app: &TestApp, path: &str) -> Vec<Value> {
     let mut out = Vec::new();
     let separator = if path.contains('?') { '&' } else { '?' };
     let mut url = format!("{path}{separator}limit=100");
@@ -30,23 +30,23 @@ async fn all_pages(app: &TestApp, path: &str) -> Vec<Value> {
     panic!("{path} never ended");
 }
 
-fn ids(entries: &[Value]) -> Vec<i64> {
+pub(crate) fn ids(entries: &[Value]) -> Vec<i64> {
     entries.iter().map(|e| e["id"].as_i64().unwrap()).collect()
 }
 
-struct TrackRow {
-    id: i64,
-    name: String,
-    album_id: Option<i64>,
-    artist_id: Option<i64>,
-    genre_id: Option<i64>,
-    media_type_id: i64,
-    milliseconds: i64,
-    cents: i64,
-    units: i64,
+pub(crate) struct TrackRow {
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) album_id: Option<i64>,
+    pub(crate) artist_id: Option<i64>,
+    pub(crate) genre_id: Option<i64>,
+    pub(crate) media_type_id: i64,
+    pub(crate) milliseconds: i64,
+    pub(crate) cents: i64,
+    pub(crate) units: i64,
 }
 
-async fn tracks_from_sql(app: &TestApp) -> Vec<TrackRow> {
+pub(crate) async fn tracks_from_sql(app: &TestApp) -> Vec<TrackRow> {
     sqlx::query(
         "SELECT t.track_id, t.name, t.album_id, a.artist_id, t.genre_id, t.media_type_id, t.milliseconds, t.unit_price_cents, \
                 (SELECT CAST(COALESCE(SUM(l.quantity), 0) AS BIGINT) FROM invoice_line l WHERE l.track_id = t.track_id) \
@@ -71,7 +71,7 @@ async fn tracks_from_sql(app: &TestApp) -> Vec<TrackRow> {
 }
 
 /// Ids ordered by `(value, id)`, reversed for a descending sort.
-fn ordered<K: Ord + Clone>(
+pub(crate) fn ordered<K: Ord + Clone>(
     rows: &[TrackRow],
     key: impl Fn(&TrackRow) -> K,
     descending: bool,
@@ -227,7 +227,8 @@ async fn includes_embed_the_related_entries() {
     }
     assert_eq!(counts[&1], 2);
 
-    // A playlist's tracks, in playlist order.
+    // A playlist's tracks, in playlist order, at most 100 of them: the rest are paged
+    // through /playlists/{id}/tracks.
     let (_, page) = app
         .get_json("/api/v1/playlists?include=tracks&fields=id,name")
         .await;
@@ -239,9 +240,10 @@ async fn includes_embed_the_related_entries() {
         .fetch_all(app.state.db.reader())
         .await
         .unwrap();
+        let embedded = expected.len().min(100);
         assert_eq!(
             ids(playlist["tracks"].as_array().unwrap()),
-            expected,
+            expected[..embedded],
             "{}",
             playlist["name"]
         );

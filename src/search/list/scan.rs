@@ -1,0 +1,176 @@
+//! Lists of the entries a filter matches, for filters narrow enough that reading all their
+//! matches costs less than walking the order: each match is ranked from fast-field columns
+//! (a name by its ordinal in the segment's sorted column, never by its text) and only the
+//! best `limit + 1` after the cursor are kept.
+
+use std::collections::BinaryHeap;
+
+use tantivy::columnar::{Column, StrColumn};
+use tantivy::query::{EnableScoring, Query};
+use tantivy::{DocAddress, DocSet, SegmentOrdinal, SegmentReader, TERMINATED};
+
+use super::{Key, ListRequest, SortField, SortValue};
+use crate::search::budget::{Budget, CHECK_EVERY};
+
+/// How a segment ranks its documents: a position in the list as one number, smaller first
+/// whatever the direction.
+enum Ranker {
+    Number(Column<u64>),
+    /// Names by ordinal: doubled plus one, so a cursor between two ordinals has a place.
+    Name(StrColumn),
+}
+
+struct SegmentRanks {
+    ranker: Ranker,
+    ids: Column<u64>,
+    descending: bool,
+    /// Only entries ranked after this are wanted.
+    after: Option<u128>,
+}
+
+impl SegmentRanks {
+    fn new(segment: &SegmentReader, request: &ListRequest) -> anyhow::Result<Self> {
+        let fast = segment.fast_fields();
+        let ranker = match request.sort {
+            SortField::Name => Ranker::Name(
+                fast.str("name_sort")?
+                    .ok_or_else(|| anyhow::anyhow!("name_sort is not a fast field"))?,
+            ),
+            other => Ranker::Number(fast.u64(other.column())?),
+        };
+        let mut ranks = Self {
+            ranker,
+            ids: fast.u64("id")?,
+            descending: request.descending,
+            after: None,
+        };
+        ranks.after = match &request.after {
+            None => None,
+            Some(key) => Some(ranks.cursor_rank(key)?),
+        };
+        Ok(ranks)
+    }
+
+    fn ordered(&self, value: u64, id: u64) -> u128 {
+        let raw = (u128::from(value) << 64) | u128::from(id);
+        if self.descending {
+            !raw
+        } else {
+            raw
+        }
+    }
+
+    /// Where the cursor falls among this segment's entries.
+    fn cursor_rank(&self, key: &Key) -> anyhow::Result<u128> {
+        let (value, id) = match (&self.ranker, &key.value) {
+            (Ranker::Number(_), SortValue::Number(v)) => (*v, key.id),
+            (Ranker::Name(column), SortValue::Text(text)) => {
+                let mut terms = column
+                    .dictionary()
+                    .range()
+                    .ge(text.as_bytes())
+                    .into_stream()?;
+                if terms.advance() {
+                    let ordinal = terms.term_ord();
+                    if terms.key() == text.as_bytes() {
+                        (2 * ordinal + 1, key.id)
+                    } else {
+                        // Between two names: no entry ranks here, so the id does not matter.
+                        (2 * ordinal, 0)
+                    }
+                } else {
+                    (2 * column.dictionary().num_terms() as u64, 0)
+                }
+            }
+            _ => anyhow::bail!("a cursor's key does not fit its sort"),
+        };
+        Ok(self.ordered(value, id))
+    }
+
+    fn rank(&self, doc: tantivy::DocId) -> u128 {
+        let value = match &self.ranker {
+            Ranker::Number(column) => column.first(doc).unwrap_or(0),
+            Ranker::Name(column) => column.ords().first(doc).map_or(0, |ord| 2 * ord + 1),
+        };
+        self.ordered(value, self.ids.first(doc).unwrap_or(0))
+    }
+
+    /// The list key of a ranked document.
+    fn key(&self, doc: tantivy::DocId, scratch: &mut Vec<u8>) -> anyhow::Result<Key> {
+        let id = self.ids.first(doc).unwrap_or(0);
+        let value = match &self.ranker {
+            Ranker::Number(column) => SortValue::Number(column.first(doc).unwrap_or(0)),
+            Ranker::Name(column) => {
+                scratch.clear();
+                if let Some(ord) = column.ords().first(doc) {
+                    column.ord_to_bytes(ord, scratch)?;
+                }
+                SortValue::Text(String::from_utf8_lossy(scratch).into_owned())
+            }
+        };
+        Ok(Key { value, id })
+    }
+}
+
+pub(super) fn scan(
+    searcher: &tantivy::Searcher,
+    query: &dyn Query,
+    request: &ListRequest,
+    budget: &Budget,
+) -> anyhow::Result<Vec<(Key, DocAddress)>> {
+    let keep = request.limit + 1;
+    let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+    let mut found = Vec::new();
+    let mut scratch = Vec::new();
+    for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
+        let ranks = SegmentRanks::new(segment, request)?;
+        let ranges = request
+            .ranges
+            .iter()
+            .map(|(field, min, max)| Ok((segment.fast_fields().u64(field)?, *min, *max)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        // The best `keep` so far; the top is the worst of them.
+        let mut best: BinaryHeap<(u128, tantivy::DocId)> = BinaryHeap::with_capacity(keep + 1);
+        let mut scorer = weight.scorer(segment, 1.0)?;
+        let mut doc = scorer.doc();
+        let mut seen = 0u32;
+        while doc != TERMINATED {
+            seen = seen.wrapping_add(1);
+            if seen % CHECK_EVERY == 0 {
+                budget.check()?;
+            }
+            let alive = segment
+                .alive_bitset()
+                .is_none_or(|alive| alive.is_alive(doc));
+            let in_ranges = ranges.iter().all(|(column, min, max)| {
+                column.first(doc).is_some_and(|v| v >= *min && v <= *max)
+            });
+            if alive && in_ranges {
+                let rank = ranks.rank(doc);
+                let wanted = ranks.after.is_none_or(|after| rank > after);
+                if wanted && (best.len() < keep || best.peek().is_some_and(|worst| rank < worst.0))
+                {
+                    best.push((rank, doc));
+                    if best.len() > keep {
+                        best.pop();
+                    }
+                }
+            }
+            doc = scorer.advance();
+        }
+        for (_, doc) in best.into_sorted_vec() {
+            let key = ranks.key(doc, &mut scratch)?;
+            found.push((key, DocAddress::new(ordinal as SegmentOrdinal, doc)));
+        }
+    }
+    found.sort_by(|a, b| {
+        let order = a.0.cmp(&b.0);
+        if request.descending {
+            order.reverse()
+        } else {
+            order
+        }
+    });
+    found.truncate(keep);
+    Ok(found)
+}

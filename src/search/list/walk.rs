@@ -1,0 +1,145 @@
+//! Lists read straight off the order terms' dictionary, from the cursor on: the cost is the
+//! page (plus the entries a filter turns away), not the catalog.
+
+use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{BitSet, DocAddress, DocId, DocSet, SegmentOrdinal, SegmentReader, TERMINATED};
+
+use super::order;
+use super::{Key, ListRequest};
+use crate::search::budget::{Budget, CHECK_EVERY};
+use crate::search::CatalogIndex;
+
+/// What an entry must satisfy besides its kind, checked per document.
+struct SegmentFilter {
+    equal: Vec<(tantivy::columnar::Column<u64>, u64)>,
+    ranges: Vec<(tantivy::columnar::Column<u64>, u64, u64)>,
+    /// Documents filed under every facet asked for, when facets are asked for.
+    facets: Option<BitSet>,
+}
+
+impl SegmentFilter {
+    fn new(
+        index: &CatalogIndex,
+        searcher: &tantivy::Searcher,
+        segment: &SegmentReader,
+        request: &ListRequest,
+    ) -> anyhow::Result<Self> {
+        let fast = segment.fast_fields();
+        let equal = request
+            .equal
+            .iter()
+            .map(|(field, value)| Ok((fast.u64(field)?, *value)))
+            .collect::<anyhow::Result<_>>()?;
+        let ranges = request
+            .ranges
+            .iter()
+            .map(|(field, min, max)| Ok((fast.u64(field)?, *min, *max)))
+            .collect::<anyhow::Result<_>>()?;
+        let facets = if request.facets.is_empty() {
+            None
+        } else {
+            let clauses = request
+                .facets
+                .iter()
+                .map(|facet| Ok((Occur::Must, index.facet_query(facet)?)))
+                .collect::<anyhow::Result<Vec<(Occur, Box<dyn Query>)>>>()?;
+            let query = BooleanQuery::new(clauses);
+            let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+            let mut scorer = weight.scorer(segment, 1.0)?;
+            let mut docs = BitSet::with_max_value(segment.max_doc().max(1));
+            let mut doc = scorer.doc();
+            while doc != TERMINATED {
+                docs.insert(doc);
+                doc = scorer.advance();
+            }
+            Some(docs)
+        };
+        Ok(Self {
+            equal,
+            ranges,
+            facets,
+        })
+    }
+
+    fn accepts(&self, doc: DocId) -> bool {
+        self.equal
+            .iter()
+            .all(|(column, value)| column.values_for_doc(doc).any(|v| v == *value))
+            && self
+                .ranges
+                .iter()
+                .all(|(column, min, max)| column.first(doc).is_some_and(|v| v >= *min && v <= *max))
+            && self.facets.as_ref().is_none_or(|docs| docs.contains(doc))
+    }
+}
+
+/// The next `limit + 1` entries after the cursor, in order; `None` when some segment had to
+/// pass over more than `at_most` terms (a filter that turns most entries away), where a scan
+/// of the filter's matches costs less.
+pub(super) fn walk(
+    index: &CatalogIndex,
+    searcher: &tantivy::Searcher,
+    request: &ListRequest,
+    at_most: Option<usize>,
+    budget: &Budget,
+) -> anyhow::Result<Option<Vec<(Key, DocAddress)>>> {
+    let prefix = order::prefix(request.kind, request.sort);
+    let end = order::prefix_end(prefix);
+    let cursor = request
+        .after
+        .as_ref()
+        .map(|key| order::term(request.kind, request.sort, key));
+    let keep = request.limit + 1;
+    let mut found: Vec<(Key, DocAddress)> = Vec::new();
+    for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
+        let filter = SegmentFilter::new(index, searcher, segment, request)?;
+        let inverted = segment.inverted_index(index.schema.order)?;
+        let range = inverted.terms().range();
+        let range = match (&cursor, request.descending) {
+            (None, false) => range.ge(prefix).lt(end),
+            (Some(cursor), false) => range.gt(cursor).lt(end),
+            (None, true) => range.ge(prefix).lt(end).backward(),
+            (Some(cursor), true) => range.ge(prefix).lt(cursor).backward(),
+        };
+        let mut terms = range.into_stream()?;
+        let (mut taken, mut walked) = (0, 0usize);
+        'terms: while terms.advance() {
+            walked += 1;
+            if walked % CHECK_EVERY as usize == 0 {
+                budget.check()?;
+            }
+            if at_most.is_some_and(|most| walked > most) {
+                return Ok(None);
+            }
+            let mut postings =
+                inverted.read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)?;
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                let alive = segment
+                    .alive_bitset()
+                    .is_none_or(|alive| alive.is_alive(doc));
+                if alive && filter.accepts(doc) {
+                    let key = order::key_of(request.sort, terms.key())
+                        .ok_or_else(|| anyhow::anyhow!("an order term is malformed"))?;
+                    found.push((key, DocAddress::new(ordinal as SegmentOrdinal, doc)));
+                    taken += 1;
+                    if taken == keep {
+                        break 'terms;
+                    }
+                }
+                doc = postings.advance();
+            }
+        }
+    }
+    found.sort_by(|a, b| {
+        let order = a.0.cmp(&b.0);
+        if request.descending {
+            order.reverse()
+        } else {
+            order
+        }
+    });
+    found.truncate(keep);
+    Ok(Some(found))
+}
