@@ -66,6 +66,9 @@ async fn purchase(
         customer_id: customer.customer_id,
     };
     let answer = purchases::purchase(&state.db, buyer, &key, &order).await?;
+    if !answer.sold.is_empty() {
+        popularity_changed(&state, &answer.sold).await;
+    }
     let status = StatusCode::from_u16(answer.status).map_err(anyhow::Error::from)?;
     let mut response = HttpResponse::build(status);
     let content_type = if status.is_success() {
@@ -81,4 +84,22 @@ async fn purchase(
         response.insert_header(("Idempotent-Replayed", HeaderValue::from_static("true")));
     }
     Ok(response.body(answer.body))
+}
+
+/// Tells every instance's index that these tracks sold, so `sort=popularity` follows
+/// purchases. The purchase has committed by now and stands whatever happens here: a failure
+/// is logged, and the tracks' popularity is read again at their next change or rebuild.
+async fn popularity_changed(state: &AppState, tracks: &[i64]) {
+    let logged = async {
+        let mut write = crate::search::feed::CatalogWrite::begin(&state.db).await?;
+        write.touch_all(crate::catalog::Kind::Track, tracks.iter().copied());
+        write.commit().await?;
+        let index = state.catalog()?;
+        index.catch_up(&state.db).await?;
+        crate::search::feed::announce(state.redis.as_deref(), index.applied_change()).await;
+        Ok::<_, ApiError>(())
+    };
+    if let Err(e) = logged.await {
+        tracing::warn!(error = %e, "the index did not learn of a purchase's popularity");
+    }
 }

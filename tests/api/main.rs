@@ -7,6 +7,7 @@ mod bad_input;
 mod catalog;
 mod cli;
 mod covers;
+mod deadlines;
 mod edge;
 mod export;
 mod feed;

@@ -612,3 +612,39 @@ async fn the_library_filters_and_pages_what_the_customer_owns() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn a_purchase_moves_the_tracks_popularity_here_and_on_another_instance() {
+    let app = TestApp::spawn().await;
+    let peer = app.spawn_peer().await;
+    let popularity = |body: &Value| body["popularity"].as_i64().unwrap();
+    let before = popularity(&app.get_json("/api/v1/tracks/3").await.1);
+    let token = new_customer(&app, "ada@example.com").await;
+    json_of(
+        buy(&app, &token, "popular", &json!({"track_ids": [3]})).await,
+        201,
+    )
+    .await;
+    let (_, after) = app.get_json("/api/v1/tracks/3").await;
+    assert_eq!(
+        popularity(&after),
+        before + 1,
+        "the buying instance sees it at once"
+    );
+    // The peer follows the change feed; it is there within moments.
+    let mut seen = 0;
+    for _ in 0..200 {
+        seen = popularity(&peer.get_json("/api/v1/tracks/3").await.1);
+        if seen == before + 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(seen, before + 1, "the other instance follows");
+    // A replay sells nothing more.
+    buy(&app, &token, "popular", &json!({"track_ids": [3]})).await;
+    assert_eq!(
+        popularity(&app.get_json("/api/v1/tracks/3").await.1),
+        before + 1
+    );
+}

@@ -13,7 +13,7 @@ use crate::store::invoices::{self, Invoice};
 
 /// A track to sell, at the catalog's price now.
 pub(super) struct Line {
-    track_id: i64,
+    pub(super) track_id: i64,
     unit_price_cents: i64,
 }
 

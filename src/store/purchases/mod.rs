@@ -132,6 +132,9 @@ pub struct Answer {
     pub invoice_id: Option<i64>,
     /// Whether this answer was stored by an earlier request with the same key.
     pub replayed: bool,
+    /// The tracks this request sold, whose popularity has changed (none when replayed or
+    /// refused).
+    pub sold: Vec<i64>,
 }
 
 /// Who is buying.
@@ -242,6 +245,7 @@ async fn attempt(
                 body: serde_json::to_string(&problem).map_err(anyhow::Error::from)?,
                 invoice_id: None,
                 replayed: false,
+                sold: Vec::new(),
             }
         }
         Priced::Lines(lines) => match record(&mut tx, buyer.customer_id, &lines).await? {
@@ -250,6 +254,7 @@ async fn attempt(
                 body: serde_json::to_string(&invoice).map_err(anyhow::Error::from)?,
                 invoice_id: Some(invoice.id),
                 replayed: false,
+                sold: lines.iter().map(|line| line.track_id).collect(),
             },
             // A concurrent purchase bought one of these tracks first: start again.
             None => {
@@ -296,6 +301,7 @@ async fn stored_answer(
             body: row.try_get(2)?,
             invoice_id: row.try_get(3)?,
             replayed: true,
+            sold: Vec::new(),
         },
     )))
 }
