@@ -270,13 +270,12 @@ impl ListQuery {
             if i > 0 {
                 out.push(',');
             }
+            let kind = self.request.kind;
             if self.fields.is_empty() {
-                self.includes
-                    .splice(index, self.request.kind, item, &mut out)?;
+                self.includes.splice(index, kind, item, item, &mut out)?;
             } else {
-                let selected = select(item, &self.fields)?;
-                self.includes
-                    .splice(index, self.request.kind, &selected, &mut out)?;
+                let shown = select(item, &self.fields)?;
+                self.includes.splice(index, kind, item, &shown, &mut out)?;
             }
         }
         out.push_str("],\"page\":");
@@ -348,19 +347,21 @@ impl Includes {
         &self.0
     }
 
-    /// Writes `body` (one entry's JSON object) to `out` with the includes added.
+    /// Writes `shown` (what is shown of the entry whose whole JSON is `body`) to `out`
+    /// with the includes added.
     pub fn splice(
         &self,
         index: &CatalogIndex,
         kind: Kind,
         body: &str,
+        shown: &str,
         out: &mut String,
     ) -> ApiResult<()> {
         if self.0.is_empty() {
-            out.push_str(body);
+            out.push_str(shown);
             return Ok(());
         }
-        let open = body
+        let open = shown
             .trim_end()
             .strip_suffix('}')
             .ok_or_else(|| anyhow::anyhow!("a stored entry is not a JSON object"))?;

@@ -50,7 +50,7 @@ async fn detail(
                 ApiError::NotFound(format!("there is no {} with id {id}", kind.noun()))
             })?;
             let mut out = String::with_capacity(body.len());
-            includes.splice(index, kind, &body, &mut out)?;
+            includes.splice(index, kind, &body, &body, &mut out)?;
             Ok(out)
         })
         .await?;

@@ -1,13 +1,17 @@
 //! Taxonomy reads from the index: the term documents as a `TermSet`, and how many tracks,
 //! albums and artists each term has. Both are computed once per index version and cached
-//! until the next reload.
+//! until the next reload. Counts are kept per segment as well, over every document a
+//! segment holds (segments never change), so after a write only the new segment is counted
+//! and the documents the write deleted elsewhere are taken away: a reload costs the change,
+//! not the catalog.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use tantivy::collector::{Collector, DocSetCollector, SegmentCollector};
 use tantivy::columnar::Column;
-use tantivy::query::{AllQuery, TermQuery};
+use tantivy::index::SegmentId;
+use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term};
 
@@ -19,6 +23,9 @@ use crate::taxonomy::{self, TermCounts, TermSet, TermTally};
 pub struct TermCache {
     set: RwLock<Option<Arc<TermSet>>>,
     counts: RwLock<Option<Arc<TermCounts>>>,
+    /// Each segment's counts over all its documents, deleted or not, and the term set they
+    /// were made under.
+    segments: Mutex<HashMap<SegmentId, (Arc<TermSet>, Arc<TermCounts>)>>,
 }
 
 impl TermCache {
@@ -60,13 +67,65 @@ impl CatalogIndex {
     }
 
     /// How many tracks, albums and artists every term has, directly and with its
-    /// descendants: one pass over the entries that carry terms.
+    /// descendants.
     pub fn term_counts(&self) -> anyhow::Result<Arc<TermCounts>> {
         let set = self.term_set()?;
         cached(&self.terms.counts, || {
             let searcher = self.reader.searcher();
-            Ok(searcher.search(&AllQuery, &TermCounter { set: set.clone() })?)
+            let counter = TermCounter { set: set.clone() };
+            let mut segments = self
+                .terms
+                .segments
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            segments.retain(|id, _| {
+                searcher
+                    .segment_readers()
+                    .iter()
+                    .any(|s| s.segment_id() == *id)
+            });
+            let mut total = TermCounts::new();
+            for segment in searcher.segment_readers() {
+                let id = segment.segment_id();
+                let whole = match segments.get(&id) {
+                    Some((made_under, counts)) if made_under.counts_alike(&set) => counts.clone(),
+                    _ => {
+                        let counts = Arc::new(counter.count(segment, |_| true)?);
+                        segments.insert(id, (set.clone(), counts.clone()));
+                        counts
+                    }
+                };
+                add(&mut total, &whole, 1);
+                if let Some(alive) = segment.alive_bitset() {
+                    let deleted = counter.count(segment, |doc| !alive.is_alive(doc))?;
+                    add(&mut total, &deleted, -1);
+                }
+            }
+            Ok(total)
         })
+    }
+}
+
+fn add(total: &mut TermCounts, part: &TermCounts, sign: i64) {
+    for (id, counts) in part {
+        total.entry(*id).or_default().add(counts, sign);
+    }
+}
+
+impl TermCounter {
+    /// The counts of one segment's documents that `wanted` keeps, deleted or not.
+    fn count(
+        &self,
+        segment: &SegmentReader,
+        wanted: impl Fn(DocId) -> bool,
+    ) -> tantivy::Result<TermCounts> {
+        let mut counting = self.for_segment(0, segment)?;
+        for doc in 0..segment.max_doc() {
+            if wanted(doc) {
+                counting.collect(doc, 0.0);
+            }
+        }
+        Ok(counting.harvest())
     }
 }
 

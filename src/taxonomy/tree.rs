@@ -39,6 +39,22 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// Adds `other`'s counts to these, or takes them away.
+    pub fn add(&mut self, other: &Counts, sign: i64) {
+        for (mine, theirs) in [
+            (&mut self.tracks, &other.tracks),
+            (&mut self.albums, &other.albums),
+            (&mut self.artists, &other.artists),
+        ] {
+            mine.direct = mine
+                .direct
+                .saturating_add_signed(sign * theirs.direct as i64);
+            mine.with_descendants = mine
+                .with_descendants
+                .saturating_add_signed(sign * theirs.with_descendants as i64);
+        }
+    }
+
     pub fn of_kind(&mut self, kind: Kind) -> Option<&mut KindCounts> {
         match kind {
             Kind::Track => Some(&mut self.tracks),
@@ -53,6 +69,12 @@ impl Counts {
 pub type TermCounts = HashMap<i64, Counts>;
 
 impl TermSet {
+    /// Whether counts made under `other` hold under this set: the same terms with the same
+    /// ancestors.
+    pub fn counts_alike(&self, other: &TermSet) -> bool {
+        self.lineage == other.lineage
+    }
+
     pub fn new(terms: impl IntoIterator<Item = Term>) -> Self {
         let mut set = TermSet::default();
         for term in terms {
