@@ -25,8 +25,11 @@ pub struct TermCache {
     counts: RwLock<Option<Arc<TermCounts>>>,
     /// Each segment's counts over all its documents, deleted or not, and the term set they
     /// were made under.
-    segments: Mutex<HashMap<SegmentId, (Arc<TermSet>, Arc<TermCounts>)>>,
+    segments: Mutex<HashMap<SegmentId, SegmentCounts>>,
 }
+
+/// A segment's counts and the term set they were made under.
+type SegmentCounts = (Arc<TermSet>, Arc<TermCounts>);
 
 impl TermCache {
     pub fn clear(&self) {
