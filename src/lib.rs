@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod hex;
 pub mod http;
 pub mod media;
 pub mod metrics;

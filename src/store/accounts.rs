@@ -5,9 +5,8 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use rand::RngCore;
+use rand::TryRng;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::{password, Role};
@@ -294,7 +293,9 @@ pub async fn login(db: &Db, email: &str, password: &str, ttl: Duration) -> ApiRe
 /// A new bearer token for an account that has just proved who it is.
 pub async fn issue_token(db: &Db, account_id: i64, ttl: Duration) -> ApiResult<Session> {
     let mut secret = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut secret);
+    rand::rngs::SysRng
+        .try_fill_bytes(&mut secret)
+        .map_err(|e| anyhow::anyhow!("the operating system's random source failed: {e}"))?;
     let token = format!("chk_{}", URL_SAFE_NO_PAD.encode(secret));
     let now = chrono::Utc::now();
     let ttl = chrono::Duration::from_std(ttl).map_err(anyhow::Error::from)?;
@@ -326,7 +327,7 @@ pub async fn issue_token(db: &Db, account_id: i64, ttl: Duration) -> ApiResult<S
 
 /// How a token is stored: hex SHA-256. Tokens are 256 random bits, so no salt is needed.
 pub fn token_hash(token: &str) -> String {
-    format!("{:x}", Sha256::digest(token.as_bytes()))
+    crate::hex::sha256(token.as_bytes())
 }
 
 /// The account a live token belongs to.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::cache::Redis;
@@ -66,7 +66,7 @@ impl UrlSigner {
     /// seconds).
     pub fn sign(&self, track: i64, account: i64, expires: i64) -> String {
         let tag = self.mac(track, account, expires).finalize().into_bytes();
-        let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = crate::hex::encode(&tag);
         format!("account={account}&expires={expires}&signature={hex}")
     }
 
