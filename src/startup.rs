@@ -248,6 +248,8 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             ))
             // Inside the others, so a 429 gets a request id, security headers and a count.
             .wrap(actix_web::middleware::from_fn(http::ratelimit::middleware))
+            // Outside the limiter, which counts a request against the account it resolved.
+            .wrap(actix_web::middleware::from_fn(http::auth::middleware))
             .wrap(actix_web::middleware::from_fn(
                 http::compression::middleware,
             ))

@@ -254,9 +254,9 @@ pub struct StreamUrl {
 )]
 #[post("/tracks/{id}/stream-url")]
 async fn stream_url(
+    caller: Authenticated,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    caller: Authenticated,
 ) -> ApiResult<HttpResponse> {
     let track = id.into_inner();
     let index = state.catalog()?;

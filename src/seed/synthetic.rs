@@ -648,7 +648,11 @@ impl Plan {
         for (i, (job, boss)) in STAFF.iter().enumerate() {
             let id = i as i64 + 1;
             let (first, last) = person(&mut rng);
-            let address = format!("{} {} Ave", rng.random_range(1..9999), pick(&mut rng, WORDS));
+            let address = format!(
+                "{} {} Ave",
+                rng.random_range(1..9999),
+                pick(&mut rng, WORDS)
+            );
             let mail = email(&first, &last, id, "chinookcorp.com");
             staff_accounts.push((mail.clone(), Role::for_employee_title(Some(job)), id));
             let row: Vec<Value> = vec![
@@ -678,7 +682,11 @@ impl Plan {
         for id in 1..=self.customers as i64 {
             let (first, last) = person(&mut rng);
             let place = pick(&mut rng, PLACES);
-            let address = format!("{} {} Street", rng.random_range(1..999), pick(&mut rng, WORDS));
+            let address = format!(
+                "{} {} Street",
+                rng.random_range(1..999),
+                pick(&mut rng, WORDS)
+            );
             let mail = email(&first, &last, id, "example.com");
             customer_accounts.push((mail.clone(), id));
             let company: Option<String> = (rng.random_range(0..5) == 0).then(|| {

@@ -5,6 +5,7 @@ mod accounts;
 mod admin;
 mod bad_input;
 mod catalog;
+mod check_order;
 mod cli;
 mod covers;
 mod edge;
