@@ -240,6 +240,11 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         .as_ref()
         .map(http::tls::server_config)
         .transpose()?;
+    let connections = http::budget::Connections::new(
+        config.max_connections_per_client,
+        config.max_connections,
+        config.trusted_proxies.clone(),
+    );
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         let (app, doc) = App::new()
@@ -258,6 +263,8 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .wrap(http::cors::layer(&config.cors))
             .wrap(actix_web::middleware::from_fn(http::cors::problems))
             .wrap(actix_web::middleware::from_fn(http::draining::middleware))
+            // Before anything reads the body, and with a request id on its refusals.
+            .wrap(actix_web::middleware::from_fn(http::budget::middleware))
             .wrap(actix_web::middleware::from_fn(http::request_id::middleware))
             // Outermost, so that the time and the status are those the client gets.
             .wrap(actix_web::middleware::from_fn(http::metrics::middleware))
@@ -277,7 +284,9 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     .workers(workers)
     // actix leaves Nagle's algorithm on. A response's last small write would then wait for
     // the client's delayed ACK (40 ms on Linux): a 64 KiB range took 42 ms instead of 0.3.
-    .on_connect(|connection, _| {
+    // Each connection takes its place under the connection caps here, and gives it back when
+    // it closes.
+    .on_connect(move |connection, extensions| {
         use actix_tls::accept::rustls_0_23::TlsStream;
         use actix_web::rt::net::TcpStream;
         let socket = connection.downcast_ref::<TcpStream>().or_else(|| {
@@ -288,6 +297,8 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         if let Some(Err(e)) = socket.map(|s| s.set_nodelay(true)) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
+        let peer = socket.and_then(|s| s.peer_addr().ok()).map(|a| a.ip());
+        connections.on_connect(peer, extensions);
     })
     // Signals are the binary's business; they cancel the shutdown token.
     .disable_signals()

@@ -4,6 +4,7 @@ mod access_matrix;
 mod accounts;
 mod admin;
 mod bad_input;
+mod budget;
 mod catalog;
 mod check_order;
 mod cli;
