@@ -91,7 +91,7 @@ impl Application {
             limiter,
             answers,
         };
-        let server = serve(listener, state.clone())?;
+        let server = serve(listener, state.clone(), shutdown.clone())?;
         let scheme = if state.config.tls.is_some() {
             "https"
         } else {
@@ -228,7 +228,11 @@ async fn ensure_catalog(db: &Db, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: CancellationToken,
+) -> anyhow::Result<Server> {
     let config = state.config.clone();
     let workers = match config.workers {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -245,6 +249,7 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         config.max_connections,
         config.trusted_proxies.clone(),
     );
+    tokio::spawn(connections.clone().release_memory_after_crowds(shutdown));
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         let (app, doc) = App::new()

@@ -24,6 +24,7 @@ use actix_web::{web, HttpMessage, ResponseError};
 use bytes::Bytes;
 use futures_util::Stream;
 use tokio::time::{Instant, Sleep};
+use tokio_util::sync::CancellationToken;
 
 use crate::error::ApiError;
 use crate::http::client_ip::Cidr;
@@ -175,7 +176,15 @@ pub struct Connections {
     per_client: usize,
     total: usize,
     trusted: Vec<Cidr>,
-    open: Mutex<(usize, HashMap<IpAddr, usize>)>,
+    open: Mutex<Open>,
+}
+
+#[derive(Default)]
+struct Open {
+    total: usize,
+    per_ip: HashMap<IpAddr, usize>,
+    /// The most open at once since memory was last handed back.
+    high_water: usize,
 }
 
 /// A connection's place, held in its extensions until it closes. One over a cap holds no
@@ -189,11 +198,11 @@ impl Drop for Slot {
     fn drop(&mut self) {
         if let Some((connections, ip)) = self.owner.take() {
             let mut open = connections.open.lock().expect("not poisoned");
-            open.0 -= 1;
-            if let Some(count) = open.1.get_mut(&ip) {
+            open.total -= 1;
+            if let Some(count) = open.per_ip.get_mut(&ip) {
                 *count -= 1;
                 if *count == 0 {
-                    open.1.remove(&ip);
+                    open.per_ip.remove(&ip);
                 }
             }
         }
@@ -207,7 +216,7 @@ impl Connections {
             per_client,
             total,
             trusted,
-            open: Mutex::new((0, HashMap::new())),
+            open: Mutex::new(Open::default()),
         })
     }
 
@@ -215,8 +224,8 @@ impl Connections {
     pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Slot {
         let mut open = self.open.lock().expect("not poisoned");
         let proxy = self.trusted.iter().any(|cidr| cidr.contains(ip));
-        let from_ip = open.1.get(&ip).copied().unwrap_or(0);
-        let refusal = if open.0 >= self.total {
+        let from_ip = open.per_ip.get(&ip).copied().unwrap_or(0);
+        let refusal = if open.total >= self.total {
             Some(format!(
                 "the server has {} connections open, its limit; retry shortly",
                 self.total
@@ -235,8 +244,9 @@ impl Connections {
                 refusal,
             };
         }
-        open.0 += 1;
-        *open.1.entry(ip).or_insert(0) += 1;
+        open.total += 1;
+        open.high_water = open.high_water.max(open.total);
+        *open.per_ip.entry(ip).or_insert(0) += 1;
         Slot {
             owner: Some((self.clone(), ip)),
             refusal: None,
@@ -244,7 +254,38 @@ impl Connections {
     }
 
     pub fn open(&self) -> usize {
-        self.open.lock().expect("not poisoned").0
+        self.open.lock().expect("not poisoned").total
+    }
+
+    /// Whether a crowd of connections has gone since the last call: at least `crowd` were
+    /// open at once, and three quarters of them have closed. Resets the mark when it says so.
+    fn crowd_gone(&self, crowd: usize) -> bool {
+        let mut open = self.open.lock().expect("not poisoned");
+        let gone = open.high_water >= crowd && open.total <= open.high_water / 4;
+        if gone {
+            open.high_water = open.total;
+        }
+        gone
+    }
+
+    /// Hands the memory of a crowd of connections back to the system once it has gone. The
+    /// allocator keeps freed memory in its per-thread arenas: after 10,000 slow connections
+    /// closed, 260 MB stayed resident until `malloc_trim` released it.
+    pub async fn release_memory_after_crowds(self: Arc<Self>, shutdown: CancellationToken) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = shutdown.cancelled() => return,
+            }
+            if self.crowd_gone(1000) {
+                let trimmed = tokio::task::spawn_blocking(trim).await;
+                tracing::info!(
+                    released = trimmed.unwrap_or(false),
+                    "a crowd of connections closed; memory handed back"
+                );
+            }
+        }
     }
 
     /// For `HttpServer::on_connect`: gives the connection its slot.
@@ -253,6 +294,18 @@ impl Connections {
             extensions.insert(self.admit(ip));
         }
     }
+}
+
+/// Returns free heap pages to the system; true when some were.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn trim() -> bool {
+    // SAFETY: malloc_trim only walks the allocator's own free lists, under its own locks.
+    unsafe { libc::malloc_trim(0) == 1 }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn trim() -> bool {
+    false
 }
 
 #[cfg(test)]
@@ -281,8 +334,11 @@ mod tests {
             .unwrap()
             .contains("its limit"));
         assert_eq!(connections.open(), 3);
+        assert!(!connections.crowd_gone(3), "all three are still open");
         drop((first, second, other));
         assert_eq!(connections.open(), 0);
+        assert!(connections.crowd_gone(3));
+        assert!(!connections.crowd_gone(3), "the mark was reset");
         let held: Vec<Slot> = (0..3).map(|_| connections.admit(proxy)).collect();
         assert!(held.iter().all(|slot| slot.refusal.is_none()));
     }
