@@ -347,13 +347,37 @@ pub async fn authenticate(db: &Db, token: &str) -> ApiResult<Account> {
     })
 }
 
-/// An account by id, for signed URLs that name it; `None` when it no longer exists.
-pub async fn by_id(db: &Db, id: i64) -> ApiResult<Option<Account>> {
+/// The public name of the session a token opened: the first 128 bits of its stored hash.
+/// Signed stream URLs carry it, so that logging out revokes them; it reveals nothing of the
+/// token, which the hash cannot be turned back into.
+pub fn session_id(token: &str) -> String {
+    token_hash(token)[..32].to_string()
+}
+
+/// The account of `session` (a `session_id`) when that session is live and belongs to
+/// `account`; `None` once it is logged out or expired, or when it never was.
+pub async fn session_account(db: &Db, account: i64, session: &str) -> ApiResult<Option<Account>> {
+    if session.len() != 32
+        || !session
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
+        return Ok(None);
+    }
+    // Hashes starting with `session`: from it (inclusive) to it followed by `g`, which sorts
+    // after every hex digit; a range, so the primary key's index serves it on both backends.
     let row: Option<AccountRow> = sqlx::query_as(
-        "SELECT account_id, email, role, customer_id, employee_id FROM account WHERE account_id = $1",
+        "SELECT a.account_id, a.email, a.role, a.customer_id, a.employee_id \
+         FROM access_token t JOIN account a ON a.account_id = t.account_id \
+         WHERE t.token_hash >= $1 AND t.token_hash < $2 AND t.account_id = $3 \
+         AND t.revoked_at IS NULL AND t.expires_at > $4 LIMIT 1",
     )
-    .bind(id)
-    .fetch_optional(db.reader())
+    .bind(session)
+    .bind(format!("{session}g"))
+    .bind(account)
+    .bind(db::timestamp_now())
+    // On the primary, as for bearer tokens: a replica behind a logout would still stream.
+    .fetch_optional(db.primary())
     .await?;
     row.map(Account::try_from).transpose()
 }
