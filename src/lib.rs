@@ -24,3 +24,4 @@ pub mod storefront;
 pub mod streaming;
 pub mod taxonomy;
 pub mod telemetry;
+pub mod text;

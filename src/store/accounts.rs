@@ -122,36 +122,10 @@ pub struct Profile {
     pub created_at: String,
 }
 
-const MAX_EMAIL_CHARS: usize = 254;
 const MAX_FIELD_CHARS: usize = 120;
 
-/// A lower-cased, trimmed email address, or what is wrong with it.
-pub fn normalize_email(raw: &str) -> Result<String, String> {
-    let email = raw.trim().to_lowercase();
-    if email.is_empty() {
-        return Err("email is required".into());
-    }
-    if email.chars().count() > MAX_EMAIL_CHARS {
-        return Err(format!("email has more than {MAX_EMAIL_CHARS} characters"));
-    }
-    if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("email must not contain spaces or control characters".into());
-    }
-    let Some((local, domain)) = email.rsplit_once('@') else {
-        return Err(format!("`{raw}` is not an email address (no @)"));
-    };
-    let domain_ok = domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains("..")
-        && !domain.contains('@');
-    if local.is_empty() || local.contains('@') || !domain_ok {
-        return Err(format!(
-            "`{raw}` is not an email address like name@example.com"
-        ));
-    }
-    Ok(email)
-}
+/// The canonical form of an email address, or what is wrong with it (see `store::email`).
+pub use super::email::normalize as normalize_email;
 
 /// A trimmed required text field, or a 422 naming it.
 fn required(field: &str, value: &str) -> ApiResult<String> {
@@ -175,6 +149,9 @@ fn optional(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
         return Err(ApiError::Validation(format!(
             "{field} must not contain control characters"
         )));
+    }
+    if let Some(problem) = crate::text::name_problem(field, value) {
+        return Err(ApiError::Validation(problem));
     }
     Ok(Some(value.to_string()))
 }
@@ -267,7 +244,7 @@ pub async fn login(db: &Db, email: &str, password: &str, ttl: Duration) -> ApiRe
     }
     let unauthorized = || ApiError::Unauthorized("email or password is wrong".into());
     // A malformed address has no account; PostgreSQL would also refuse a NUL byte in it.
-    let Ok(email) = normalize_email(email) else {
+    let Some(email) = super::email::for_login(email) else {
         return Err(unauthorized());
     };
     let found: Option<Credentials> =
@@ -416,34 +393,4 @@ pub async fn profile(db: &Db, account: &Account) -> ApiResult<Profile> {
         })
         .await?;
     profile.ok_or_else(|| ApiError::NotFound("this account no longer exists".into()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::normalize_email;
-
-    #[test]
-    fn emails_are_trimmed_and_lower_cased() {
-        assert_eq!(
-            normalize_email("  Ada@Example.COM ").unwrap(),
-            "ada@example.com"
-        );
-    }
-
-    #[test]
-    fn malformed_emails_say_why() {
-        for bad in [
-            "",
-            "plain",
-            "@example.com",
-            "a@b",
-            "a@.com",
-            "a@b..com",
-            "a b@c.com",
-            "a@b.com.",
-        ] {
-            assert!(normalize_email(bad).is_err(), "{bad:?} was accepted");
-        }
-        assert!(normalize_email(&format!("{}@example.com", "a".repeat(250))).is_err());
-    }
 }

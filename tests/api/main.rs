@@ -14,6 +14,7 @@ mod export;
 mod feed;
 mod health;
 mod helpers;
+mod identities;
 mod lists;
 mod metrics;
 mod openapi;
