@@ -58,7 +58,11 @@ impl Application {
         };
 
         // The store front's files are compressed once, before the first visitor asks.
-        tokio::task::spawn_blocking(crate::storefront::StoreFront::get).await?;
+        tokio::task::spawn_blocking(|| {
+            crate::storefront::StoreFront::get();
+            crate::storefront::rapidoc();
+        })
+        .await?;
 
         let listener = TcpListener::bind(config.bind)
             .with_context(|| format!("cannot listen on {}", config.bind))?;
