@@ -220,6 +220,10 @@ impl utoipa::IntoResponses for WriteProblems {
             ),
             ("401", "Not signed in"),
             ("403", "Signed in, but not as an admin"),
+            (
+                "408",
+                "The body did not arrive within its time budget; the connection is closed",
+            ),
             ("413", "The body is too large"),
             ("415", "The body is not sent as JSON"),
             (
