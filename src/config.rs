@@ -188,6 +188,15 @@ pub struct Config {
     pub read_your_writes_window: Duration,
     /// Largest request body accepted, in bytes; more is a 413.
     pub max_body_bytes: usize,
+    /// How long a request body may take, plus the time its bytes take at `body_min_rate`;
+    /// slower is a 408 and a closed connection.
+    pub body_timeout: Duration,
+    /// The slowest a request body may arrive, in bytes per second, once `body_timeout` is spent.
+    pub body_min_rate: u64,
+    /// Open connections from one client address (a trusted proxy has none of its own).
+    pub max_connections_per_client: usize,
+    /// Open connections in all. Connections over either cap get a 503 and are closed.
+    pub max_connections: usize,
     /// Lifetime of a bearer token issued at login.
     pub token_ttl: Duration,
     /// After a stop signal: how long readiness reports 503 before the listener closes, so
@@ -430,6 +439,13 @@ const SETTINGS: &[(&str, &str)] = &[
         "CHINOOK_READ_YOUR_WRITES_WINDOW_SECS",
     ),
     ("max_body_bytes", "CHINOOK_MAX_BODY_BYTES"),
+    ("body_timeout_secs", "CHINOOK_BODY_TIMEOUT_SECS"),
+    ("body_min_rate", "CHINOOK_BODY_MIN_RATE"),
+    (
+        "max_connections_per_client",
+        "CHINOOK_MAX_CONNECTIONS_PER_CLIENT",
+    ),
+    ("max_connections", "CHINOOK_MAX_CONNECTIONS"),
     ("token_ttl_secs", "CHINOOK_TOKEN_TTL_SECS"),
     ("shutdown_delay_secs", "CHINOOK_SHUTDOWN_DELAY_SECS"),
     ("shutdown_timeout_secs", "CHINOOK_SHUTDOWN_TIMEOUT_SECS"),
@@ -647,6 +663,22 @@ impl Config {
             max_body_bytes: layers
                 .get("max_body_bytes", |raw| number_in(raw, 1024, 1 << 30))?
                 .unwrap_or(64 * 1024) as usize,
+            body_timeout: layers
+                .get("body_timeout_secs", |raw| {
+                    number_in(raw, 1, 3600).map(Duration::from_secs)
+                })?
+                .unwrap_or(Duration::from_secs(5)),
+            body_min_rate: layers
+                .get("body_min_rate", |raw| number_in(raw, 1, 1 << 30))?
+                .unwrap_or(64 * 1024),
+            max_connections_per_client: layers
+                .get("max_connections_per_client", |raw| {
+                    number_in(raw, 1, 1 << 20)
+                })?
+                .unwrap_or(256) as usize,
+            max_connections: layers
+                .get("max_connections", |raw| number_in(raw, 1, 1 << 20))?
+                .unwrap_or(10_000) as usize,
             token_ttl: layers
                 .get("token_ttl_secs", |raw| {
                     number_in(raw, 60, 365 * 24 * 3600).map(Duration::from_secs)
@@ -777,6 +809,8 @@ impl Config {
             account: generous,
             login: generous,
         });
+        // Likewise for connections; the tests of the caps set their own.
+        config.max_connections_per_client = 10_000;
         config
     }
 }

@@ -36,6 +36,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("method not allowed: {0}")]
     MethodNotAllowed(String),
+    /// The request's body did not arrive within its time budget.
+    #[error("request timeout: {0}")]
+    RequestTimeout(String),
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("payload too large: {0}")]
@@ -69,6 +72,7 @@ impl ApiError {
             Self::Forbidden(_) => ("/problems/forbidden", "Not allowed"),
             Self::NotFound(_) => ("/problems/not-found", "Not found"),
             Self::MethodNotAllowed(_) => ("/problems/method-not-allowed", "Method not allowed"),
+            Self::RequestTimeout(_) => ("/problems/request-timeout", "Request timeout"),
             Self::Conflict(_) => ("/problems/conflict", "Conflict"),
             Self::PayloadTooLarge(_) => ("/problems/payload-too-large", "Request body too large"),
             Self::UnsupportedMediaType(_) => {
@@ -92,6 +96,7 @@ impl ApiError {
             | Self::Forbidden(d)
             | Self::NotFound(d)
             | Self::MethodNotAllowed(d)
+            | Self::RequestTimeout(d)
             | Self::Conflict(d)
             | Self::PayloadTooLarge(d)
             | Self::UnsupportedMediaType(d)
@@ -127,6 +132,7 @@ impl ResponseError for ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -159,6 +165,7 @@ impl ResponseError for ApiError {
             | Self::Forbidden(_)
             | Self::NotFound(_)
             | Self::MethodNotAllowed(_)
+            | Self::RequestTimeout(_)
             | Self::Conflict(_)
             | Self::PayloadTooLarge(_)
             | Self::UnsupportedMediaType(_)
@@ -219,6 +226,10 @@ impl utoipa::IntoResponses for WriteProblems {
             ),
             ("401", "Not signed in"),
             ("403", "Signed in, but not as an admin"),
+            (
+                "408",
+                "The body did not arrive within its time budget; the connection is closed",
+            ),
             ("413", "The body is too large"),
             ("415", "The body is not sent as JSON"),
             (

@@ -58,7 +58,11 @@ impl Application {
         };
 
         // The store front's files are compressed once, before the first visitor asks.
-        tokio::task::spawn_blocking(crate::storefront::StoreFront::get).await?;
+        tokio::task::spawn_blocking(|| {
+            crate::storefront::StoreFront::get();
+            crate::storefront::rapidoc();
+        })
+        .await?;
 
         let listener = TcpListener::bind(config.bind)
             .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -91,7 +95,7 @@ impl Application {
             limiter,
             answers,
         };
-        let server = serve(listener, state.clone())?;
+        let server = serve(listener, state.clone(), shutdown.clone())?;
         let scheme = if state.config.tls.is_some() {
             "https"
         } else {
@@ -228,7 +232,11 @@ async fn ensure_catalog(db: &Db, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: CancellationToken,
+) -> anyhow::Result<Server> {
     let config = state.config.clone();
     let workers = match config.workers {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -240,6 +248,12 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         .as_ref()
         .map(http::tls::server_config)
         .transpose()?;
+    let connections = http::budget::Connections::new(
+        config.max_connections_per_client,
+        config.max_connections,
+        config.trusted_proxies.clone(),
+    );
+    tokio::spawn(connections.clone().release_memory_after_crowds(shutdown));
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         let (app, doc) = App::new()
@@ -248,6 +262,8 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             ))
             // Inside the others, so a 429 gets a request id, security headers and a count.
             .wrap(actix_web::middleware::from_fn(http::ratelimit::middleware))
+            // Outside the limiter, which counts a request against the account it resolved.
+            .wrap(actix_web::middleware::from_fn(http::auth::middleware))
             .wrap(actix_web::middleware::from_fn(
                 http::compression::middleware,
             ))
@@ -256,6 +272,8 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .wrap(http::cors::layer(&config.cors))
             .wrap(actix_web::middleware::from_fn(http::cors::problems))
             .wrap(actix_web::middleware::from_fn(http::draining::middleware))
+            // Before anything reads the body, and with a request id on its refusals.
+            .wrap(actix_web::middleware::from_fn(http::budget::middleware))
             .wrap(actix_web::middleware::from_fn(http::request_id::middleware))
             // Outermost, so that the time and the status are those the client gets.
             .wrap(actix_web::middleware::from_fn(http::metrics::middleware))
@@ -275,7 +293,9 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     .workers(workers)
     // actix leaves Nagle's algorithm on. A response's last small write would then wait for
     // the client's delayed ACK (40 ms on Linux): a 64 KiB range took 42 ms instead of 0.3.
-    .on_connect(|connection, _| {
+    // Each connection takes its place under the connection caps here, and gives it back when
+    // it closes.
+    .on_connect(move |connection, extensions| {
         use actix_tls::accept::rustls_0_23::TlsStream;
         use actix_web::rt::net::TcpStream;
         let socket = connection.downcast_ref::<TcpStream>().or_else(|| {
@@ -286,6 +306,8 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         if let Some(Err(e)) = socket.map(|s| s.set_nodelay(true)) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
+        let peer = socket.and_then(|s| s.peer_addr().ok()).map(|a| a.ip());
+        connections.on_connect(peer, extensions);
     })
     // Signals are the binary's business; they cancel the shutdown token.
     .disable_signals()

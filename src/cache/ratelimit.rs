@@ -3,11 +3,14 @@
 //! interval on, lies no further than `burst` intervals ahead of now. With Redis the TAT
 //! lives there and one Lua script reads and moves it atomically, so every instance draws
 //! from the same allowance; without Redis, or while its breaker is open, each instance
-//! keeps its own.
+//! keeps its own, in a bounded cache (moka): a key idle for longer than the longest window
+//! is the same as a fresh one, so it expires then, and past `LOCAL_KEYS` the least used go
+//! first; no request ever sweeps the whole map.
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
+
+use moka::ops::compute::Op;
 
 use super::connection::Redis;
 use crate::config::{Rate, RateLimits};
@@ -99,23 +102,39 @@ return {1, math.floor((now + capacity - new_tat) / interval), 0, new_tat - now}
     )
 });
 
-/// Entries kept in-process before expired ones are swept out.
-const SWEEP_AT: usize = 10_000;
+/// Keys kept in-process at most.
+const LOCAL_KEYS: u64 = 100_000;
 
 pub struct RateLimiter {
     limits: RateLimits,
     redis: Option<Arc<Redis>>,
     /// TATs in microseconds since `epoch`.
-    local: Mutex<HashMap<String, u64>>,
+    local: moka::sync::Cache<String, u64>,
     epoch: Instant,
 }
 
 impl RateLimiter {
     pub fn new(limits: RateLimits, redis: Option<Arc<Redis>>) -> Self {
+        Self::with_capacity(limits, redis, LOCAL_KEYS)
+    }
+
+    pub fn with_capacity(limits: RateLimits, redis: Option<Arc<Redis>>, keys: u64) -> Self {
+        let longest = [limits.anonymous, limits.account, limits.login]
+            .iter()
+            .map(|rate| {
+                rate.interval()
+                    .saturating_mul(rate.burst.min(u32::MAX as u64) as u32)
+            })
+            .max()
+            .unwrap_or(Duration::from_secs(60))
+            .max(Duration::from_secs(1));
         Self {
             limits,
             redis,
-            local: Mutex::new(HashMap::new()),
+            local: moka::sync::Cache::builder()
+                .max_capacity(keys)
+                .time_to_idle(longest)
+                .build(),
             epoch: Instant::now(),
         }
     }
@@ -143,15 +162,17 @@ impl RateLimiter {
 
     fn check_local(&self, key: String, interval: u64, burst: u64) -> Decision {
         let now = self.epoch.elapsed().as_micros() as u64;
-        let mut local = self.local.lock().unwrap_or_else(|e| e.into_inner());
-        if local.len() >= SWEEP_AT {
-            local.retain(|_, tat| *tat > now);
-        }
-        let (decision, new_tat) = gcra(now, local.get(&key).copied(), interval, burst);
-        if let Some(tat) = new_tat {
-            local.insert(key, tat);
-        }
-        decision
+        let mut decision = None;
+        // One key's check and update run under that key's lock, never the whole map's.
+        self.local.entry(key).and_compute_with(|entry| {
+            let (made, new_tat) = gcra(now, entry.map(|e| e.into_value()), interval, burst);
+            decision = Some(made);
+            match new_tat {
+                Some(tat) => Op::Put(tat),
+                None => Op::Nop,
+            }
+        });
+        decision.expect("the closure ran")
     }
 }
 
@@ -221,6 +242,41 @@ mod tests {
             assert!(!limiter.check(Class::Anonymous, "a").await.allowed);
             assert!(limiter.check(Class::Anonymous, "b").await.allowed);
             assert!(limiter.check(Class::Login, "a").await.allowed);
+        });
+    }
+
+    #[test]
+    fn the_in_process_limiter_keeps_a_bounded_number_of_keys() {
+        let limits = RateLimits {
+            anonymous: Rate::parse("60/min burst 2").unwrap(),
+            ..RateLimits::default()
+        };
+        let limiter = RateLimiter::with_capacity(limits, None, 1_000);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            // Fifty thousand addresses inside their window, none of them expired.
+            for i in 0..50_000 {
+                assert!(
+                    limiter
+                        .check(Class::Anonymous, &i.to_string())
+                        .await
+                        .allowed
+                );
+            }
+        });
+        limiter.local.run_pending_tasks();
+        assert!(
+            limiter.local.entry_count() <= 1_000,
+            "{} keys",
+            limiter.local.entry_count()
+        );
+        // A key that stayed is still limited.
+        rt.block_on(async {
+            assert!(limiter.check(Class::Anonymous, "x").await.allowed);
+            assert!(limiter.check(Class::Anonymous, "x").await.allowed);
+            assert!(!limiter.check(Class::Anonymous, "x").await.allowed);
         });
     }
 }

@@ -54,7 +54,7 @@ pub(super) async fn wait(db: &Db) {
             Err(e) => format!("{e:#}"),
         };
         // Once at first, then every 10 s: a pod that waits says why, without flooding.
-        if waited % 20 == 0 {
+        if waited.is_multiple_of(20) {
             tracing::info!(%pending, "waiting for the migrations to be run (CHINOOK_MIGRATE_ON_START=false)");
         }
         waited += 1;

@@ -336,8 +336,9 @@ pub async fn shared_secret(db: &Db, name: &str) -> anyhow::Result<Vec<u8>> {
     };
     if read().await?.is_none() {
         let mut secret = [0u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
-        let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+        rand::TryRng::try_fill_bytes(&mut rand::rngs::SysRng, &mut secret)
+            .map_err(|e| anyhow::anyhow!("the operating system's random source failed: {e}"))?;
+        let hex = crate::hex::encode(&secret);
         sqlx::query(
             "INSERT INTO catalog_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
         )

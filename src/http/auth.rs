@@ -1,11 +1,19 @@
 //! The `Authenticated` extractor, a request's bearer token resolved to its account, and the
 //! role-checking extractors built on it (`Admin`, `Staff`, `Customer`).
+//!
+//! Checks go in one order everywhere: who is calling (401), whether they may (403), then the
+//! path, query and body. The `middleware` resolves a bearer token before routing, so these
+//! extractors answer at once and their refusal comes before any other extractor's: actix
+//! polls a handler's extractors together, and a body parsed while the token was still being
+//! looked up used to answer 422 to a customer probing the admin API.
 
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::dev::Payload;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
+use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use crate::error::ApiError;
@@ -42,15 +50,50 @@ pub fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
     Ok(token.to_string())
 }
 
+/// A bearer token the middleware found unknown, expired or revoked: the 401 it gets.
+#[derive(Clone)]
+struct Refused(String);
+
+/// Resolves the bearer token of an API request, if it has one, before anything else reads the
+/// request: the account goes into the request's extensions (for the extractors and the rate
+/// limiter), and so does a refusal. A lookup that failed for another reason (the database is
+/// down) is left to the extractor, which answers with that error.
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let path = req.path();
+    if path.starts_with("/api/") || path.starts_with("/stream/") {
+        if let (Ok(token), Some(state)) = (
+            bearer_token(req.request()),
+            req.app_data::<web::Data<AppState>>().cloned(),
+        ) {
+            match accounts::authenticate(&state.db, &token).await {
+                Ok(account) => {
+                    req.extensions_mut()
+                        .insert(Authenticated { account, token });
+                }
+                Err(ApiError::Unauthorized(why)) => {
+                    req.extensions_mut().insert(Refused(why));
+                }
+                Err(_) => {}
+            }
+        }
+    }
+    next.call(req).await
+}
+
 impl FromRequest for Authenticated {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        // The rate limiter may have resolved this request's token already.
         if let Some(known) = req.extensions().get::<Authenticated>().cloned() {
             crate::db::request::acting_as(known.account.id);
             return Box::pin(async move { Ok(known) });
+        }
+        if let Some(Refused(why)) = req.extensions().get::<Refused>().cloned() {
+            return Box::pin(async move { Err(ApiError::Unauthorized(why)) });
         }
         let token = bearer_token(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();

@@ -1,8 +1,9 @@
 //! HTTP plumbing shared by every route: request ids, request metrics, security headers,
-//! authentication, turning extractor failures into problem+json, and the edge (TLS, HSTS,
+//! authentication, time and connection budgets, turning extractor failures into problem+json, and the edge (TLS, HSTS,
 //! compression, CORS) for a binary that faces clients itself.
 
 pub mod auth;
+pub mod budget;
 pub mod client_ip;
 pub mod compression;
 pub mod cors;

@@ -4,10 +4,10 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult};
@@ -128,7 +128,7 @@ fn mac(secret: &[u8], payload: &[u8]) -> HmacSha256 {
 }
 
 pub fn encode_cursor<K: Serialize>(key: &K, fingerprint: &str, secret: &[u8]) -> String {
-    let query = format!("{:x}", Sha256::digest(fingerprint.as_bytes()));
+    let query = crate::hex::sha256(fingerprint.as_bytes());
     let body = serde_json::to_vec(&CursorBody {
         q: query[..16].to_string(),
         k: key,
@@ -155,7 +155,7 @@ pub fn decode_cursor<K: DeserializeOwned>(
         .verify_slice(&tag)
         .map_err(|_| invalid())?;
     let parsed: CursorBody<K> = serde_json::from_slice(&body).map_err(|_| invalid())?;
-    let query = format!("{:x}", Sha256::digest(fingerprint.as_bytes()));
+    let query = crate::hex::sha256(fingerprint.as_bytes());
     if parsed.q != query[..16] {
         return Err(bad(
             "the cursor belongs to a list with other filters or another sort",

@@ -15,10 +15,9 @@ use actix_web::{web, HttpMessage, ResponseError};
 
 use crate::cache::ratelimit::{Class, Decision};
 use crate::error::ApiError;
-use crate::http::auth::{bearer_token, Authenticated};
+use crate::http::auth::Authenticated;
 use crate::http::client_ip;
 use crate::state::AppState;
-use crate::store::accounts;
 
 /// Only the API and streams are limited. Cover images are exempt too: one page of the store
 /// front shows dozens, each is a file read of a size cut once and kept, and counting them
@@ -46,7 +45,7 @@ pub async fn middleware(
     if state.limiter.is_none() || exempt(&req) {
         return next.call(req).await.map(|r| r.map_into_left_body());
     }
-    let (class, who) = classify(&req, &state).await;
+    let (class, who) = classify(&req, &state);
     let limiter = state.limiter.as_ref().expect("checked above");
     let decision = limiter.check(class, &who).await;
     if !decision.allowed {
@@ -71,10 +70,9 @@ pub async fn middleware(
     Ok(response.map_into_left_body())
 }
 
-/// Which limit a request counts against, and whose allowance it draws on. A valid token is
-/// resolved once here and handed to the `Authenticated` extractor; an invalid one counts
-/// as anonymous, so made-up tokens cannot mint fresh allowances.
-async fn classify(req: &ServiceRequest, state: &AppState) -> (Class, String) {
+/// Which limit a request counts against, and whose allowance it draws on. An invalid token
+/// counts as anonymous, so made-up tokens cannot mint fresh allowances.
+fn classify(req: &ServiceRequest, state: &AppState) -> (Class, String) {
     let address = || {
         client_ip::of(req, &state.config.trusted_proxies)
             .map(|ip| ip.to_string())
@@ -83,15 +81,15 @@ async fn classify(req: &ServiceRequest, state: &AppState) -> (Class, String) {
     if is_login(req) {
         return (Class::Login, address());
     }
-    if let Ok(token) = bearer_token(req.request()) {
-        if let Ok(account) = accounts::authenticate(&state.db, &token).await {
-            let id = account.id;
-            req.extensions_mut()
-                .insert(Authenticated { account, token });
-            return (Class::Account, id.to_string());
-        }
+    // `http::auth::middleware` resolved the token before this ran.
+    let account = req
+        .extensions()
+        .get::<Authenticated>()
+        .map(|a| a.account.id);
+    match account {
+        Some(id) => (Class::Account, id.to_string()),
+        None => (Class::Anonymous, address()),
     }
-    (Class::Anonymous, address())
 }
 
 fn seconds_up(duration: std::time::Duration) -> u64 {

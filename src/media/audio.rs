@@ -1,7 +1,7 @@
 //! Generated audio: a short melody per track, deterministic from its id, as 8 kHz 8-bit mono
 //! PCM WAV, which every browser plays. Generated, so there is no licensing question.
 
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 pub const SAMPLE_RATE: u32 = 8_000;
@@ -61,7 +61,7 @@ pub fn melody(track_id: i64, milliseconds: u64) -> Vec<u8> {
     for i in 0..samples {
         let at = i % note_len;
         if at == 0 {
-            frequency = SCALE[rng.gen_range(0..SCALE.len())];
+            frequency = SCALE[rng.random_range(0..SCALE.len())];
         }
         // Fade each note in and out over 10 ms, so notes do not click.
         let edge = (SAMPLE_RATE as usize / 100).max(1);

@@ -9,7 +9,6 @@ pub mod upload;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::Context;
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::config::SeedAudio;
@@ -74,7 +73,7 @@ impl MediaStore {
         content_type: &str,
         extension: &str,
     ) -> anyhow::Result<AudioFile> {
-        let hash = format!("{:x}", Sha256::digest(&content));
+        let hash = crate::hex::sha256(&content);
         let relative = Self::relative_path(track, &hash, extension);
         let path = self.path_of(&relative)?;
         let bytes = content.len() as u64;

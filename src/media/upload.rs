@@ -103,7 +103,7 @@ where
     let (content_type, extension) = sniff(&head).ok_or_else(unsupported)?;
     file.sync_all().await.map_err(io_error)?;
     drop(file);
-    let hash = format!("{:x}", hasher.finalize());
+    let hash = crate::hex::encode(&hasher.finalize());
     let relative = MediaStore::relative_path(track, &hash, extension);
     let path = store.path_of(&relative).map_err(ApiError::Internal)?;
     if let Some(dir) = path.parent() {

@@ -1,14 +1,12 @@
 //! The API description: the OpenAPI 3.1 document at `/api/openapi.json` and interactive
 //! docs at `/docs` (RapiDoc, vendored in `static/vendor/rapidoc` so it works offline).
 
-use actix_web::http::header::{CacheControl, CacheDirective, ContentType};
-use actix_web::{get, web, HttpResponse};
+use actix_web::http::header::ContentType;
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// The document, serialised once per worker at start.
 pub struct OpenApiJson(pub String);
-
-const RAPIDOC: &[u8] = include_bytes!("../../static/vendor/rapidoc/rapidoc-min.js");
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(openapi_json)
@@ -48,14 +46,12 @@ async fn docs_page() -> HttpResponse {
 }
 
 /// The script of the documentation page.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "JavaScript", content_type = "text/javascript")))]
+/// Compressed once (brotli or gzip by Accept-Encoding), with an ETag.
+#[utoipa::path(tag = "operations", responses(
+    (status = 200, description = "JavaScript; ETag, brotli or gzip by Accept-Encoding", content_type = "text/javascript"),
+    (status = 304, description = "The client's copy (If-None-Match) is current"),
+))]
 #[get("/docs/rapidoc-min.js")]
-async fn docs_script() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/javascript; charset=utf-8")
-        .insert_header(CacheControl(vec![
-            CacheDirective::Public,
-            CacheDirective::MaxAge(86_400),
-        ]))
-        .body(RAPIDOC)
+async fn docs_script(req: HttpRequest) -> HttpResponse {
+    super::storefront::respond(&req, crate::storefront::rapidoc(), "public, max-age=86400")
 }

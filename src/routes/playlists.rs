@@ -84,6 +84,10 @@ impl utoipa::IntoResponses for BodyProblems {
                 "400",
                 "The body is not valid JSON, or a path parameter is malformed",
             ),
+            (
+                "408",
+                "The body did not arrive within its time budget; the connection is closed",
+            ),
             ("413", "The body is too large"),
             ("415", "The body is not sent as JSON"),
             ("422", "A field is invalid; `detail` says which and why"),

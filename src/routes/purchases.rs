@@ -37,6 +37,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Staff and admin accounts buy nothing", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Some tracks are owned already (`detail` lists them; nothing was charged), or concurrent purchases kept winning the race", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within its time budget; the connection is closed", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An empty order, too many ids (500 at most, 2,000 tracks with albums expanded), ids below 1, ids the catalog does not have (`detail` lists them), or a key already used for a different order", body = Problem, content_type = "application/problem+json"),

@@ -33,6 +33,9 @@ pub fn configure_alias(cfg: &mut ServiceConfig) {
 pub struct StreamQuery {
     /// From a signed URL: the account it was issued to.
     pub account: Option<i64>,
+    /// From a signed URL: the session it was issued in (32 hex digits); logging out of that
+    /// session revokes the URL.
+    pub session: Option<String>,
     /// From a signed URL: when it stops working (Unix seconds).
     pub expires: Option<i64>,
     /// From a signed URL: its HMAC-SHA256, hex.
@@ -50,21 +53,33 @@ async fn caller(
     query: &StreamQuery,
     bearer: Result<Authenticated, ApiError>,
 ) -> ApiResult<Account> {
-    match (query.account, query.expires, &query.signature) {
-        (Some(account), Some(expires), Some(signature)) => {
+    match (
+        query.account,
+        &query.session,
+        query.expires,
+        &query.signature,
+    ) {
+        (Some(account), Some(session), Some(expires), Some(signature)) => {
             let signed = Signature {
                 account,
+                session: session.clone(),
                 expires,
                 signature: signature.clone(),
             };
             let account = state.signer.verify(track, &signed, now())?;
-            accounts::by_id(&state.db, account).await?.ok_or_else(|| {
-                ApiError::Forbidden("the account this URL was issued to no longer exists".into())
-            })
+            accounts::session_account(&state.db, account, session)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::Forbidden(
+                        "the session this URL was issued in has ended (logged out or expired); \
+                         sign in and ask for a new one"
+                            .into(),
+                    )
+                })
         }
-        (None, None, None) => Ok(bearer?.account),
+        (None, None, None, None) => Ok(bearer?.account),
         _ => Err(ApiError::BadRequest(
-            "a signed URL needs account, expires and signature together".into(),
+            "a signed URL needs account, session, expires and signature together".into(),
         )),
     }
 }
@@ -254,9 +269,9 @@ pub struct StreamUrl {
 )]
 #[post("/tracks/{id}/stream-url")]
 async fn stream_url(
+    caller: Authenticated,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    caller: Authenticated,
 ) -> ApiResult<HttpResponse> {
     let track = id.into_inner();
     let index = state.catalog()?;
@@ -269,7 +284,10 @@ async fn stream_url(
         return Err(access::not_entitled(track));
     }
     let expires = now() + state.config.stream_url_ttl.as_secs() as i64;
-    let query = state.signer.sign(track, caller.account.id, expires);
+    let session = accounts::session_id(&caller.token);
+    let query = state
+        .signer
+        .sign(track, caller.account.id, &session, expires);
     let expires_at = chrono::DateTime::from_timestamp(expires, 0)
         .map(crate::db::timestamp)
         .unwrap_or_default();

@@ -12,7 +12,6 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use sha2::{Digest, Sha256};
 
 use crate::config::{Backend, Secret};
 use crate::db::{self, Connected, Counted, Db};
@@ -69,7 +68,7 @@ pub async fn seed(
             let bytes = tokio::fs::read(path)
                 .await
                 .with_context(|| format!("cannot read dataset {}", path.display()))?;
-            let identity = format!("chinook-dataset sha256:{:x}", Sha256::digest(&bytes));
+            let identity = format!("chinook-dataset sha256:{}", crate::hex::sha256(&bytes));
             (identity, Input::Dataset(bytes, path.display().to_string()))
         }
         Source::Synthetic { tracks, seed } => {

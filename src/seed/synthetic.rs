@@ -9,7 +9,7 @@
 //! then generated while they are written, so memory stays flat at a million tracks.
 
 use anyhow::Context;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::rows::{write_named, BatchInsert, Value};
@@ -374,12 +374,12 @@ pub struct Plan {
 }
 
 fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
-    &items[rng.gen_range(0..items.len())]
+    &items[rng.random_range(0..items.len())]
 }
 
 fn weighted(rng: &mut ChaCha8Rng, weights: &[(&str, u32)]) -> usize {
     let total: u32 = weights.iter().map(|(_, w)| w).sum();
-    let mut roll = rng.gen_range(0..total);
+    let mut roll = rng.random_range(0..total);
     for (i, (_, w)) in weights.iter().enumerate() {
         if roll < *w {
             return i;
@@ -391,8 +391,8 @@ fn weighted(rng: &mut ChaCha8Rng, weights: &[(&str, u32)]) -> usize {
 
 /// A normally distributed sample (Box–Muller), enough for durations.
 fn normal(rng: &mut ChaCha8Rng, mean: f64, sd: f64) -> f64 {
-    let u1: f64 = rng.gen_range(f64::EPSILON..1.0);
-    let u2: f64 = rng.gen();
+    let u1: f64 = rng.random_range(f64::EPSILON..1.0);
+    let u2: f64 = rng.random();
     mean + sd * (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
 }
 
@@ -446,13 +446,13 @@ impl Plan {
         while remaining > 0 {
             if albums_left_for_artist == 0 {
                 // Most artists have one album; a few have many, as in Chinook.
-                albums_left_for_artist = match rng.gen_range(0..100) {
+                albums_left_for_artist = match rng.random_range(0..100) {
                     0..=74 => 1,
                     75..=89 => 2,
-                    90..=97 => rng.gen_range(3..=5),
-                    _ => rng.gen_range(6..=15),
+                    90..=97 => rng.random_range(3..=5),
+                    _ => rng.random_range(6..=15),
                 };
-                let name = match rng.gen_range(0..3) {
+                let name = match rng.random_range(0..3) {
                     0 => {
                         let (first, last) = person(&mut rng);
                         format!("{first} {last}")
@@ -472,21 +472,21 @@ impl Plan {
             let media_type_id = if VIDEO_GENRES.contains(&genre_id) {
                 VIDEO_MEDIA_TYPE
             } else {
-                match rng.gen_range(0..100) {
+                match rng.random_range(0..100) {
                     0..=89 => 1,
                     90..=96 => 2,
                     97..=98 => 5,
                     _ => 4,
                 }
             };
-            let size = match rng.gen_range(0..100) {
-                0..=7 => rng.gen_range(1..=3),
-                8..=96 => rng.gen_range(5..=16),
-                _ => rng.gen_range(17..=30),
+            let size = match rng.random_range(0..100) {
+                0..=7 => rng.random_range(1..=3),
+                8..=96 => rng.random_range(5..=16),
+                _ => rng.random_range(17..=30),
             };
             let size = (size as u64).min(remaining) as u32;
             remaining -= size as u64;
-            let words = rng.gen_range(1..=4);
+            let words = rng.random_range(1..=4);
             albums.push(PlannedAlbum {
                 title: title(&mut rng, words),
                 artist_id: artists.len() as i64,
@@ -501,8 +501,8 @@ impl Plan {
         let start = chrono::NaiveDate::from_ymd_opt(2021, 1, 1).expect("a valid date");
         let mut invoices: Vec<PlannedInvoice> = Vec::new();
         for customer_id in 1..=customers as i64 {
-            for _ in 0..rng.gen_range(4..=10) {
-                let day = start + chrono::Days::new(rng.gen_range(0..5 * 365));
+            for _ in 0..rng.random_range(4..=10) {
+                let day = start + chrono::Days::new(rng.random_range(0..5 * 365));
                 let date = day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
                 invoices.push(PlannedInvoice {
                     customer_id,
@@ -524,7 +524,7 @@ impl Plan {
                         &["Mix", "Classics", "Essentials", "Favourites", "Session"]
                     )
                 );
-                (name, rng.gen_range(5..=60u32).min(tracks as u32))
+                (name, rng.random_range(5..=60u32).min(tracks as u32))
             })
             .collect();
 
@@ -610,16 +610,16 @@ impl Plan {
                     normal(&mut rng, 1.35, 0.3).exp().clamp(0.5, 20.0)
                 };
                 let ms = (minutes * 60_000.0) as i64;
-                let bytes = if video { ms * 500 } else { ms * 32 } + rng.gen_range(0..4096);
+                let bytes = if video { ms * 500 } else { ms * 32 } + rng.random_range(0..4096);
                 let price: i64 = if video { 199 } else { 99 };
                 prices.push(if video { 2 } else { 1 });
-                let composer: Option<String> = if rng.gen_range(0..10) < 7 {
+                let composer: Option<String> = if rng.random_range(0..10) < 7 {
                     let (first, last) = person(&mut rng);
                     Some(format!("{first} {last}"))
                 } else {
                     None
                 };
-                let words = rng.gen_range(1..=5);
+                let words = rng.random_range(1..=5);
                 let row: Vec<Value> = vec![
                     track_id.into(),
                     title(&mut rng, words).into(),
@@ -648,7 +648,11 @@ impl Plan {
         for (i, (job, boss)) in STAFF.iter().enumerate() {
             let id = i as i64 + 1;
             let (first, last) = person(&mut rng);
-            let address = format!("{} {} Ave", rng.gen_range(1..9999), pick(&mut rng, WORDS));
+            let address = format!(
+                "{} {} Ave",
+                rng.random_range(1..9999),
+                pick(&mut rng, WORDS)
+            );
             let mail = email(&first, &last, id, "chinookcorp.com");
             staff_accounts.push((mail.clone(), Role::for_employee_title(Some(job)), id));
             let row: Vec<Value> = vec![
@@ -678,10 +682,14 @@ impl Plan {
         for id in 1..=self.customers as i64 {
             let (first, last) = person(&mut rng);
             let place = pick(&mut rng, PLACES);
-            let address = format!("{} {} Street", rng.gen_range(1..999), pick(&mut rng, WORDS));
+            let address = format!(
+                "{} {} Street",
+                rng.random_range(1..999),
+                pick(&mut rng, WORDS)
+            );
             let mail = email(&first, &last, id, "example.com");
             customer_accounts.push((mail.clone(), id));
-            let company: Option<String> = (rng.gen_range(0..5) == 0).then(|| {
+            let company: Option<String> = (rng.random_range(0..5) == 0).then(|| {
                 format!(
                     "{} {}",
                     pick(&mut rng, WORDS),
@@ -714,7 +722,7 @@ impl Plan {
         let mut invoices = BatchInsert::new("invoice", INVOICE_COLUMNS);
         for (i, invoice) in self.invoices.iter().enumerate() {
             let first_line = drawn.len();
-            drawn.extend((0..invoice.lines).map(|_| rng.gen_range(1..=self.tracks as i64)));
+            drawn.extend((0..invoice.lines).map(|_| rng.random_range(1..=self.tracks as i64)));
             let total: i64 = drawn[first_line..].iter().map(|&t| price_of(t)).sum();
             let (address, place) = &places[invoice.customer_id as usize - 1];
             let row: Vec<Value> = vec![
@@ -761,7 +769,7 @@ impl Plan {
         let mut entries = BatchInsert::new("playlist_track", PLAYLIST_TRACK_COLUMNS);
         for (i, (_, size)) in self.playlists.iter().enumerate() {
             for position in 1..=*size as i64 {
-                let track = rng.gen_range(1..=self.tracks as i64);
+                let track = rng.random_range(1..=self.tracks as i64);
                 let row = vec![(i as i64 + 1).into(), position.into(), track.into()];
                 entries.push(conn, row, &progress).await?;
             }

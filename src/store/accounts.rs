@@ -5,9 +5,8 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use rand::RngCore;
+use rand::TryRng;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::{password, Role};
@@ -123,36 +122,10 @@ pub struct Profile {
     pub created_at: String,
 }
 
-const MAX_EMAIL_CHARS: usize = 254;
 const MAX_FIELD_CHARS: usize = 120;
 
-/// A lower-cased, trimmed email address, or what is wrong with it.
-pub fn normalize_email(raw: &str) -> Result<String, String> {
-    let email = raw.trim().to_lowercase();
-    if email.is_empty() {
-        return Err("email is required".into());
-    }
-    if email.chars().count() > MAX_EMAIL_CHARS {
-        return Err(format!("email has more than {MAX_EMAIL_CHARS} characters"));
-    }
-    if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("email must not contain spaces or control characters".into());
-    }
-    let Some((local, domain)) = email.rsplit_once('@') else {
-        return Err(format!("`{raw}` is not an email address (no @)"));
-    };
-    let domain_ok = domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains("..")
-        && !domain.contains('@');
-    if local.is_empty() || local.contains('@') || !domain_ok {
-        return Err(format!(
-            "`{raw}` is not an email address like name@example.com"
-        ));
-    }
-    Ok(email)
-}
+/// The canonical form of an email address, or what is wrong with it (see `store::email`).
+pub use super::email::normalize as normalize_email;
 
 /// A trimmed required text field, or a 422 naming it.
 fn required(field: &str, value: &str) -> ApiResult<String> {
@@ -176,6 +149,9 @@ fn optional(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
         return Err(ApiError::Validation(format!(
             "{field} must not contain control characters"
         )));
+    }
+    if let Some(problem) = crate::text::name_problem(field, value) {
+        return Err(ApiError::Validation(problem));
     }
     Ok(Some(value.to_string()))
 }
@@ -268,7 +244,7 @@ pub async fn login(db: &Db, email: &str, password: &str, ttl: Duration) -> ApiRe
     }
     let unauthorized = || ApiError::Unauthorized("email or password is wrong".into());
     // A malformed address has no account; PostgreSQL would also refuse a NUL byte in it.
-    let Ok(email) = normalize_email(email) else {
+    let Some(email) = super::email::for_login(email) else {
         return Err(unauthorized());
     };
     let found: Option<Credentials> =
@@ -294,7 +270,9 @@ pub async fn login(db: &Db, email: &str, password: &str, ttl: Duration) -> ApiRe
 /// A new bearer token for an account that has just proved who it is.
 pub async fn issue_token(db: &Db, account_id: i64, ttl: Duration) -> ApiResult<Session> {
     let mut secret = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut secret);
+    rand::rngs::SysRng
+        .try_fill_bytes(&mut secret)
+        .map_err(|e| anyhow::anyhow!("the operating system's random source failed: {e}"))?;
     let token = format!("chk_{}", URL_SAFE_NO_PAD.encode(secret));
     let now = chrono::Utc::now();
     let ttl = chrono::Duration::from_std(ttl).map_err(anyhow::Error::from)?;
@@ -326,7 +304,7 @@ pub async fn issue_token(db: &Db, account_id: i64, ttl: Duration) -> ApiResult<S
 
 /// How a token is stored: hex SHA-256. Tokens are 256 random bits, so no salt is needed.
 pub fn token_hash(token: &str) -> String {
-    format!("{:x}", Sha256::digest(token.as_bytes()))
+    crate::hex::sha256(token.as_bytes())
 }
 
 /// The account a live token belongs to.
@@ -346,13 +324,37 @@ pub async fn authenticate(db: &Db, token: &str) -> ApiResult<Account> {
     })
 }
 
-/// An account by id, for signed URLs that name it; `None` when it no longer exists.
-pub async fn by_id(db: &Db, id: i64) -> ApiResult<Option<Account>> {
+/// The public name of the session a token opened: the first 128 bits of its stored hash.
+/// Signed stream URLs carry it, so that logging out revokes them; it reveals nothing of the
+/// token, which the hash cannot be turned back into.
+pub fn session_id(token: &str) -> String {
+    token_hash(token)[..32].to_string()
+}
+
+/// The account of `session` (a `session_id`) when that session is live and belongs to
+/// `account`; `None` once it is logged out or expired, or when it never was.
+pub async fn session_account(db: &Db, account: i64, session: &str) -> ApiResult<Option<Account>> {
+    if session.len() != 32
+        || !session
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
+        return Ok(None);
+    }
+    // Hashes starting with `session`: from it (inclusive) to it followed by `g`, which sorts
+    // after every hex digit; a range, so the primary key's index serves it on both backends.
     let row: Option<AccountRow> = sqlx::query_as(
-        "SELECT account_id, email, role, customer_id, employee_id FROM account WHERE account_id = $1",
+        "SELECT a.account_id, a.email, a.role, a.customer_id, a.employee_id \
+         FROM access_token t JOIN account a ON a.account_id = t.account_id \
+         WHERE t.token_hash >= $1 AND t.token_hash < $2 AND t.account_id = $3 \
+         AND t.revoked_at IS NULL AND t.expires_at > $4 LIMIT 1",
     )
-    .bind(id)
-    .fetch_optional(db.reader())
+    .bind(session)
+    .bind(format!("{session}g"))
+    .bind(account)
+    .bind(db::timestamp_now())
+    // On the primary, as for bearer tokens: a replica behind a logout would still stream.
+    .fetch_optional(db.primary())
     .await?;
     row.map(Account::try_from).transpose()
 }
@@ -391,34 +393,4 @@ pub async fn profile(db: &Db, account: &Account) -> ApiResult<Profile> {
         })
         .await?;
     profile.ok_or_else(|| ApiError::NotFound("this account no longer exists".into()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::normalize_email;
-
-    #[test]
-    fn emails_are_trimmed_and_lower_cased() {
-        assert_eq!(
-            normalize_email("  Ada@Example.COM ").unwrap(),
-            "ada@example.com"
-        );
-    }
-
-    #[test]
-    fn malformed_emails_say_why() {
-        for bad in [
-            "",
-            "plain",
-            "@example.com",
-            "a@b",
-            "a@.com",
-            "a@b..com",
-            "a b@c.com",
-            "a@b.com.",
-        ] {
-            assert!(normalize_email(bad).is_err(), "{bad:?} was accepted");
-        }
-        assert!(normalize_email(&format!("{}@example.com", "a".repeat(250))).is_err());
-    }
 }

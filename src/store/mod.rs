@@ -2,6 +2,7 @@
 //! purchases, invoices and the library of what each customer owns.
 
 pub mod accounts;
+pub mod email;
 pub mod invoices;
 pub mod library;
 pub mod password;

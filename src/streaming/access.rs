@@ -1,12 +1,13 @@
 //! Who may hear what: previews are public; full streams and downloads are for customers who
 //! bought the track and for staff. Signed URLs carry that right to an `<audio>` element,
-//! which cannot send an Authorization header; a per-account cap bounds concurrent streams.
+//! which cannot send an Authorization header, for as long as the session that asked for
+//! them lasts; a per-account cap bounds concurrent streams.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::cache::Redis;
@@ -37,7 +38,8 @@ pub fn not_entitled(track: i64) -> ApiError {
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// Signs and checks stream URLs: HMAC-SHA256 over the track, the account and the expiry.
+/// Signs and checks stream URLs: HMAC-SHA256 over the track, the account, the session and
+/// the expiry.
 #[derive(Clone)]
 pub struct UrlSigner {
     key: Arc<Vec<u8>>,
@@ -47,6 +49,8 @@ pub struct UrlSigner {
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct Signature {
     pub account: i64,
+    /// The session (`accounts::session_id`) the URL was issued to; logging out revokes it.
+    pub session: String,
     pub expires: i64,
     pub signature: String,
 }
@@ -56,21 +60,28 @@ impl UrlSigner {
         Self { key: Arc::new(key) }
     }
 
-    fn mac(&self, track: i64, account: i64, expires: i64) -> HmacSha256 {
+    fn mac(&self, track: i64, account: i64, session: &str, expires: i64) -> HmacSha256 {
         let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes keys of any length");
-        mac.update(format!("stream|track={track}|account={account}|expires={expires}").as_bytes());
+        mac.update(
+            format!("stream|track={track}|account={account}|session={session}|expires={expires}")
+                .as_bytes(),
+        );
         mac
     }
 
-    /// The query string of a URL that streams `track` for `account` until `expires` (Unix
-    /// seconds).
-    pub fn sign(&self, track: i64, account: i64, expires: i64) -> String {
-        let tag = self.mac(track, account, expires).finalize().into_bytes();
-        let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
-        format!("account={account}&expires={expires}&signature={hex}")
+    /// The query string of a URL that streams `track` for `account`, while `session` lasts
+    /// and until `expires` (Unix seconds).
+    pub fn sign(&self, track: i64, account: i64, session: &str, expires: i64) -> String {
+        let tag = self
+            .mac(track, account, session, expires)
+            .finalize()
+            .into_bytes();
+        let hex = crate::hex::encode(&tag);
+        format!("account={account}&session={session}&expires={expires}&signature={hex}")
     }
 
-    /// The account a signed URL speaks for, or a 403 when it is tampered with or expired.
+    /// The account a signed URL speaks for, or a 403 when it is tampered with or expired. The
+    /// caller still checks that its session is live.
     pub fn verify(&self, track: i64, signed: &Signature, now: i64) -> ApiResult<i64> {
         let invalid = || {
             ApiError::Forbidden(
@@ -79,7 +90,7 @@ impl UrlSigner {
         };
         let tag = decode_hex(&signed.signature).ok_or_else(invalid)?;
         // verify_slice compares in constant time.
-        self.mac(track, signed.account, signed.expires)
+        self.mac(track, signed.account, &signed.session, signed.expires)
             .verify_slice(&tag)
             .map_err(|_| invalid())?;
         if signed.expires <= now {
@@ -304,7 +315,7 @@ mod tests {
     #[test]
     fn a_signed_url_is_accepted_until_it_expires_and_refused_when_changed() {
         let signer = UrlSigner::new(b"a key of thirty-two bytes or more!".to_vec());
-        let query = signer.sign(7, 42, 1_000);
+        let query = signer.sign(7, 42, &"ab".repeat(16), 1_000);
         let field = |name: &str| {
             query
                 .split('&')
@@ -314,6 +325,7 @@ mod tests {
         };
         let parsed = Signature {
             account: field("account").parse().unwrap(),
+            session: field("session"),
             expires: field("expires").parse().unwrap(),
             signature: field("signature"),
         };
@@ -325,6 +337,11 @@ mod tests {
             ..parsed.clone()
         };
         assert!(signer.verify(7, &other_account, 999).is_err());
+        let other_session = Signature {
+            session: "cd".repeat(16),
+            ..parsed.clone()
+        };
+        assert!(signer.verify(7, &other_session, 999).is_err());
         let later = Signature {
             expires: 2_000,
             ..parsed.clone()

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use futures_util::{stream, StreamExt};
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use serde_json::{json, Value};
 use sqlx::Row;
 
@@ -63,7 +63,7 @@ async fn totals_equal_their_line_prices_exactly_across_two_thousand_random_order
         pool.shuffle(&mut rng);
         let mut pool = pool.into_iter();
         for n in 0..500 {
-            let count = rng.gen_range(1..=3);
+            let count = rng.random_range(1..=3);
             let ids: Vec<i64> = pool.by_ref().take(count).collect();
             let expected: i64 = ids.iter().map(|id| prices[id]).sum();
             orders.push((

@@ -175,3 +175,62 @@ async fn the_store_front_shadows_no_api_path_and_a_missing_asset_is_a_problem() 
     assert_eq!(post.status(), 405);
     assert_eq!(header(&post, "allow"), "GET, HEAD");
 }
+
+#[tokio::test]
+async fn the_page_runs_only_its_own_scripts() {
+    let app = TestApp::spawn().await;
+    for path in ["/", "/cart"] {
+        let response = get_with(&app, path, &[]).await;
+        assert_eq!(response.status(), 200);
+        let policy = header(&response, "content-security-policy");
+        assert!(policy.contains("script-src 'self'"), "{path}: {policy:?}");
+        assert!(policy.contains("object-src 'none'"), "{policy:?}");
+        assert!(!policy.contains("unsafe-eval"), "{policy:?}");
+        assert!(!policy
+            .split(';')
+            .any(|d| d.trim().starts_with("script-src") && d.contains("unsafe-inline")));
+        // Every script the page loads is its own.
+        let page = response.text().await.unwrap();
+        assert!(!page.contains("<script>"), "an inline script would not run");
+    }
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_docs_script_is_precompressed_once_with_an_etag() {
+    let app = TestApp::spawn().await;
+    let plain = get_with(
+        &app,
+        "/docs/rapidoc-min.js",
+        &[("Accept-Encoding", "identity")],
+    )
+    .await;
+    assert_eq!(plain.status(), 200);
+    let etag = header(&plain, "etag");
+    assert!(etag.starts_with('"'), "{etag:?}");
+    let original = plain.bytes().await.unwrap();
+    let brotli = get_with(&app, "/docs/rapidoc-min.js", &[("Accept-Encoding", "br")]).await;
+    assert_eq!(header(&brotli, "content-encoding"), "br");
+    let brotli_tag = header(&brotli, "etag");
+    assert_ne!(brotli_tag, etag, "each encoding has its own tag");
+    let packed = brotli.bytes().await.unwrap();
+    assert!(
+        packed.len() * 3 < original.len(),
+        "{} of {}",
+        packed.len(),
+        original.len()
+    );
+    let mut unpacked = Vec::new();
+    brotli::Decompressor::new(&packed[..], 4096)
+        .read_to_end(&mut unpacked)
+        .unwrap();
+    assert_eq!(unpacked, original);
+    let again = get_with(
+        &app,
+        "/docs/rapidoc-min.js",
+        &[("Accept-Encoding", "br"), ("If-None-Match", &brotli_tag)],
+    )
+    .await;
+    assert_eq!(again.status(), 304);
+    app.stop().await.unwrap();
+}

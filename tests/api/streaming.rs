@@ -6,6 +6,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use chinook::config::SeedAudio;
 use chinook::media::{self, audio, AudioFile};
+use chinook::store::accounts;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
@@ -1305,11 +1306,12 @@ async fn a_signed_url_streams_without_a_token_for_the_one_who_asked_for_it() {
     assert_eq!(parsed.path(), format!("/api/v1/tracks/{TRACK}/stream"));
     let query: std::collections::HashMap<String, String> =
         parsed.query_pairs().into_owned().collect();
-    assert_eq!(query.len(), 3, "{url}");
+    assert_eq!(query.len(), 4, "{url}");
     assert_eq!(
         query["account"],
         account_id(&app, &owner_email).await.to_string()
     );
+    assert_eq!(query["session"], accounts::session_id(&owner), "{url}");
     let expires: i64 = query["expires"].parse().unwrap();
     let ttl = app.state.config.stream_url_ttl.as_secs() as i64;
     assert!(
@@ -1364,9 +1366,11 @@ async fn a_signed_url_that_is_expired_changed_or_incomplete_is_refused() {
     let owner_id = account_id(&app, &owner_email).await;
     let stranger_email = non_owner_of(&app, TRACK).await;
     let stranger_id = account_id(&app, &stranger_email).await;
+    let session = accounts::session_id(&app.login(&owner_email, DEMO_PASSWORD).await);
+    let stranger_session = accounts::session_id(&app.login(&stranger_email, DEMO_PASSWORD).await);
     let now = chrono::Utc::now().timestamp();
     let stream = format!("/api/v1/tracks/{TRACK}/stream");
-    let valid = app.state.signer.sign(TRACK, owner_id, now + 600);
+    let valid = app.state.signer.sign(TRACK, owner_id, &session, now + 600);
     let field = |name: &str| -> String {
         valid
             .split('&')
@@ -1397,30 +1401,43 @@ async fn a_signed_url_that_is_expired_changed_or_incomplete_is_refused() {
         // Expired a minute ago, though correctly signed.
         format!(
             "{stream}?{}",
-            app.state.signer.sign(TRACK, owner_id, now - 60)
+            app.state.signer.sign(TRACK, owner_id, &session, now - 60)
         ),
-        format!("{stream}?account={owner_id}&expires={now}&signature={signature}"),
+        format!("{stream}?account={owner_id}&session={session}&expires={now}&signature={signature}"),
         format!(
-            "{stream}?account={owner_id}&expires={}&signature={flipped}",
+            "{stream}?account={owner_id}&session={session}&expires={}&signature={flipped}",
             now + 600
         ),
         format!(
-            "{stream}?account={stranger_id}&expires={}&signature={signature}",
+            "{stream}?account={stranger_id}&session={session}&expires={}&signature={signature}",
             now + 600
         ),
         format!(
-            "{stream}?account={owner_id}&expires={}&signature={signature}",
+            "{stream}?account={owner_id}&session={stranger_session}&expires={}&signature={signature}",
+            now + 600
+        ),
+        format!(
+            "{stream}?account={owner_id}&session={session}&expires={}&signature={signature}",
             now + 601
         ),
         format!(
-            "{stream}?account={owner_id}&expires={}&signature={}",
+            "{stream}?account={owner_id}&session={session}&expires={}&signature={}",
             now + 600,
             &signature[..62]
         ),
         format!(
-            "{stream}?account={owner_id}&expires={}&signature=zz{}",
+            "{stream}?account={owner_id}&session={session}&expires={}&signature=zz{}",
             now + 600,
             &signature[2..]
+        ),
+        // Correctly signed, but for a session the owner never had, or another account's.
+        format!(
+            "{stream}?{}",
+            app.state.signer.sign(TRACK, owner_id, &"0".repeat(32), now + 600)
+        ),
+        format!(
+            "{stream}?{}",
+            app.state.signer.sign(TRACK, owner_id, &stranger_session, now + 600)
         ),
         // Another track's path.
         format!("/api/v1/tracks/2/stream?{valid}"),
@@ -1428,7 +1445,7 @@ async fn a_signed_url_that_is_expired_changed_or_incomplete_is_refused() {
         // account has.
         format!(
             "{stream}?{}",
-            app.state.signer.sign(TRACK, stranger_id, now + 600)
+            app.state.signer.sign(TRACK, stranger_id, &stranger_session, now + 600)
         ),
     ];
     for url in &refused {
@@ -1440,7 +1457,7 @@ async fn a_signed_url_that_is_expired_changed_or_incomplete_is_refused() {
         Method::GET,
         &format!(
             "{stream}?{}",
-            app.state.signer.sign(TRACK, owner_id, now - 60)
+            app.state.signer.sign(TRACK, owner_id, &session, now - 60)
         ),
         None,
     ))
@@ -1464,6 +1481,70 @@ async fn a_signed_url_that_is_expired_changed_or_incomplete_is_refused() {
         let response = send(request(&app, Method::GET, url, None)).await;
         assert_problem(response, 400).await;
     }
+}
+
+#[tokio::test]
+async fn logging_out_revokes_the_signed_urls_of_that_session_only() {
+    let app = spawn().await;
+    seed_audio(&app, 2, 5).await;
+    let (file, wav) = audio_file(&app, TRACK).await;
+    let owner_email = owner_of(&app, TRACK).await;
+    let (phone, laptop) = (
+        app.login(&owner_email, DEMO_PASSWORD).await,
+        app.login(&owner_email, DEMO_PASSWORD).await,
+    );
+    let signed = |token: String| {
+        let app = &app;
+        async move {
+            let ask = format!("/api/v1/tracks/{TRACK}/stream-url");
+            let response = send(request(app, Method::POST, &ask, Some(&token))).await;
+            assert_eq!(response.status(), 201);
+            let body: Value = response.json().await.unwrap();
+            body["url"].as_str().unwrap().to_string()
+        }
+    };
+    let (on_phone, on_laptop) = (signed(phone.clone()).await, signed(laptop.clone()).await);
+    for url in [&on_phone, &on_laptop] {
+        let response = send(request(&app, Method::GET, url, None)).await;
+        assert_eq!(answer(response, &wav, &file.etag, url).await, Whole);
+    }
+
+    let logout = send(request(
+        &app,
+        Method::POST,
+        "/api/v1/auth/logout",
+        Some(&phone),
+    ))
+    .await;
+    assert!(logout.status().is_success(), "{}", logout.status());
+
+    // The phone's URL stops at once, through the alias too; its token is a 401.
+    let alias = on_phone.replace(
+        &format!("/api/v1/tracks/{TRACK}/stream"),
+        &format!("/stream/track/{TRACK}"),
+    );
+    for url in [&on_phone, &alias] {
+        let problem = assert_problem(send(request(&app, Method::GET, url, None)).await, 403).await;
+        assert!(
+            problem["detail"].as_str().unwrap().contains("session"),
+            "{problem}"
+        );
+    }
+    assert_problem(
+        send(request(&app, Method::GET, "/api/v1/me", Some(&phone))).await,
+        401,
+    )
+    .await;
+    // The laptop's `<audio>` keeps playing: whole, and seeking with ranges.
+    let response = send(request(&app, Method::GET, &on_laptop, None)).await;
+    assert_eq!(answer(response, &wav, &file.etag, &on_laptop).await, Whole);
+    let response =
+        send(request(&app, Method::GET, &on_laptop, None).header(header::RANGE, "bytes=0-99"))
+            .await;
+    assert_eq!(
+        answer(response, &wav, &file.etag, &on_laptop).await,
+        ranges(&[(0, 99)])
+    );
 }
 
 #[tokio::test]

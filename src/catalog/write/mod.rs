@@ -52,6 +52,9 @@ pub(crate) fn check_name(field: &str, value: &str) -> ApiResult<String> {
             "{field} must not contain control characters"
         )));
     }
+    if let Some(problem) = crate::text::name_problem(field, value) {
+        return Err(invalid(problem));
+    }
     Ok(value.to_string())
 }
 

@@ -136,7 +136,7 @@ pub(super) fn scan(
         let mut seen = 0u32;
         while doc != TERMINATED {
             seen = seen.wrapping_add(1);
-            if seen % CHECK_EVERY == 0 {
+            if seen.is_multiple_of(CHECK_EVERY) {
                 budget.check()?;
             }
             let alive = segment

@@ -106,7 +106,7 @@ pub(super) fn walk(
         let (mut taken, mut walked) = (0, 0usize);
         'terms: while terms.advance() {
             walked += 1;
-            if walked % CHECK_EVERY as usize == 0 {
+            if walked.is_multiple_of(CHECK_EVERY as usize) {
                 budget.check()?;
             }
             if at_most.is_some_and(|most| walked > most) {

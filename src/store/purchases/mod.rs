@@ -13,7 +13,6 @@ mod invoice;
 use std::collections::BTreeSet;
 
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::db::{Connected, Counted, Tx};
@@ -101,7 +100,7 @@ impl Canonical {
             list(&self.tracks).join(","),
             list(&self.albums).join(",")
         );
-        format!("{:x}", Sha256::digest(text.as_bytes()))
+        crate::hex::sha256(text.as_bytes())
     }
 }
 

@@ -1,0 +1,52 @@
+//! What a name shown to other people may contain: no bidirectional overrides, embeddings or
+//! isolates (which make text read differently from how it is stored), and not only invisible
+//! characters (which make a blank look like a name).
+
+/// Unicode's Default_Ignorable_Code_Point set: characters that render as nothing.
+pub fn invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{2800}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}'
+        | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{1BCA0}'..='\u{1BCA3}'
+        | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// The explicit bidirectional formatting characters: embeddings, overrides and isolates.
+pub fn bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// What is wrong with `value` as a name people see, if anything. `field` names it.
+pub fn name_problem(field: &str, value: &str) -> Option<String> {
+    if value.chars().any(bidi_control) {
+        return Some(format!(
+            "{field} must not contain bidirectional overrides, embeddings or isolates \
+             (U+202A–U+202E, U+2066–U+2069)"
+        ));
+    }
+    if value.chars().all(|c| c.is_whitespace() || invisible(c)) {
+        return Some(format!("{field} must contain a visible character"));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_problem;
+
+    #[test]
+    fn overrides_and_invisible_names_are_refused_and_real_names_are_not() {
+        assert!(name_problem("name", "evil\u{202E}gpj.exe")
+            .unwrap()
+            .contains("bidirectional"));
+        assert!(name_problem("name", "\u{2066}x\u{2069}").is_some());
+        assert!(name_problem("name", "\u{200B}")
+            .unwrap()
+            .contains("visible"));
+        assert!(name_problem("name", "\u{200B}\u{2060}\u{FEFF} \u{3164}").is_some());
+        for fine in ["Ada", "Motörhead", "עברית\u{200F}", "東京", "AC/DC"] {
+            assert_eq!(name_problem("name", fine), None, "{fine}");
+        }
+    }
+}
