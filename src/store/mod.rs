@@ -2,9 +2,11 @@
 //! purchases, invoices and the library of what each customer owns.
 
 pub mod accounts;
+pub mod annotations;
 pub mod invoices;
 pub mod library;
 pub mod password;
+pub mod player_credentials;
 pub mod purchases;
 pub mod staff;
 
