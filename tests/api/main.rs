@@ -28,5 +28,6 @@ mod staff;
 mod staff_reports;
 mod storefront;
 mod streaming;
+mod subsonic;
 mod taxonomy;
 mod uploads;
