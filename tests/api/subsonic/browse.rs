@@ -36,7 +36,7 @@ async fn albums_list_their_songs_in_album_order() {
             assert_eq!(song["albumId"], id.as_str());
             assert_eq!(song["isDir"], false);
         }
-        let seconds: i64 = sqlx::query_scalar(&format!("SELECT SUM(milliseconds) / 1000 FROM track WHERE album_id = {album}"))
+        let seconds: i64 = sqlx::query_scalar(&format!("SELECT CAST(SUM(milliseconds) / 1000 AS BIGINT) FROM track WHERE album_id = {album}"))
             .fetch_one(app.state.db.reader())
             .await
             .unwrap();
