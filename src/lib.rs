@@ -20,7 +20,7 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod storefront;
-pub mod subsonic;
 pub mod streaming;
+pub mod subsonic;
 pub mod taxonomy;
 pub mod telemetry;

@@ -13,7 +13,9 @@ use crate::http::json::Json;
 use crate::http::page::{PageParams, PageRequest, Paged};
 use crate::state::AppState;
 use crate::store::annotations::{self, Annotation};
-use crate::store::player_credentials::{self as credentials, ApiKey, NewApiKey, NewAppPassword, SealKey};
+use crate::store::player_credentials::{
+    self as credentials, ApiKey, NewApiKey, NewAppPassword, SealKey,
+};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_keys)
@@ -179,7 +181,8 @@ async fn list_annotations(
         format!("annotations|{account}"),
         &state.cursor_secret,
     )?;
-    let rows = annotations::annotations(&state.db, account, page.after.clone(), page.fetch()).await?;
+    let rows =
+        annotations::annotations(&state.db, account, page.after.clone(), page.fetch()).await?;
     let paged: Paged<Annotation> = page.finish(
         rows,
         |last| (last.kind.as_str().to_string(), last.id),

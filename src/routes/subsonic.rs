@@ -29,9 +29,10 @@ fn is_form(req: &HttpRequest) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
-            v.split(';')
-                .next()
-                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+            v.split(';').next().is_some_and(|t| {
+                t.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
         })
 }
 
@@ -152,7 +153,14 @@ async fn cover_bytes(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("there is no album al-{album}")))?;
     let etag = cover::etag(&cover::variant_hash(&original, size, format));
-    let variant = cover::variant(&state.media, &original, size, format, Limits::of(&state.config)).await?;
+    let variant = cover::variant(
+        &state.media,
+        &original,
+        size,
+        format,
+        Limits::of(&state.config),
+    )
+    .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag))
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))

@@ -98,7 +98,7 @@ pub async fn stars_of(
     let sql = sql.as_str();
     let rows = db
         .read(|pool| async move {
-            sqlx::query(&sql)
+            sqlx::query(sql)
                 .bind(account)
                 .bind(item.as_str())
                 .fetch_all(&pool)
@@ -188,7 +188,7 @@ pub async fn ratings_of(
     let sql = sql.as_str();
     let rows = db
         .read(|pool| async move {
-            sqlx::query(&sql)
+            sqlx::query(sql)
                 .bind(account)
                 .bind(item.as_str())
                 .fetch_all(&pool)
@@ -266,7 +266,7 @@ pub async fn plays_of(
     );
     let sql = sql.as_str();
     let rows = db
-        .read(|pool| async move { sqlx::query(&sql).bind(account).fetch_all(&pool).await })
+        .read(|pool| async move { sqlx::query(sql).bind(account).fetch_all(&pool).await })
         .await?;
     rows.iter()
         .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))
@@ -294,7 +294,7 @@ pub async fn played_albums(
     let sql = sql.as_str();
     Ok(db
         .read(|pool| async move {
-            sqlx::query_scalar(&sql)
+            sqlx::query_scalar(sql)
                 .bind(account)
                 .bind(limit as i64)
                 .bind(offset as i64)
@@ -455,7 +455,12 @@ pub async fn owned_among(
     );
     let sql = sql.as_str();
     let owned: Vec<i64> = db
-        .read(|pool| async move { sqlx::query_scalar(&sql).bind(customer).fetch_all(&pool).await })
+        .read(|pool| async move {
+            sqlx::query_scalar(sql)
+                .bind(customer)
+                .fetch_all(&pool)
+                .await
+        })
         .await?;
     Ok(owned.into_iter().collect())
 }
@@ -471,7 +476,7 @@ pub async fn audio_among(db: &Db, tracks: &[i64]) -> ApiResult<HashMap<i64, (Str
     );
     let sql = sql.as_str();
     let rows = db
-        .read(|pool| async move { sqlx::query(&sql).fetch_all(&pool).await })
+        .read(|pool| async move { sqlx::query(sql).fetch_all(&pool).await })
         .await?;
     rows.iter()
         .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))

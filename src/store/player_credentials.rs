@@ -191,7 +191,9 @@ pub async fn revoke_key(db: &Db, account: i64, id: i64) -> ApiResult<()> {
     .execute(db.writer())
     .await?;
     if done.rows_affected() == 0 {
-        return Err(ApiError::NotFound(format!("you have no API key with id {id}")));
+        return Err(ApiError::NotFound(format!(
+            "you have no API key with id {id}"
+        )));
     }
     Ok(())
 }
@@ -279,19 +281,20 @@ pub async fn delete_app_password(db: &Db, account: i64) -> ApiResult<bool> {
 /// The account's app password in clear, when it has one. A row that does not decrypt
 /// (another key configured since) counts as none, and is logged.
 pub async fn app_password(db: &Db, key: &SealKey, account: i64) -> ApiResult<Option<String>> {
-    let row = sqlx::query(
-        "SELECT nonce, ciphertext FROM subsonic_app_password WHERE account_id = $1",
-    )
-    .bind(account)
-    .fetch_optional(db.primary())
-    .await?;
+    let row =
+        sqlx::query("SELECT nonce, ciphertext FROM subsonic_app_password WHERE account_id = $1")
+            .bind(account)
+            .fetch_optional(db.primary())
+            .await?;
     let Some(row) = row else {
         return Ok(None);
     };
     let nonce: String = row.try_get(0)?;
     let sealed: String = row.try_get(1)?;
-    let (Ok(nonce), Ok(sealed)) = (URL_SAFE_NO_PAD.decode(nonce), URL_SAFE_NO_PAD.decode(sealed))
-    else {
+    let (Ok(nonce), Ok(sealed)) = (
+        URL_SAFE_NO_PAD.decode(nonce),
+        URL_SAFE_NO_PAD.decode(sealed),
+    ) else {
         tracing::error!(account, "a stored app password is not base64");
         return Ok(None);
     };
@@ -309,7 +312,10 @@ pub async fn app_password(db: &Db, key: &SealKey, account: i64) -> ApiResult<Opt
     match opened.ok().and_then(|bytes| String::from_utf8(bytes).ok()) {
         Some(password) => Ok(Some(password)),
         None => {
-            tracing::error!(account, "a stored app password does not decrypt under the configured key");
+            tracing::error!(
+                account,
+                "a stored app password does not decrypt under the configured key"
+            );
             Ok(None)
         }
     }
@@ -321,7 +327,10 @@ pub fn token_matches(secret: &str, salt: &str, token: &str) -> bool {
     hasher.update(secret.as_bytes());
     hasher.update(salt.as_bytes());
     let expected = format!("{:x}", hasher.finalize());
-    constant_eq(expected.as_bytes(), token.trim().to_ascii_lowercase().as_bytes())
+    constant_eq(
+        expected.as_bytes(),
+        token.trim().to_ascii_lowercase().as_bytes(),
+    )
 }
 
 pub fn constant_eq(a: &[u8], b: &[u8]) -> bool {
@@ -335,8 +344,16 @@ mod tests {
     #[test]
     fn tokens_are_md5_of_secret_and_salt() {
         // The spec's own example: password "sesame", salt "c19b2d".
-        assert!(token_matches("sesame", "c19b2d", "26719a1196d2a940705a59634eb18eab"));
-        assert!(!token_matches("sesame", "c19b2e", "26719a1196d2a940705a59634eb18eab"));
+        assert!(token_matches(
+            "sesame",
+            "c19b2d",
+            "26719a1196d2a940705a59634eb18eab"
+        ));
+        assert!(!token_matches(
+            "sesame",
+            "c19b2e",
+            "26719a1196d2a940705a59634eb18eab"
+        ));
     }
 
     #[test]

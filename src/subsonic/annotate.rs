@@ -25,12 +25,19 @@ fn kind_of(id: Id) -> Option<(Item, Kind)> {
 fn item(index: &CatalogIndex, raw: &str, bare: fn(i64) -> Id) -> Result<(Item, i64), Failure> {
     let id = Id::parse(raw)
         .or_else(|| raw.trim().parse::<i64>().ok().filter(|n| *n > 0).map(bare))
-        .ok_or_else(|| Failure::not_found(format!("{raw} names nothing that can be starred or rated")))?;
+        .ok_or_else(|| {
+            Failure::not_found(format!("{raw} names nothing that can be starred or rated"))
+        })?;
     let (item, kind) = kind_of(id).ok_or_else(|| {
-        Failure::not_found(format!("{raw} is a playlist; only songs, albums and artists take stars and ratings"))
+        Failure::not_found(format!(
+            "{raw} is a playlist; only songs, albums and artists take stars and ratings"
+        ))
     })?;
     if entries::entry(index, kind, id.number())?.is_none() {
-        return Err(Failure::not_found(format!("there is no {} {raw}", id.noun())));
+        return Err(Failure::not_found(format!(
+            "there is no {} {raw}",
+            id.noun()
+        )));
     }
     Ok((item, id.number()))
 }
@@ -55,7 +62,12 @@ fn items(index: &CatalogIndex, params: &Params) -> Result<Vec<(Item, i64)>, Fail
     Ok(out)
 }
 
-pub async fn star(state: &AppState, account: &Account, params: &Params, on: bool) -> Result<Value, Failure> {
+pub async fn star(
+    state: &AppState,
+    account: &Account,
+    params: &Params,
+    on: bool,
+) -> Result<Value, Failure> {
     let targets = items(state.catalog()?, params)?;
     if on {
         annotations::star(&state.db, account.id, &targets).await?;
@@ -65,7 +77,11 @@ pub async fn star(state: &AppState, account: &Account, params: &Params, on: bool
     Ok(json!({}))
 }
 
-pub async fn set_rating(state: &AppState, account: &Account, params: &Params) -> Result<Value, Failure> {
+pub async fn set_rating(
+    state: &AppState,
+    account: &Account,
+    params: &Params,
+) -> Result<Value, Failure> {
     let (item, id) = item(state.catalog()?, params.required("id")?, Id::Track)?;
     let rating = params.required("rating")?;
     let rating: u8 = rating
@@ -79,7 +95,11 @@ pub async fn set_rating(state: &AppState, account: &Account, params: &Params) ->
 }
 
 /// Counts plays. `submission=false` is a "now playing" notice, which counts nothing.
-pub async fn scrobble(state: &AppState, account: &Account, params: &Params) -> Result<Value, Failure> {
+pub async fn scrobble(
+    state: &AppState,
+    account: &Account,
+    params: &Params,
+) -> Result<Value, Failure> {
     let index = state.catalog()?;
     let ids = params.all("id");
     if ids.is_empty() {
@@ -101,24 +121,40 @@ pub async fn scrobble(state: &AppState, account: &Account, params: &Params) -> R
             .ok_or_else(|| Failure::not_found(format!("there is no song {raw}")))?;
         let at = match times.get(i) {
             Some(ms) => {
-                let ms: i64 = ms
-                    .trim()
-                    .parse()
-                    .map_err(|_| Failure::generic(format!("time must be milliseconds since 1970, not `{ms}`")))?;
+                let ms: i64 = ms.trim().parse().map_err(|_| {
+                    Failure::generic(format!("time must be milliseconds since 1970, not `{ms}`"))
+                })?;
                 chrono::DateTime::from_timestamp_millis(ms)
                     .map(crate::db::timestamp)
                     .ok_or_else(|| Failure::generic(format!("time {ms} is out of range")))?
             }
             None => crate::db::timestamp_now(),
         };
-        annotations::scrobble(&state.db, account.id, id, entries::int(&track, "album_id"), &at).await?;
+        annotations::scrobble(
+            &state.db,
+            account.id,
+            id,
+            entries::int(&track, "album_id"),
+            &at,
+        )
+        .await?;
     }
     Ok(json!({}))
 }
 
-pub async fn play_queue(state: &AppState, shared: &Shared, account: &Account) -> Result<Value, Failure> {
+pub async fn play_queue(
+    state: &AppState,
+    shared: &Shared,
+    account: &Account,
+) -> Result<Value, Failure> {
     let Some(queue) = annotations::queue(&state.db, account.id).await? else {
-        return Ok(json!({}));
+        // Nothing saved: an empty queue, which the spec's required fields still describe.
+        return Ok(json!({ "playQueue": {
+            "username": account.email,
+            "changed": entries::UNKNOWN_DATE,
+            "changedBy": "",
+            "entry": [],
+        }}));
     };
     let index = state.catalog()?;
     let tracks = entries::load(index, Kind::Track, &queue.tracks)?;
@@ -141,7 +177,11 @@ pub async fn play_queue(state: &AppState, shared: &Shared, account: &Account) ->
     Ok(json!({ "playQueue": out }))
 }
 
-pub async fn save_play_queue(state: &AppState, account: &Account, params: &Params) -> Result<Value, Failure> {
+pub async fn save_play_queue(
+    state: &AppState,
+    account: &Account,
+    params: &Params,
+) -> Result<Value, Failure> {
     let index = state.catalog()?;
     let mut tracks = Vec::new();
     for raw in params.all("id") {
@@ -169,7 +209,12 @@ pub async fn save_play_queue(state: &AppState, account: &Account, params: &Param
         current,
         position_ms: position,
         changed_at: crate::db::timestamp_now(),
-        changed_by: params.get("c").unwrap_or("unknown").chars().take(100).collect(),
+        changed_by: params
+            .get("c")
+            .unwrap_or("unknown")
+            .chars()
+            .take(100)
+            .collect(),
     };
     annotations::save_queue(&state.db, account.id, &queue).await?;
     Ok(json!({}))

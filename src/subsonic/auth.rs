@@ -146,7 +146,10 @@ async fn password_sign_in(
     let verified = plausible && password::verify(password.to_string(), stored).await?;
     match found {
         Some((id, stored)) if verified => {
-            shared.verified.0.insert(verified_key(&stored, password), id);
+            shared
+                .verified
+                .0
+                .insert(verified_key(&stored, password), id);
             known(state, id).await
         }
         _ => Err(Failure::wrong_credentials()),

@@ -23,7 +23,11 @@ pub fn music_folders() -> Value {
     json!({ "musicFolders": { "musicFolder": [{ "id": FOLDER_ID, "name": FOLDER_NAME }] } })
 }
 
-fn all_of(index: &CatalogIndex, kind: Kind, equal: Vec<(&'static str, u64)>) -> Result<Vec<Value>, Failure> {
+fn all_of(
+    index: &CatalogIndex,
+    kind: Kind,
+    equal: Vec<(&'static str, u64)>,
+) -> Result<Vec<Value>, Failure> {
     let mut out = Vec::new();
     let mut after = None;
     loop {
@@ -185,8 +189,7 @@ pub async fn directory(
         Some(Id::Artist(id)) => {
             let artist = found(index, Kind::Artist, id)?;
             let albums = all_of(index, Kind::Album, vec![("artist_id", id as u64)])?;
-            let marks =
-                Marks::fetch(state, account, &[], &entries::ids_of(&albums), &[id]).await?;
+            let marks = Marks::fetch(state, account, &[], &entries::ids_of(&albums), &[id]).await?;
             let mut shaper = Shaper::new(index, shared, marks);
             let child = albums
                 .iter()

@@ -29,13 +29,42 @@ pub enum Reply {
 /// Every method served, for `getOpenSubsonicExtensions`-style discovery and for telling an
 /// unknown method from a known one.
 pub const METHODS: &[&str] = &[
-    "ping", "getLicense", "getOpenSubsonicExtensions", "getUser", "getScanStatus",
-    "getMusicFolders", "getIndexes", "getMusicDirectory", "getArtists", "getArtist",
-    "getAlbum", "getSong", "getGenres", "getAlbumList2", "getRandomSongs", "getSongsByGenre",
-    "getTopSongs", "getStarred2", "search3", "stream", "download", "getCoverArt",
-    "getPlaylists", "getPlaylist", "createPlaylist", "updatePlaylist", "deletePlaylist",
-    "star", "unstar", "setRating", "scrobble", "getPlayQueue", "savePlayQueue",
-    "getArtistInfo2", "getAlbumInfo2", "getSimilarSongs2",
+    "ping",
+    "getLicense",
+    "getOpenSubsonicExtensions",
+    "getUser",
+    "getScanStatus",
+    "getMusicFolders",
+    "getIndexes",
+    "getMusicDirectory",
+    "getArtists",
+    "getArtist",
+    "getAlbum",
+    "getSong",
+    "getGenres",
+    "getAlbumList2",
+    "getRandomSongs",
+    "getSongsByGenre",
+    "getTopSongs",
+    "getStarred2",
+    "search3",
+    "stream",
+    "download",
+    "getCoverArt",
+    "getPlaylists",
+    "getPlaylist",
+    "createPlaylist",
+    "updatePlaylist",
+    "deletePlaylist",
+    "star",
+    "unstar",
+    "setRating",
+    "scrobble",
+    "getPlayQueue",
+    "savePlayQueue",
+    "getArtistInfo2",
+    "getAlbumInfo2",
+    "getSimilarSongs2",
 ];
 
 /// The method a path names: `ping` and `ping.view` are the same.
@@ -52,8 +81,9 @@ fn check_version(params: &Params) -> Result<(), Failure> {
         let minor = parts.next().unwrap_or("0").parse().ok()?;
         Some((major, minor))
     };
-    let (major, minor) = parse(raw)
-        .ok_or_else(|| Failure::generic(format!("v must be a version such as 1.16.1, not `{raw}`")))?;
+    let (major, minor) = parse(raw).ok_or_else(|| {
+        Failure::generic(format!("v must be a version such as 1.16.1, not `{raw}`"))
+    })?;
     let (ours_major, ours_minor) = parse(API_VERSION).expect("our version parses");
     if major < ours_major {
         return Err(Failure::client_too_old(format!(

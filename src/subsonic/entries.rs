@@ -231,7 +231,10 @@ impl<'a> Shaper<'a> {
         out.insert("id".into(), Value::from(Id::Track(id).to_string()));
         out.insert("isDir".into(), Value::Bool(false));
         out.insert("title".into(), Value::from(text(track, "name")));
-        out.insert("isVideo".into(), Value::Bool(content_type.starts_with("video/")));
+        out.insert(
+            "isVideo".into(),
+            Value::Bool(content_type.starts_with("video/")),
+        );
         out.insert("type".into(), Value::from("music"));
         out.insert("mediaType".into(), Value::from("song"));
         out.insert("size".into(), Value::from(size));
@@ -259,7 +262,10 @@ impl<'a> Shaper<'a> {
             let name = text(artist, "name");
             let artists = json!([{"id": Id::Artist(artist_id).to_string(), "name": name}]);
             out.insert("artist".into(), Value::from(name));
-            out.insert("artistId".into(), Value::from(Id::Artist(artist_id).to_string()));
+            out.insert(
+                "artistId".into(),
+                Value::from(Id::Artist(artist_id).to_string()),
+            );
             out.insert("displayArtist".into(), Value::from(name));
             out.insert("displayAlbumArtist".into(), Value::from(name));
             out.insert("artists".into(), artists.clone());
@@ -307,7 +313,10 @@ impl<'a> Shaper<'a> {
         if let (Some(artist), Some(artist_id)) = (&artist, artist_id) {
             let name = text(artist, "name");
             out.insert("artist".into(), Value::from(name));
-            out.insert("artistId".into(), Value::from(Id::Artist(artist_id).to_string()));
+            out.insert(
+                "artistId".into(),
+                Value::from(Id::Artist(artist_id).to_string()),
+            );
             out.insert("displayArtist".into(), Value::from(name));
             out.insert(
                 "artists".into(),

@@ -14,7 +14,10 @@ use crate::store::accounts::Account;
 fn exists(state: &AppState, kind: Kind, id: i64) -> Result<(), Failure> {
     match entries::entry(state.catalog()?, kind, id)? {
         Some(_) => Ok(()),
-        None => Err(Failure::not_found(format!("there is no {} with id {id}", kind.noun()))),
+        None => Err(Failure::not_found(format!(
+            "there is no {} with id {id}",
+            kind.noun()
+        ))),
     }
 }
 
@@ -44,7 +47,7 @@ async fn bought_with(state: &AppState, of: &str, id: i64, count: u64) -> Result<
     Ok(state
         .db
         .read(|pool| async move {
-            sqlx::query_scalar(&sql)
+            sqlx::query_scalar(sql)
                 .bind(id)
                 .bind(count as i64)
                 .fetch_all(&pool)
@@ -62,7 +65,13 @@ pub async fn similar_songs2(
     let raw = params.required("id")?;
     let count = params.bounded("count", 50, 0, super::lists::MAX_SIZE)?;
     let id = Id::parse(raw)
-        .or_else(|| raw.trim().parse::<i64>().ok().filter(|n| *n > 0).map(Id::Track))
+        .or_else(|| {
+            raw.trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(Id::Track)
+        })
         .ok_or_else(|| Failure::not_found(format!("{raw} names no song, album or artist")))?;
     let of = match id {
         Id::Track(n) => {

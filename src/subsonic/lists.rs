@@ -68,14 +68,17 @@ pub fn genre_named(index: &CatalogIndex, name: &str) -> Result<Value, Failure> {
 /// Which albums have tracks of each genre, per catalog version. Tracks know their genre and
 /// albums do not, so this is read from SQL once per catalog change and kept.
 #[derive(Default)]
-pub struct GenreAlbums(Mutex<Option<(i64, Arc<HashMap<i64, Vec<i64>>>)>>);
+pub struct GenreAlbums(Mutex<Option<(i64, Arc<AlbumsByGenre>)>>);
+
+/// Album ids (ascending) per genre id.
+pub type AlbumsByGenre = HashMap<i64, Vec<i64>>;
 
 impl GenreAlbums {
     pub async fn get(
         &self,
         state: &AppState,
         index: &CatalogIndex,
-    ) -> Result<Arc<HashMap<i64, Vec<i64>>>, Failure> {
+    ) -> Result<Arc<AlbumsByGenre>, Failure> {
         let version = index.applied_change();
         if let Some((at, map)) = self.0.lock().expect("not poisoned").as_ref() {
             if *at == version {
@@ -105,7 +108,12 @@ impl GenreAlbums {
 }
 
 /// Up to `size` distinct random entries of `kind`, drawn by id.
-fn random(index: &CatalogIndex, kind: Kind, size: usize, genre: Option<i64>) -> Result<Vec<Value>, Failure> {
+fn random(
+    index: &CatalogIndex,
+    kind: Kind,
+    size: usize,
+    genre: Option<i64>,
+) -> Result<Vec<Value>, Failure> {
     let newest = index.list(&ListRequest {
         limit: 1,
         ..request(kind, SortField::Id, true)

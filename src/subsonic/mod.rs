@@ -3,6 +3,7 @@
 //! and one module per group of methods. Nothing here builds an HTTP type; `routes::subsonic`
 //! turns what `dispatch` answers into a response.
 
+mod annotate;
 pub mod auth;
 mod browse;
 pub mod dispatch;
@@ -14,7 +15,6 @@ mod offsets;
 pub mod params;
 mod playlists;
 mod search;
-mod annotate;
 mod system;
 pub mod wire;
 mod xml;

@@ -50,9 +50,9 @@ impl Params {
     pub fn number<T: FromStr>(&self, name: &str) -> Result<Option<T>, Failure> {
         self.get(name)
             .map(|raw| {
-                raw.trim().parse::<T>().map_err(|_| {
-                    Failure::generic(format!("{name} must be a number, not `{raw}`"))
-                })
+                raw.trim()
+                    .parse::<T>()
+                    .map_err(|_| Failure::generic(format!("{name} must be a number, not `{raw}`")))
             })
             .transpose()
     }

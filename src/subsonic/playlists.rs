@@ -54,14 +54,7 @@ fn customer(account: &Account) -> Result<i64, Failure> {
     })
 }
 
-fn shape(
-    id: i64,
-    name: &str,
-    owner: &str,
-    public: bool,
-    count: usize,
-    seconds: i64,
-) -> Value {
+fn shape(id: i64, name: &str, owner: &str, public: bool, count: usize, seconds: i64) -> Value {
     json!({
         "id": Id::Playlist(id).to_string(),
         "name": name,
@@ -99,10 +92,17 @@ async fn own_all(state: &AppState, customer: i64) -> Result<Vec<OwnPlaylist>, Fa
     }
 }
 
-pub async fn list(state: &AppState, shared: &Shared, account: &Account, params: &Params) -> Result<Value, Failure> {
+pub async fn list(
+    state: &AppState,
+    shared: &Shared,
+    account: &Account,
+    params: &Params,
+) -> Result<Value, Failure> {
     if let Some(name) = params.get("username") {
         if !name.trim().eq_ignore_ascii_case(&account.email) {
-            return Err(Failure::not_authorized("getPlaylists lists the signed-in account's view only"));
+            return Err(Failure::not_authorized(
+                "getPlaylists lists the signed-in account's view only",
+            ));
         }
     }
     let index = state.catalog()?;
@@ -151,7 +151,11 @@ pub async fn list(state: &AppState, shared: &Shared, account: &Account, params: 
 }
 
 /// A playlist the caller may read: their own, or a public one.
-async fn readable(state: &AppState, account: &Account, id: i64) -> Result<(Value, Vec<i64>), Failure> {
+async fn readable(
+    state: &AppState,
+    account: &Account,
+    id: i64,
+) -> Result<(Value, Vec<i64>), Failure> {
     let index = state.catalog()?;
     if let Some(customer) = account.customer_id {
         match playlists::own(&state.db, customer, id).await {
@@ -173,12 +177,22 @@ async fn readable(state: &AppState, account: &Account, id: i64) -> Result<(Value
     Ok((head, index.members(id)?))
 }
 
-pub async fn get(state: &AppState, shared: &Shared, account: &Account, params: &Params) -> Result<Value, Failure> {
+pub async fn get(
+    state: &AppState,
+    shared: &Shared,
+    account: &Account,
+    params: &Params,
+) -> Result<Value, Failure> {
     let id = Id::expect("id", params.required("id")?, Id::Playlist)?;
     with_songs(state, shared, account, id).await
 }
 
-async fn with_songs(state: &AppState, shared: &Shared, account: &Account, id: i64) -> Result<Value, Failure> {
+async fn with_songs(
+    state: &AppState,
+    shared: &Shared,
+    account: &Account,
+    id: i64,
+) -> Result<Value, Failure> {
     let (head, track_ids) = readable(state, account, id).await?;
     let index = state.catalog()?;
     let tracks = entries::load(index, Kind::Track, &track_ids)?;
@@ -227,7 +241,12 @@ async fn add(state: &AppState, customer: i64, id: i64, tracks: Vec<i64>) -> Resu
 
 /// `createPlaylist`: a new private playlist, or with `playlistId` the caller's playlist's
 /// songs replaced.
-pub async fn create(state: &AppState, shared: &Shared, account: &Account, params: &Params) -> Result<Value, Failure> {
+pub async fn create(
+    state: &AppState,
+    shared: &Shared,
+    account: &Account,
+    params: &Params,
+) -> Result<Value, Failure> {
     let customer = customer(account)?;
     let songs = song_ids(params, "songId")?;
     let id = match params.get("playlistId") {
@@ -235,7 +254,16 @@ pub async fn create(state: &AppState, shared: &Shared, account: &Account, params
             let id = Id::expect("playlistId", raw, Id::Playlist)?;
             let own = playlists::own(&state.db, customer, id).await?;
             if let Some(name) = params.get("name") {
-                playlists::update(&state.db, customer, id, PlaylistInput { name: name.to_string(), visibility: own.visibility }).await?;
+                playlists::update(
+                    &state.db,
+                    customer,
+                    id,
+                    PlaylistInput {
+                        name: name.to_string(),
+                        visibility: own.visibility,
+                    },
+                )
+                .await?;
             }
             for _ in 0..own.track_ids.len() {
                 playlists::remove_track(&state.db, customer, id, 1).await?;
@@ -260,7 +288,11 @@ pub async fn create(state: &AppState, shared: &Shared, account: &Account, params
     with_songs(state, shared, account, id).await
 }
 
-pub async fn update(state: &AppState, account: &Account, params: &Params) -> Result<Value, Failure> {
+pub async fn update(
+    state: &AppState,
+    account: &Account,
+    params: &Params,
+) -> Result<Value, Failure> {
     let customer = customer(account)?;
     let id = Id::expect("playlistId", params.required("playlistId")?, Id::Playlist)?;
     let own = playlists::own(&state.db, customer, id).await?;
@@ -282,7 +314,11 @@ pub async fn update(state: &AppState, account: &Account, params: &Params) -> Res
             .parse()
             .ok()
             .filter(|i| *i >= 0 && (*i as usize) < own.track_ids.len())
-            .ok_or_else(|| Failure::generic(format!("songIndexToRemove {raw} is not an index into the playlist")))?;
+            .ok_or_else(|| {
+                Failure::generic(format!(
+                    "songIndexToRemove {raw} is not an index into the playlist"
+                ))
+            })?;
         remove.push(at);
     }
     remove.sort_unstable();
@@ -294,7 +330,11 @@ pub async fn update(state: &AppState, account: &Account, params: &Params) -> Res
     Ok(json!({}))
 }
 
-pub async fn delete(state: &AppState, account: &Account, params: &Params) -> Result<Value, Failure> {
+pub async fn delete(
+    state: &AppState,
+    account: &Account,
+    params: &Params,
+) -> Result<Value, Failure> {
     let customer = customer(account)?;
     let id = Id::expect("id", params.required("id")?, Id::Playlist)?;
     playlists::delete(&state.db, customer, id).await?;

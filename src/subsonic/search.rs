@@ -18,9 +18,7 @@ const MAX_SEARCH_OFFSET: u64 = 10_000;
 
 fn counts(params: &Params, kind: &str, default: u64) -> Result<(usize, u64), Failure> {
     let count = params.bounded(&format!("{kind}Count"), default, 0, super::lists::MAX_SIZE)?;
-    let offset = params
-        .number::<u64>(&format!("{kind}Offset"))?
-        .unwrap_or(0);
+    let offset = params.number::<u64>(&format!("{kind}Offset"))?.unwrap_or(0);
     Ok((count as usize, offset))
 }
 
@@ -94,9 +92,27 @@ pub async fn search3(
     if words.as_ref().is_some_and(Vec::is_empty) {
         return Ok(json!({ "searchResult3": {} }));
     }
-    let artists = found(index, shared, &words, Kind::Artist, counts(params, "artist", 20)?)?;
-    let albums = found(index, shared, &words, Kind::Album, counts(params, "album", 20)?)?;
-    let tracks = found(index, shared, &words, Kind::Track, counts(params, "song", 20)?)?;
+    let artists = found(
+        index,
+        shared,
+        &words,
+        Kind::Artist,
+        counts(params, "artist", 20)?,
+    )?;
+    let albums = found(
+        index,
+        shared,
+        &words,
+        Kind::Album,
+        counts(params, "album", 20)?,
+    )?;
+    let tracks = found(
+        index,
+        shared,
+        &words,
+        Kind::Track,
+        counts(params, "song", 20)?,
+    )?;
     let marks = Marks::fetch(
         state,
         account,

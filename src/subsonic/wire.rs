@@ -157,7 +157,10 @@ pub fn output(f: Option<&str>, callback: Option<&str>) -> Result<Output, Failure
 pub fn envelope(result: &Result<Payload, Failure>) -> Value {
     let mut body = Map::new();
     let ok = result.is_ok();
-    body.insert("status".into(), Value::from(if ok { "ok" } else { "failed" }));
+    body.insert(
+        "status".into(),
+        Value::from(if ok { "ok" } else { "failed" }),
+    );
     body.insert("version".into(), Value::from(API_VERSION));
     body.insert("type".into(), Value::from(SERVER_TYPE));
     body.insert(

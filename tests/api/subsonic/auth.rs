@@ -10,7 +10,9 @@ use super::{call, code, ok, password, spawn, OWNER};
 use crate::helpers::{TestApp, DEMO_PASSWORD};
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    list.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn hex(text: &str) -> String {
@@ -24,8 +26,17 @@ fn token(secret: &str, salt: &str) -> String {
     format!("{:x}", hasher.finalize())
 }
 
-async fn rest(app: &TestApp, method: reqwest::Method, path: &str, bearer: &str, body: Option<Value>) -> reqwest::Response {
-    let mut request = app.client.request(method, app.url(path)).bearer_auth(bearer);
+async fn rest(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    bearer: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut request = app
+        .client
+        .request(method, app.url(path))
+        .bearer_auth(bearer);
     if let Some(body) = body {
         request = request.json(&body);
     }
@@ -41,22 +52,74 @@ async fn the_account_password_works_plain_and_hex_encoded() {
     let enc = format!("enc:{}", hex(DEMO_PASSWORD));
     ok(&app, "ping", &pairs(&[("u", OWNER), ("p", &enc)]), &[]).await;
     // The username is the email, in any case.
-    ok(&app, "ping", &pairs(&[("u", &OWNER.to_uppercase()), ("p", DEMO_PASSWORD)]), &[]).await;
+    ok(
+        &app,
+        "ping",
+        &pairs(&[("u", &OWNER.to_uppercase()), ("p", DEMO_PASSWORD)]),
+        &[],
+    )
+    .await;
 
-    assert_eq!(code(&call(&app, "ping", &pairs(&[("u", OWNER), ("p", "wrong password")]), &[]).await), 40);
-    assert_eq!(code(&call(&app, "ping", &pairs(&[("u", "nobody@example.com"), ("p", DEMO_PASSWORD)]), &[]).await), 40);
-    assert_eq!(code(&call(&app, "ping", &pairs(&[("u", OWNER), ("p", "enc:4")]), &[]).await), 40);
+    assert_eq!(
+        code(
+            &call(
+                &app,
+                "ping",
+                &pairs(&[("u", OWNER), ("p", "wrong password")]),
+                &[]
+            )
+            .await
+        ),
+        40
+    );
+    assert_eq!(
+        code(
+            &call(
+                &app,
+                "ping",
+                &pairs(&[("u", "nobody@example.com"), ("p", DEMO_PASSWORD)]),
+                &[]
+            )
+            .await
+        ),
+        40
+    );
+    assert_eq!(
+        code(&call(&app, "ping", &pairs(&[("u", OWNER), ("p", "enc:4")]), &[]).await),
+        40
+    );
     assert_eq!(code(&call(&app, "ping", &[], &[]).await), 10);
-    assert_eq!(code(&call(&app, "ping", &pairs(&[("u", OWNER)]), &[]).await), 10);
+    assert_eq!(
+        code(&call(&app, "ping", &pairs(&[("u", OWNER)]), &[]).await),
+        10
+    );
     // Another account is not the caller's to read.
-    assert_eq!(code(&call(&app, "getUser", &password(OWNER), &[("username", "jane@chinookcorp.com")]).await), 50);
+    assert_eq!(
+        code(
+            &call(
+                &app,
+                "getUser",
+                &password(OWNER),
+                &[("username", "jane@chinookcorp.com")]
+            )
+            .await
+        ),
+        50
+    );
 }
 
 #[tokio::test]
 async fn api_keys_are_shown_once_and_revocable() {
     let app = spawn().await;
     let bearer = app.login(OWNER, DEMO_PASSWORD).await;
-    let made = rest(&app, reqwest::Method::POST, "/api/v1/me/subsonic/api-keys", &bearer, Some(json!({"name": "Symfonium"}))).await;
+    let made = rest(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/me/subsonic/api-keys",
+        &bearer,
+        Some(json!({"name": "Symfonium"})),
+    )
+    .await;
     assert_eq!(made.status(), 201);
     let made: Value = made.json().await.unwrap();
     let key = made["key"].as_str().unwrap().to_string();
@@ -64,9 +127,22 @@ async fn api_keys_are_shown_once_and_revocable() {
     let user = ok(&app, "getUser", &key_auth, &[]).await;
     assert_eq!(user["user"]["username"], OWNER);
 
-    let listed: Value = rest(&app, reqwest::Method::GET, "/api/v1/me/subsonic/api-keys", &bearer, None).await.json().await.unwrap();
+    let listed: Value = rest(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/me/subsonic/api-keys",
+        &bearer,
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(listed[0]["name"], "Symfonium");
-    assert!(listed[0].get("key").is_none(), "a listed key shows no secret: {listed}");
+    assert!(
+        listed[0].get("key").is_none(),
+        "a listed key shows no secret: {listed}"
+    );
     let stored: String = sqlx::query_scalar("SELECT key_hash FROM subsonic_api_key")
         .fetch_one(app.state.db.reader())
         .await
@@ -74,16 +150,43 @@ async fn api_keys_are_shown_once_and_revocable() {
     assert_ne!(stored, key);
 
     // apiKey with u is two mechanisms at once.
-    assert_eq!(code(&call(&app, "ping", &pairs(&[("apiKey", &key), ("u", OWNER)]), &[]).await), 43);
-    assert_eq!(code(&call(&app, "ping", &pairs(&[("apiKey", "chs_made_up")]), &[]).await), 44);
+    assert_eq!(
+        code(&call(&app, "ping", &pairs(&[("apiKey", &key), ("u", OWNER)]), &[]).await),
+        43
+    );
+    assert_eq!(
+        code(&call(&app, "ping", &pairs(&[("apiKey", "chs_made_up")]), &[]).await),
+        44
+    );
 
     let id = made["id"].as_i64().unwrap();
-    let revoked = rest(&app, reqwest::Method::DELETE, &format!("/api/v1/me/subsonic/api-keys/{id}"), &bearer, None).await;
+    let revoked = rest(
+        &app,
+        reqwest::Method::DELETE,
+        &format!("/api/v1/me/subsonic/api-keys/{id}"),
+        &bearer,
+        None,
+    )
+    .await;
     assert_eq!(revoked.status(), 204);
     assert_eq!(code(&call(&app, "ping", &key_auth, &[]).await), 44);
-    let again = rest(&app, reqwest::Method::DELETE, &format!("/api/v1/me/subsonic/api-keys/{id}"), &bearer, None).await;
+    let again = rest(
+        &app,
+        reqwest::Method::DELETE,
+        &format!("/api/v1/me/subsonic/api-keys/{id}"),
+        &bearer,
+        None,
+    )
+    .await;
     assert_eq!(again.status(), 404);
-    let nameless = rest(&app, reqwest::Method::POST, "/api/v1/me/subsonic/api-keys", &bearer, Some(json!({"name": " "}))).await;
+    let nameless = rest(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/me/subsonic/api-keys",
+        &bearer,
+        Some(json!({"name": " "})),
+    )
+    .await;
     assert_eq!(nameless.status(), 422);
 }
 
@@ -91,11 +194,25 @@ async fn api_keys_are_shown_once_and_revocable() {
 async fn token_auth_needs_an_app_password_and_never_takes_the_account_password() {
     let app = spawn().await;
     let salt = "c19b2d";
-    let with_account_password = pairs(&[("u", OWNER), ("t", &token(DEMO_PASSWORD, salt)), ("s", salt)]);
-    assert_eq!(code(&call(&app, "ping", &with_account_password, &[]).await), 41);
+    let with_account_password = pairs(&[
+        ("u", OWNER),
+        ("t", &token(DEMO_PASSWORD, salt)),
+        ("s", salt),
+    ]);
+    assert_eq!(
+        code(&call(&app, "ping", &with_account_password, &[]).await),
+        41
+    );
 
     let bearer = app.login(OWNER, DEMO_PASSWORD).await;
-    let made = rest(&app, reqwest::Method::POST, "/api/v1/me/subsonic/app-password", &bearer, None).await;
+    let made = rest(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/me/subsonic/app-password",
+        &bearer,
+        None,
+    )
+    .await;
     assert_eq!(made.status(), 201);
     let made: Value = made.json().await.unwrap();
     let secret = made["password"].as_str().unwrap().to_string();
@@ -104,20 +221,50 @@ async fn token_auth_needs_an_app_password_and_never_takes_the_account_password()
             .fetch_one(app.state.db.reader())
             .await
             .unwrap();
-    assert!(!ciphertext.contains(&secret) && !nonce.is_empty(), "stored encrypted");
+    assert!(
+        !ciphertext.contains(&secret) && !nonce.is_empty(),
+        "stored encrypted"
+    );
 
     let with_app_password = pairs(&[("u", OWNER), ("t", &token(&secret, salt)), ("s", salt)]);
-    assert_eq!(ok(&app, "getUser", &with_app_password, &[]).await["user"]["username"], OWNER);
+    assert_eq!(
+        ok(&app, "getUser", &with_app_password, &[]).await["user"]["username"],
+        OWNER
+    );
     // The account password still does not work for tokens, and a wrong salt is wrong.
-    assert_eq!(code(&call(&app, "ping", &with_account_password, &[]).await), 40);
+    assert_eq!(
+        code(&call(&app, "ping", &with_account_password, &[]).await),
+        40
+    );
     let wrong_salt = pairs(&[("u", OWNER), ("t", &token(&secret, salt)), ("s", "other")]);
     assert_eq!(code(&call(&app, "ping", &wrong_salt, &[]).await), 40);
     // The app password works as p too.
     ok(&app, "ping", &pairs(&[("u", OWNER), ("p", &secret)]), &[]).await;
-    assert_eq!(code(&call(&app, "ping", &pairs(&[("u", OWNER), ("p", &secret), ("t", "x"), ("s", "y")]), &[]).await), 43);
-    assert_eq!(code(&call(&app, "ping", &pairs(&[("u", OWNER), ("t", "x")]), &[]).await), 10);
+    assert_eq!(
+        code(
+            &call(
+                &app,
+                "ping",
+                &pairs(&[("u", OWNER), ("p", &secret), ("t", "x"), ("s", "y")]),
+                &[]
+            )
+            .await
+        ),
+        43
+    );
+    assert_eq!(
+        code(&call(&app, "ping", &pairs(&[("u", OWNER), ("t", "x")]), &[]).await),
+        10
+    );
 
-    let deleted = rest(&app, reqwest::Method::DELETE, "/api/v1/me/subsonic/app-password", &bearer, None).await;
+    let deleted = rest(
+        &app,
+        reqwest::Method::DELETE,
+        "/api/v1/me/subsonic/app-password",
+        &bearer,
+        None,
+    )
+    .await;
     assert_eq!(deleted.status(), 204);
     assert_eq!(code(&call(&app, "ping", &with_app_password, &[]).await), 41);
 }
@@ -126,10 +273,32 @@ async fn token_auth_needs_an_app_password_and_never_takes_the_account_password()
 async fn without_a_configured_key_there_are_no_app_passwords() {
     let app = TestApp::spawn().await;
     let bearer = app.login(OWNER, DEMO_PASSWORD).await;
-    let refused = rest(&app, reqwest::Method::POST, "/api/v1/me/subsonic/app-password", &bearer, None).await;
+    let refused = rest(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/me/subsonic/app-password",
+        &bearer,
+        None,
+    )
+    .await;
     assert_eq!(refused.status(), 409);
     let salt = "abc";
-    assert_eq!(code(&call(&app, "ping", &pairs(&[("u", OWNER), ("t", &token(DEMO_PASSWORD, salt)), ("s", salt)]), &[]).await), 41);
+    assert_eq!(
+        code(
+            &call(
+                &app,
+                "ping",
+                &pairs(&[
+                    ("u", OWNER),
+                    ("t", &token(DEMO_PASSWORD, salt)),
+                    ("s", salt)
+                ]),
+                &[]
+            )
+            .await
+        ),
+        41
+    );
 }
 
 #[tokio::test]
@@ -154,7 +323,13 @@ async fn wrong_passwords_meet_the_login_limit_and_a_verified_one_is_not_charged_
     assert_eq!(code(&call(&app, "ping", &wrong, &[]).await), 40);
     let limited = call(&app, "ping", &wrong, &[]).await;
     assert_eq!(code(&limited), 0);
-    assert!(limited["error"]["message"].as_str().unwrap().contains("too many"), "{limited}");
+    assert!(
+        limited["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too many"),
+        "{limited}"
+    );
     // The right password, already verified, still answers.
     ok(&app, "ping", &password(OWNER), &[]).await;
 }

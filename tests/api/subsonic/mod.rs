@@ -44,10 +44,8 @@ pub async fn call_status(
     auth: &[(String, String)],
     extra: &[(&str, &str)],
 ) -> (u16, Value) {
-    let mut query: Vec<(String, String)> = vec![
-        ("c".into(), "tests".into()),
-        ("f".into(), "json".into()),
-    ];
+    let mut query: Vec<(String, String)> =
+        vec![("c".into(), "tests".into()), ("f".into(), "json".into())];
     if !extra.iter().any(|(k, _)| *k == "v") {
         query.push(("v".into(), "1.16.1".into()));
     }

@@ -11,15 +11,33 @@ async fn every_format_carries_the_envelope() {
         let xml = app
             .client
             .get(app.url(path))
-            .query(&[("v", "1.16.1"), ("c", "t"), ("u", OWNER), ("p", crate::helpers::DEMO_PASSWORD)])
+            .query(&[
+                ("v", "1.16.1"),
+                ("c", "t"),
+                ("u", OWNER),
+                ("p", crate::helpers::DEMO_PASSWORD),
+            ])
             .send()
             .await
             .unwrap();
         assert_eq!(xml.status(), 200);
-        assert!(xml.headers()["content-type"].to_str().unwrap().starts_with("application/xml"));
+        assert!(xml.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/xml"));
         let body = xml.text().await.unwrap();
-        assert!(body.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?><subsonic-response "), "{body}");
-        for attribute in ["status=\"ok\"", "version=\"1.16.1\"", "type=\"chinook\"", "openSubsonic=\"true\"", "serverVersion=", "xmlns=\"http://subsonic.org/restapi\""] {
+        assert!(
+            body.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?><subsonic-response "),
+            "{body}"
+        );
+        for attribute in [
+            "status=\"ok\"",
+            "version=\"1.16.1\"",
+            "type=\"chinook\"",
+            "openSubsonic=\"true\"",
+            "serverVersion=",
+            "xmlns=\"http://subsonic.org/restapi\"",
+        ] {
             assert!(body.contains(attribute), "{attribute} missing from {body}");
         }
     }
@@ -32,13 +50,26 @@ async fn every_format_carries_the_envelope() {
     let jsonp = app
         .client
         .get(app.url("/rest/ping"))
-        .query(&[("v", "1.16.1"), ("c", "t"), ("u", OWNER), ("p", crate::helpers::DEMO_PASSWORD), ("f", "jsonp"), ("callback", "player.cb")])
+        .query(&[
+            ("v", "1.16.1"),
+            ("c", "t"),
+            ("u", OWNER),
+            ("p", crate::helpers::DEMO_PASSWORD),
+            ("f", "jsonp"),
+            ("callback", "player.cb"),
+        ])
         .send()
         .await
         .unwrap();
-    assert!(jsonp.headers()["content-type"].to_str().unwrap().starts_with("application/javascript"));
+    assert!(jsonp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/javascript"));
     let text = jsonp.text().await.unwrap();
-    assert!(text.starts_with("/**/player.cb({\"subsonic-response\":") && text.ends_with(");"), "{text}");
+    assert!(
+        text.starts_with("/**/player.cb({\"subsonic-response\":") && text.ends_with(");"),
+        "{text}"
+    );
 
     let unsafe_callback = app
         .client
@@ -49,13 +80,23 @@ async fn every_format_carries_the_envelope() {
         .unwrap();
     assert_eq!(unsafe_callback.status(), 200);
     let text = unsafe_callback.text().await.unwrap();
-    assert!(text.contains("status=\"failed\"") && !text.contains("alert(1)//("), "{text}");
+    assert!(
+        text.contains("status=\"failed\"") && !text.contains("alert(1)//("),
+        "{text}"
+    );
 }
 
 #[tokio::test]
 async fn post_forms_are_read_like_queries() {
     let app = spawn().await;
-    let form = [("v", "1.16.1"), ("c", "t"), ("u", OWNER), ("p", crate::helpers::DEMO_PASSWORD), ("f", "json"), ("id", "al-1")];
+    let form = [
+        ("v", "1.16.1"),
+        ("c", "t"),
+        ("u", OWNER),
+        ("p", crate::helpers::DEMO_PASSWORD),
+        ("f", "json"),
+        ("id", "al-1"),
+    ];
     let response = app
         .client
         .post(app.url("/rest/getAlbum.view"))
@@ -89,11 +130,31 @@ async fn one_item_lists_are_arrays() {
     let folders = ok(&app, "getMusicFolders", &auth, &[]).await;
     let list = folders["musicFolders"]["musicFolder"].as_array().unwrap();
     assert_eq!(list.len(), 1);
-    let one = ok(&app, "getAlbumList2", &auth, &[("type", "newest"), ("size", "1")]).await;
+    let one = ok(
+        &app,
+        "getAlbumList2",
+        &auth,
+        &[("type", "newest"), ("size", "1")],
+    )
+    .await;
     assert_eq!(one["albumList2"]["album"].as_array().unwrap().len(), 1);
-    let song = ok(&app, "search3", &auth, &[("query", "Balls to the Wall"), ("songCount", "1"), ("albumCount", "1"), ("artistCount", "0")]).await;
+    let song = ok(
+        &app,
+        "search3",
+        &auth,
+        &[
+            ("query", "Balls to the Wall"),
+            ("songCount", "1"),
+            ("albumCount", "1"),
+            ("artistCount", "0"),
+        ],
+    )
+    .await;
     assert!(song["searchResult3"]["song"].is_array());
-    assert!(song["searchResult3"]["artist"].as_array().unwrap().is_empty());
+    assert!(song["searchResult3"]["artist"]
+        .as_array()
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]
@@ -102,15 +163,55 @@ async fn errors_have_codes_http_200_and_the_requested_format() {
     let auth = password(OWNER);
     let unknown = call(&app, "getEverything", &auth, &[]).await;
     assert_eq!(code(&unknown), 70);
-    assert!(unknown["error"]["message"].as_str().unwrap().contains("getEverything"));
+    assert!(unknown["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("getEverything"));
     assert_eq!(code(&call(&app, "getAlbum", &auth, &[]).await), 10);
-    assert_eq!(code(&call(&app, "getAlbum", &auth, &[("id", "al-99999")]).await), 70);
-    assert_eq!(code(&call(&app, "getAlbum", &auth, &[("id", "nonsense")]).await), 70);
-    assert_eq!(code(&call(&app, "getAlbumList2", &auth, &[("type", "newest"), ("size", "ten")]).await), 0);
-    assert_eq!(code(&call(&app, "getAlbumList2", &auth, &[("type", "newest"), ("size", "501")]).await), 0);
-    assert_eq!(code(&call(&app, "getAlbumList2", &auth, &[("type", "sideways")]).await), 0);
-    assert_eq!(code(&call(&app, "setRating", &auth, &[("id", "tr-1"), ("rating", "9")]).await), 0);
-    assert_eq!(code(&call(&app, "getAlbumList2", &auth, &[("type", "byYear")]).await), 10);
+    assert_eq!(
+        code(&call(&app, "getAlbum", &auth, &[("id", "al-99999")]).await),
+        70
+    );
+    assert_eq!(
+        code(&call(&app, "getAlbum", &auth, &[("id", "nonsense")]).await),
+        70
+    );
+    assert_eq!(
+        code(
+            &call(
+                &app,
+                "getAlbumList2",
+                &auth,
+                &[("type", "newest"), ("size", "ten")]
+            )
+            .await
+        ),
+        0
+    );
+    assert_eq!(
+        code(
+            &call(
+                &app,
+                "getAlbumList2",
+                &auth,
+                &[("type", "newest"), ("size", "501")]
+            )
+            .await
+        ),
+        0
+    );
+    assert_eq!(
+        code(&call(&app, "getAlbumList2", &auth, &[("type", "sideways")]).await),
+        0
+    );
+    assert_eq!(
+        code(&call(&app, "setRating", &auth, &[("id", "tr-1"), ("rating", "9")]).await),
+        0
+    );
+    assert_eq!(
+        code(&call(&app, "getAlbumList2", &auth, &[("type", "byYear")]).await),
+        10
+    );
     // An older major version must upgrade (20); a newer one than the server's is 30.
     let (status, old) = call_status(&app, "ping", &auth, &[("v", "0.9.0")]).await;
     assert_eq!((status, code(&old)), (200, 20));
@@ -125,7 +226,10 @@ async fn errors_have_codes_http_200_and_the_requested_format() {
         .unwrap();
     assert_eq!(xml.status(), 200);
     let text = xml.text().await.unwrap();
-    assert!(text.contains("status=\"failed\"") && text.contains("<error code=\"10\""), "{text}");
+    assert!(
+        text.contains("status=\"failed\"") && text.contains("<error code=\"10\""),
+        "{text}"
+    );
 
     // Odd bytes, odd parameters, odd methods: never a 5xx.
     for path in [
@@ -136,6 +240,10 @@ async fn errors_have_codes_http_200_and_the_requested_format() {
         "/rest/search3?f=json&v=a.b.c",
     ] {
         let response = app.client.get(app.url(path)).send().await.unwrap();
-        assert!(response.status().as_u16() < 500, "{path}: {}", response.status());
+        assert!(
+            response.status().as_u16() < 500,
+            "{path}: {}",
+            response.status()
+        );
     }
 }
