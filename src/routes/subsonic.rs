@@ -24,6 +24,22 @@ fn render(output: &Output, result: Result<wire::Payload, Failure>) -> HttpRespon
         .body(rendered.body)
 }
 
+/// The body, up to `limit` bytes.
+async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, Failure> {
+    use futures_util::StreamExt;
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| Failure::generic("the request body could not be read"))?;
+        if body.len() + chunk.len() > limit {
+            return Err(Failure::generic(format!(
+                "the request body is larger than {limit} bytes"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 fn is_form(req: &HttpRequest) -> bool {
     req.headers()
         .get(header::CONTENT_TYPE)
@@ -53,19 +69,18 @@ fn client(req: &HttpRequest, state: &AppState) -> String {
 /// extra song fields). Authenticate with `u` (the account email) and `p`, or `u`, `t` and
 /// `s` with an app password, or `apiKey`; `v` and `c` as the spec says. Errors, including
 /// unknown methods and wrong credentials, are HTTP 200 with a Subsonic error code, in the
-/// requested format (`f=xml` default, `json`, `jsonp` with `callback`).
+/// requested format (`f=xml` default, `json`, `jsonp` with `callback`); a bug or an outage
+/// is code 0 with HTTP 500 or 503. By POST, the parameters may come as an
+/// `application/x-www-form-urlencoded` body (the formPost extension).
 #[utoipa::path(
     get,
     tag = "subsonic",
     params(("method" = String, Path, description = "The method, e.g. `ping` or `ping.view`")),
-    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "For POST: the parameters as a form (the formPost extension)"),
     responses(
         (status = 200, description = "A `subsonic-response` envelope (XML, JSON or JSONP), or the audio or image of `stream`, `download` and `getCoverArt`"),
         (status = 206, description = "A range of a stream or download"),
         (status = 416, description = "No asked-for range lies within the audio", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many streams open for this account", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "A bug or an outage, as a Subsonic error (code 0)"),
-        (status = 503, description = "The catalog index is warming up, as a Subsonic error (code 0)"),
     )
 )]
 #[route("/rest/{method}", method = "GET", method = "POST", method = "HEAD")]
@@ -74,8 +89,12 @@ async fn rest(
     state: web::Data<AppState>,
     shared: web::Data<SharedState>,
     method: web::Path<String>,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
+    let body = match read_body(payload, state.config.max_body_bytes).await {
+        Ok(body) => body,
+        Err(failure) => return Ok(render(&Output::Xml, Err(failure))),
+    };
     let query = req.query_string().as_bytes();
     let form = is_form(&req);
     let params = if form {
