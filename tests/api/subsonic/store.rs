@@ -75,6 +75,10 @@ async fn owners_stream_in_full_and_everyone_else_hears_the_preview() {
     .await;
     assert_eq!(outside.status(), 416);
 
+    // Staff and admins hear everything in full, as through REST.
+    let staff = fetch(&app, "stream", "jane@chinookcorp.com", "tr-1", None).await;
+    assert_eq!(staff.bytes().await.unwrap().len() as i64, file);
+
     let download = fetch(&app, "download", OWNER, "tr-1", None).await;
     assert_eq!(download.status(), 200);
     assert_eq!(download.bytes().await.unwrap().len() as i64, file);
