@@ -143,7 +143,7 @@ async fn run(
         "getUser" => answer(system::user(&account, params)),
         "getScanStatus" => answer(system::scan_status(state)),
         "getMusicFolders" => answer(Ok(browse::music_folders())),
-        "getIndexes" => answer(browse::indexes(state, shared, params)),
+        "getIndexes" => answer(browse::indexes(state, shared, params).await),
         "getArtists" => answer(browse::artists(state, shared, params)),
         "getMusicDirectory" => answer(browse::directory(state, shared, &account, params).await),
         "getArtist" => answer(browse::artist(state, shared, &account, params).await),

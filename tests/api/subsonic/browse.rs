@@ -111,6 +111,11 @@ async fn the_artist_index_and_directories_cover_the_catalog() {
     );
     let indexes = ok(&app, "getIndexes", &auth, &[]).await;
     assert_eq!(indexes["indexes"]["index"], artists["artists"]["index"]);
+    // Nothing changed since: the artists are left out.
+    let modified = indexes["indexes"]["lastModified"].as_i64().unwrap();
+    let since = (modified + 1).to_string();
+    let unchanged = ok(&app, "getIndexes", &auth, &[("ifModifiedSince", &since)]).await;
+    assert!(unchanged["indexes"]["index"].as_array().unwrap().is_empty());
 
     // Folder-style: artist → albums → songs.
     let dir = ok(&app, "getMusicDirectory", &auth, &[("id", "ar-22")]).await;
