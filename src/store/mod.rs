@@ -7,6 +7,7 @@ pub mod invoices;
 pub mod library;
 pub mod password;
 pub mod player_credentials;
+pub mod plays;
 pub mod purchases;
 pub mod staff;
 

@@ -10,7 +10,8 @@ use crate::catalog::Kind;
 use crate::search::CatalogIndex;
 use crate::state::AppState;
 use crate::store::accounts::Account;
-use crate::store::annotations::{self, Item, PlayQueue};
+use crate::store::annotations::{self, Item};
+use crate::store::plays::{self, PlayQueue};
 
 fn kind_of(id: Id) -> Option<(Item, Kind)> {
     match id {
@@ -130,7 +131,7 @@ pub async fn scrobble(
             }
             None => crate::db::timestamp_now(),
         };
-        annotations::scrobble(
+        plays::scrobble(
             &state.db,
             account.id,
             id,
@@ -147,7 +148,7 @@ pub async fn play_queue(
     shared: &Shared,
     account: &Account,
 ) -> Result<Value, Failure> {
-    let Some(queue) = annotations::queue(&state.db, account.id).await? else {
+    let Some(queue) = plays::queue(&state.db, account.id).await? else {
         // Nothing saved: an empty queue, which the spec's required fields still describe.
         return Ok(json!({ "playQueue": {
             "username": account.email,
@@ -216,6 +217,6 @@ pub async fn save_play_queue(
             .take(100)
             .collect(),
     };
-    annotations::save_queue(&state.db, account.id, &queue).await?;
+    plays::save_queue(&state.db, account.id, &queue).await?;
     Ok(json!({}))
 }

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::wire::{Payload, API_VERSION};
-use super::{annotate, auth, browse, info, lists, playlists, search, system};
+use super::{album_lists, annotate, auth, browse, info, lists, playlists, search, system};
 use super::{Failure, Params, Shared};
 use crate::state::AppState;
 use crate::store::accounts::Account;
@@ -151,7 +151,7 @@ async fn run(
         "getSong" => answer(browse::song(state, shared, &account, params).await),
         "getGenres" => answer(browse::genres(state, shared).await),
         "getAlbumList2" => answer(
-            lists::album_list2(state, shared, &account, params)
+            album_lists::album_list2(state, shared, &account, params)
                 .await
                 .map(|list| serde_json::json!({ "albumList2": list })),
         ),

@@ -6,20 +6,20 @@
 //! download it in full), `preview` (`stream` gives the 30-second preview instead) and
 //! `unitPrice` (a decimal string, as in the REST API).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
 use super::ids::Id;
+pub use super::marks::Marks;
 use super::{Failure, Shared};
 use crate::catalog::Kind;
 use crate::search::CatalogIndex;
 use crate::state::AppState;
 use crate::store::accounts::Account;
-use crate::store::annotations::{self, Item};
-use crate::store::Role;
+use crate::store::annotations::Item;
 
 /// Chinook records no release or added dates; this stands for "unknown" where the spec
 /// requires a date.
@@ -62,67 +62,6 @@ pub fn int(value: &Value, field: &str) -> Option<i64> {
 
 pub fn text<'v>(value: &'v Value, field: &str) -> &'v str {
     value.get(field).and_then(Value::as_str).unwrap_or_default()
-}
-
-/// The account's marks on the entries of one answer.
-#[derive(Default)]
-pub struct Marks {
-    /// Staff and admins stream everything in full.
-    everything: bool,
-    owned: HashSet<i64>,
-    audio: HashMap<i64, (String, i64)>,
-    stars: HashMap<(Item, i64), String>,
-    ratings: HashMap<(Item, i64), i64>,
-    plays: HashMap<i64, (i64, String)>,
-}
-
-impl Marks {
-    /// Fetches the marks for these tracks, albums and artists: a few queries, each bounded
-    /// by the ids given.
-    pub async fn fetch(
-        state: &AppState,
-        account: &Account,
-        tracks: &[i64],
-        albums: &[i64],
-        artists: &[i64],
-    ) -> Result<Self, Failure> {
-        let db = &state.db;
-        let mut marks = Marks {
-            everything: matches!(account.role, Role::Staff | Role::Admin),
-            ..Default::default()
-        };
-        if let (Role::Customer, Some(customer)) = (account.role, account.customer_id) {
-            marks.owned = annotations::owned_among(db, customer, tracks).await?;
-        }
-        marks.audio = annotations::audio_among(db, tracks).await?;
-        for (item, ids) in [
-            (Item::Track, tracks),
-            (Item::Album, albums),
-            (Item::Artist, artists),
-        ] {
-            for (id, at) in annotations::stars_of(db, account.id, item, ids).await? {
-                marks.stars.insert((item, id), at);
-            }
-            for (id, rating) in annotations::ratings_of(db, account.id, item, ids).await? {
-                marks.ratings.insert((item, id), rating);
-            }
-        }
-        marks.plays = annotations::plays_of(db, account.id, tracks).await?;
-        Ok(marks)
-    }
-
-    pub fn full_stream(&self, track: i64) -> bool {
-        self.everything || self.owned.contains(&track)
-    }
-
-    fn annotate(&self, out: &mut Map<String, Value>, item: Item, id: i64) {
-        if let Some(at) = self.stars.get(&(item, id)) {
-            out.insert("starred".into(), Value::from(at.clone()));
-        }
-        if let Some(rating) = self.ratings.get(&(item, id)) {
-            out.insert("userRating".into(), Value::from(*rating));
-        }
-    }
 }
 
 fn content_type_of(media_type: &str) -> &'static str {

@@ -3,6 +3,7 @@
 //! and one module per group of methods. Nothing here builds an HTTP type; `routes::subsonic`
 //! turns what `dispatch` answers into a response.
 
+mod album_lists;
 mod annotate;
 pub mod auth;
 mod browse;
@@ -11,6 +12,7 @@ mod entries;
 pub mod ids;
 mod info;
 mod lists;
+mod marks;
 mod offsets;
 pub mod params;
 mod playlists;

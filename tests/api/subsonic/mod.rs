@@ -4,6 +4,7 @@
 
 mod auth;
 mod browse;
+mod playlists;
 mod store;
 mod wire;
 
