@@ -144,7 +144,8 @@ pub(super) fn random(
 
 pub(super) fn size_and_offset(params: &Params, size: &str) -> Result<(usize, u64), Failure> {
     let count = params.bounded(size, 10, 0, MAX_SIZE)? as usize;
-    let offset = params.number::<u64>("offset")?.unwrap_or(0);
+    // SQL takes offsets as signed 64-bit numbers.
+    let offset = params.bounded("offset", 0, 0, i64::MAX as u64)?;
     Ok((count, offset))
 }
 

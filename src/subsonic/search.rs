@@ -18,7 +18,7 @@ const MAX_SEARCH_OFFSET: u64 = 10_000;
 
 fn counts(params: &Params, kind: &str, default: u64) -> Result<(usize, u64), Failure> {
     let count = params.bounded(&format!("{kind}Count"), default, 0, super::lists::MAX_SIZE)?;
-    let offset = params.number::<u64>(&format!("{kind}Offset"))?.unwrap_or(0);
+    let offset = params.bounded(&format!("{kind}Offset"), 0, 0, i64::MAX as u64)?;
     Ok((count as usize, offset))
 }
 

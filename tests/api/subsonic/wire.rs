@@ -238,6 +238,11 @@ async fn errors_have_codes_http_200_and_the_requested_format() {
         "/rest/..%2F..%2Fetc?f=json",
         "/rest/stream?f=json&v=1.16.1&id=%00",
         "/rest/search3?f=json&v=a.b.c",
+        "/rest/getAlbumList2?f=json&v=1.16.1&u=lucas.mancini@yahoo.it&p=chinook-demo&type=starred&offset=18446744073709551615",
+        "/rest/getAlbumList2?f=json&v=1.16.1&u=lucas.mancini@yahoo.it&p=chinook-demo&type=frequent&offset=9223372036854775807",
+        "/rest/search3?f=json&v=1.16.1&u=lucas.mancini@yahoo.it&p=chinook-demo&query=&songOffset=9223372036854775807",
+        "/rest/getSong?f=json&v=1.16.1&u=lucas.mancini@yahoo.it&p=chinook-demo&id=tr-99999999999999999999",
+        "/rest/scrobble?f=json&v=1.16.1&u=lucas.mancini@yahoo.it&p=chinook-demo&id=tr-1&time=99999999999999999",
     ] {
         let response = app.client.get(app.url(path)).send().await.unwrap();
         assert!(
