@@ -222,6 +222,9 @@ pub struct Config {
     /// Keys signed stream URLs; when unset, a key kept in the database (shared by every
     /// instance) is used.
     pub signing_key: Option<Secret>,
+    /// Encrypts Subsonic app passwords at rest: 64 hex digits. Without it no app password
+    /// can be made, and Subsonic token auth answers code 41.
+    pub app_password_key: Option<Secret>,
     /// How long a signed stream URL stays valid.
     pub stream_url_ttl: Duration,
     /// Full streams one account may have open at once; more is a 429.
@@ -456,6 +459,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("audio_max_secs", "CHINOOK_AUDIO_MAX_SECS"),
     ("stream_chunk_bytes", "CHINOOK_STREAM_CHUNK_BYTES"),
     ("signing_key", "CHINOOK_SIGNING_KEY"),
+    ("app_password_key", "CHINOOK_APP_PASSWORD_KEY"),
     ("stream_url_ttl_secs", "CHINOOK_STREAM_URL_TTL_SECS"),
     ("max_streams_per_account", "CHINOOK_MAX_STREAMS_PER_ACCOUNT"),
     ("max_audio_bytes", "CHINOOK_MAX_AUDIO_BYTES"),
@@ -714,6 +718,10 @@ impl Config {
                 } else {
                     Ok(Secret::new(raw))
                 }
+            })?,
+            app_password_key: layers.get("app_password_key", |raw| {
+                crate::store::player_credentials::SealKey::from_hex(raw)
+                    .map(|_| Secret::new(raw.trim()))
             })?,
             stream_url_ttl: layers
                 .get("stream_url_ttl_secs", |raw| {

@@ -22,6 +22,7 @@ pub mod state;
 pub mod store;
 pub mod storefront;
 pub mod streaming;
+pub mod subsonic;
 pub mod taxonomy;
 pub mod telemetry;
 pub mod text;

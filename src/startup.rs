@@ -255,6 +255,7 @@ fn serve(
     );
     tokio::spawn(connections.clone().release_memory_after_crowds(shutdown));
     let data = web::Data::new(state);
+    let subsonic = web::Data::new(routes::SubsonicState(crate::subsonic::Shared::new()));
     let server = HttpServer::new(move || {
         let (app, doc) = App::new()
             .wrap(actix_web::middleware::from_fn(
@@ -278,6 +279,7 @@ fn serve(
             // Outermost, so that the time and the status are those the client gets.
             .wrap(actix_web::middleware::from_fn(http::metrics::middleware))
             .app_data(data.clone())
+            .app_data(subsonic.clone())
             .app_data(extractors::json_config(config.max_body_bytes))
             .app_data(extractors::query_config())
             .app_data(extractors::path_config())

@@ -15,6 +15,7 @@ mod health;
 mod invoices;
 mod library;
 mod metrics;
+mod player_credentials;
 mod playlists;
 mod purchases;
 mod search;
@@ -22,6 +23,7 @@ mod staff;
 mod staff_reports;
 mod storefront;
 mod streaming;
+mod subsonic;
 mod taxonomy;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -30,6 +32,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use docs::OpenApiJson;
 pub use fallback::{fallback, KnownRoutes};
+pub use subsonic::SharedState as SubsonicState;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -52,6 +55,7 @@ pub use fallback::{fallback, KnownRoutes};
         (name = "admin", description = "Catalog and taxonomy writes; admin accounts only"),
         (name = "staff", description = "Customers, invoices and sales reports, for employees within their scope"),
         (name = "operations", description = "Health probes, metrics and the API description"),
+        (name = "subsonic", description = "The OpenSubsonic API for music players, at /rest/{method}; see the README's section on connecting a player"),
         (name = "store front", description = "The web store front: its page at each of its paths, and its assets"),
     )
 )]
@@ -86,11 +90,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(invoices::configure)
             .configure(library::configure)
             .configure(playlists::configure)
+            .configure(player_credentials::configure)
             .configure(staff::configure)
             .configure(staff_reports::configure)
             .configure(admin_export::configure),
     );
     streaming::configure_alias(cfg);
+    subsonic::configure(cfg);
     health::configure(cfg);
     metrics::configure(cfg);
     docs::configure(cfg);

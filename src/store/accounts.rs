@@ -324,6 +324,17 @@ pub async fn authenticate(db: &Db, token: &str) -> ApiResult<Account> {
     })
 }
 
+/// An account by id; `None` when it no longer exists.
+pub async fn by_id(db: &Db, id: i64) -> ApiResult<Option<Account>> {
+    let row: Option<AccountRow> = sqlx::query_as(
+        "SELECT account_id, email, role, customer_id, employee_id FROM account WHERE account_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.reader())
+    .await?;
+    row.map(Account::try_from).transpose()
+}
+
 /// The public name of the session a token opened: the first 128 bits of its stored hash.
 /// Signed stream URLs carry it, so that logging out revokes them; it reveals nothing of the
 /// token, which the hash cannot be turned back into.

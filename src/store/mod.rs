@@ -2,10 +2,13 @@
 //! purchases, invoices and the library of what each customer owns.
 
 pub mod accounts;
+pub mod annotations;
 pub mod email;
 pub mod invoices;
 pub mod library;
 pub mod password;
+pub mod player_credentials;
+pub mod plays;
 pub mod purchases;
 pub mod staff;
 

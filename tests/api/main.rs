@@ -33,5 +33,6 @@ mod staff;
 mod staff_reports;
 mod storefront;
 mod streaming;
+mod subsonic;
 mod taxonomy;
 mod uploads;

@@ -1,0 +1,238 @@
+//! One Subsonic request, from its method name and parameters to its answer: the protocol
+//! version is checked, the caller authenticated (except for `getOpenSubsonicExtensions`),
+//! and the method run. Media methods answer with what to send, for the route to stream.
+
+use serde_json::Value;
+
+use super::wire::{Payload, API_VERSION};
+use super::{album_lists, annotate, auth, browse, info, lists, playlists, search, system};
+use super::{Failure, Params, Shared};
+use crate::state::AppState;
+use crate::store::accounts::Account;
+use crate::streaming::access;
+use crate::streaming::tracks::Cut;
+
+/// What a request gets.
+pub enum Reply {
+    /// An envelope: the method's elements, or its error.
+    Answer(Result<Payload, Failure>),
+    /// A track's audio: the whole file for an owner, else the preview.
+    Audio {
+        track: i64,
+        cut: Cut,
+        account: Account,
+    },
+    /// An album's cover at one of the offered sizes.
+    Cover { album: i64, size: u32 },
+}
+
+/// Every method served, for `getOpenSubsonicExtensions`-style discovery and for telling an
+/// unknown method from a known one.
+pub const METHODS: &[&str] = &[
+    "ping",
+    "getLicense",
+    "getOpenSubsonicExtensions",
+    "getUser",
+    "getScanStatus",
+    "getMusicFolders",
+    "getIndexes",
+    "getMusicDirectory",
+    "getArtists",
+    "getArtist",
+    "getAlbum",
+    "getSong",
+    "getGenres",
+    "getAlbumList2",
+    "getRandomSongs",
+    "getSongsByGenre",
+    "getTopSongs",
+    "getStarred2",
+    "search3",
+    "stream",
+    "download",
+    "getCoverArt",
+    "getPlaylists",
+    "getPlaylist",
+    "createPlaylist",
+    "updatePlaylist",
+    "deletePlaylist",
+    "star",
+    "unstar",
+    "setRating",
+    "scrobble",
+    "getPlayQueue",
+    "savePlayQueue",
+    "getArtistInfo2",
+    "getAlbumInfo2",
+    "getSimilarSongs2",
+];
+
+/// The method a path names: `ping` and `ping.view` are the same.
+pub fn method_name(path: &str) -> &str {
+    path.strip_suffix(".view").unwrap_or(path)
+}
+
+/// Code 20 when the client speaks an older major version, 30 when it speaks a newer one.
+fn check_version(params: &Params) -> Result<(), Failure> {
+    let raw = params.required("v")?;
+    let parse = |v: &str| -> Option<(u64, u64)> {
+        let mut parts = v.trim().split('.');
+        let major = parts.next()?.parse().ok()?;
+        let minor = parts.next().unwrap_or("0").parse().ok()?;
+        Some((major, minor))
+    };
+    let (major, minor) = parse(raw).ok_or_else(|| {
+        Failure::generic(format!("v must be a version such as 1.16.1, not `{raw}`"))
+    })?;
+    let (ours_major, ours_minor) = parse(API_VERSION).expect("our version parses");
+    if major < ours_major {
+        return Err(Failure::client_too_old(format!(
+            "this server speaks {API_VERSION}; the client must upgrade"
+        )));
+    }
+    if major > ours_major || minor > ours_minor {
+        return Err(Failure::server_too_old(format!(
+            "this server speaks {API_VERSION}; the client asked for {raw}"
+        )));
+    }
+    Ok(())
+}
+
+fn payload(value: Value) -> Result<Payload, Failure> {
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Ok(Payload::new()),
+    }
+}
+
+pub async fn dispatch(
+    state: &AppState,
+    shared: &Shared,
+    method: &str,
+    params: &Params,
+    client: &str,
+) -> Reply {
+    match run(state, shared, method, params, client).await {
+        Ok(reply) => reply,
+        Err(failure) => Reply::Answer(Err(failure)),
+    }
+}
+
+async fn run(
+    state: &AppState,
+    shared: &Shared,
+    method: &str,
+    params: &Params,
+    client: &str,
+) -> Result<Reply, Failure> {
+    if !METHODS.contains(&method) {
+        return Err(Failure::not_found(format!(
+            "there is no method {method}; this server implements {}",
+            METHODS.join(", ")
+        )));
+    }
+    if method == "getOpenSubsonicExtensions" {
+        return Ok(Reply::Answer(payload(system::extensions())));
+    }
+    check_version(params)?;
+    let account = auth::authenticate(state, shared, params, client).await?;
+    let answer = |value: Result<Value, Failure>| Ok(Reply::Answer(value.and_then(payload)));
+    match method {
+        "ping" => answer(Ok(Value::Object(Payload::new()))),
+        "getLicense" => answer(Ok(system::license())),
+        "getUser" => answer(system::user(&account, params)),
+        "getScanStatus" => answer(system::scan_status(state)),
+        "getMusicFolders" => answer(Ok(browse::music_folders())),
+        "getIndexes" => answer(browse::indexes(state, shared, params).await),
+        "getArtists" => answer(browse::artists(state, shared, params)),
+        "getMusicDirectory" => answer(browse::directory(state, shared, &account, params).await),
+        "getArtist" => answer(browse::artist(state, shared, &account, params).await),
+        "getAlbum" => answer(browse::album(state, shared, &account, params).await),
+        "getSong" => answer(browse::song(state, shared, &account, params).await),
+        "getGenres" => answer(browse::genres(state, shared).await),
+        "getAlbumList2" => answer(
+            album_lists::album_list2(state, shared, &account, params)
+                .await
+                .map(|list| serde_json::json!({ "albumList2": list })),
+        ),
+        "getRandomSongs" => answer(lists::random_songs(state, shared, &account, params).await),
+        "getSongsByGenre" => answer(lists::songs_by_genre(state, shared, &account, params).await),
+        "getTopSongs" => answer(lists::top_songs(state, shared, &account, params).await),
+        "getStarred2" => answer(lists::starred2(state, shared, &account).await),
+        "search3" => answer(search::search3(state, shared, &account, params).await),
+        "getPlaylists" => answer(playlists::list(state, shared, &account, params).await),
+        "getPlaylist" => answer(playlists::get(state, shared, &account, params).await),
+        "createPlaylist" => answer(playlists::create(state, shared, &account, params).await),
+        "updatePlaylist" => answer(playlists::update(state, &account, params).await),
+        "deletePlaylist" => answer(playlists::delete(state, &account, params).await),
+        "star" => answer(annotate::star(state, &account, params, true).await),
+        "unstar" => answer(annotate::star(state, &account, params, false).await),
+        "setRating" => answer(annotate::set_rating(state, &account, params).await),
+        "scrobble" => answer(annotate::scrobble(state, &account, params).await),
+        "getPlayQueue" => answer(annotate::play_queue(state, shared, &account).await),
+        "savePlayQueue" => answer(annotate::save_play_queue(state, &account, params).await),
+        "getArtistInfo2" => answer(info::artist_info2(state, params)),
+        "getAlbumInfo2" => answer(info::album_info2(state, params)),
+        "getSimilarSongs2" => answer(info::similar_songs2(state, shared, &account, params).await),
+        "stream" | "download" => media(state, account, params, method == "download").await,
+        "getCoverArt" => cover(state, params),
+        other => Err(Failure::not_found(format!("there is no method {other}"))),
+    }
+}
+
+/// An owner (or staff) gets the whole track; anyone else the preview from `stream` and a
+/// code 50 from `download`.
+async fn media(
+    state: &AppState,
+    account: Account,
+    params: &Params,
+    download: bool,
+) -> Result<Reply, Failure> {
+    let track = super::ids::Id::expect("id", params.required("id")?, super::ids::Id::Track)?;
+    // Renditions are one per cut here; these are accepted and checked, not yet choices.
+    params.number::<u64>("maxBitRate")?;
+    params.number::<u64>("timeOffset")?;
+    let entitled = access::entitled(&state.db, &account, track).await?;
+    let cut = match (download, entitled) {
+        (true, true) => Cut::Download,
+        (true, false) => {
+            return Err(Failure::not_authorized(format!(
+                "song tr-{track} is not in your library: buy it to download it"
+            )))
+        }
+        (false, true) => Cut::Stream,
+        (false, false) => Cut::Preview,
+    };
+    Ok(Reply::Audio {
+        track,
+        cut,
+        account,
+    })
+}
+
+/// Covers come in fixed sizes: the smallest that is at least as large as asked, else the
+/// largest.
+fn cover(state: &AppState, params: &Params) -> Result<Reply, Failure> {
+    use super::ids::Id;
+    use crate::media::cover::{DEFAULT_SIZE, SIZES};
+    let raw = params.required("id")?;
+    let album = match Id::parse(raw) {
+        Some(Id::Album(id)) => id,
+        Some(Id::Track(id)) => {
+            let track = super::entries::entry(state.catalog()?, crate::catalog::Kind::Track, id)?
+                .ok_or_else(|| Failure::not_found(format!("there is no song {raw}")))?;
+            super::entries::int(&track, "album_id")
+                .ok_or_else(|| Failure::not_found(format!("song {raw} has no album cover")))?
+        }
+        _ => return Err(Failure::not_found(format!("{raw} names no cover art"))),
+    };
+    let size = match params.number::<u32>("size")? {
+        None => DEFAULT_SIZE,
+        Some(asked) => SIZES
+            .iter()
+            .copied()
+            .find(|s| *s >= asked)
+            .unwrap_or(SIZES[SIZES.len() - 1]),
+    };
+    Ok(Reply::Cover { album, size })
+}
