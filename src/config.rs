@@ -199,9 +199,16 @@ pub struct Config {
     pub workers: usize,
     /// The media store: audio files (read-only in production). Default `<data_dir>/media`.
     pub media_dir: PathBuf,
-    /// How many tracks (the lowest ids) seeding writes generated audio for.
+    /// Renditions made on demand (generated songs; renditions of masters stored before
+    /// uploads made them): a cache with a size cap, least recently used evicted first.
+    /// Default `<data_dir>/media-cache`.
+    pub media_cache_dir: PathBuf,
+    /// The cache's cap in bytes. Uploaded masters and their renditions are never in it.
+    pub media_cache_bytes: u64,
+    /// How many tracks (the lowest ids) seeding stores generated masters for in the media
+    /// store. None by default: every track has a generated song without it.
     pub seed_audio: SeedAudio,
-    /// Generated audio stops after this many seconds, however long the track.
+    /// Generated songs stop after this many seconds, however long the track.
     pub audio_max_secs: u64,
     /// The largest chunk a streamed response reads from a file at once; chunks start at
     /// 16 KiB, grow to 128 KiB while the client keeps up, and past that only for a client
@@ -434,6 +441,8 @@ const SETTINGS: &[(&str, &str)] = &[
     ("media_dir", "CHINOOK_MEDIA_DIR"),
     ("seed_audio", "CHINOOK_SEED_AUDIO"),
     ("audio_max_secs", "CHINOOK_AUDIO_MAX_SECS"),
+    ("media_cache_dir", "CHINOOK_MEDIA_CACHE_DIR"),
+    ("media_cache_bytes", "CHINOOK_MEDIA_CACHE_BYTES"),
     ("stream_chunk_bytes", "CHINOOK_STREAM_CHUNK_BYTES"),
     ("signing_key", "CHINOOK_SIGNING_KEY"),
     ("stream_url_ttl_secs", "CHINOOK_STREAM_URL_TTL_SECS"),
@@ -549,6 +558,10 @@ impl Config {
             .get("media_dir", non_empty)?
             .map(PathBuf::from)
             .unwrap_or_else(|| data_dir.join("media"));
+        let media_cache_dir = layers
+            .get("media_cache_dir", non_empty)?
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("media-cache"));
         let demo_password = layers
             .get("demo_password", |raw| {
                 crate::store::password::validate(raw).map(|()| Secret::new(raw))
@@ -657,10 +670,14 @@ impl Config {
             workers: layers
                 .get("workers", |raw| number_in(raw, 0, 1024))?
                 .unwrap_or(0) as usize,
+            media_cache_dir,
+            media_cache_bytes: layers
+                .get("media_cache_bytes", |raw| number_in(raw, 1 << 20, 1 << 50))?
+                .unwrap_or(1 << 30),
             media_dir,
             seed_audio: layers
                 .get("seed_audio", SeedAudio::parse)?
-                .unwrap_or(SeedAudio::First(100)),
+                .unwrap_or(SeedAudio::None),
             audio_max_secs: layers
                 .get("audio_max_secs", |raw| number_in(raw, 1, 24 * 3600))?
                 .unwrap_or(120),
@@ -752,6 +769,9 @@ impl Config {
         config.database_url = database_url.unwrap_or_else(|| DatabaseUrl::sqlite_in(data_dir));
         config.data_dir = data_dir.to_path_buf();
         config.media_dir = data_dir.join("media");
+        config.media_cache_dir = data_dir.join("media-cache");
+        // Songs short enough that unoptimised test builds render them quickly.
+        config.audio_max_secs = 8;
         // Tests that stream seed their own audio; the rest need none.
         config.seed_audio = SeedAudio::None;
         config.workers = 2;
