@@ -78,6 +78,8 @@ struct Mp3 {
     limit: u64,
     fed: u64,
     stereo: Vec<i16>,
+    /// Output frames per input frame, at least 1: LAME writes at its output rate.
+    stretch: usize,
 }
 
 /// LAME's output rates: the master's when MPEG-1 has it, else the nearest sensible one
@@ -110,6 +112,7 @@ impl Mp3 {
             limit,
             fed: 0,
             stereo: Vec::new(),
+            stretch: mp3_rate(spec.sample_rate).div_ceil(spec.sample_rate).max(1) as usize,
         })
     }
 
@@ -127,8 +130,11 @@ impl Mp3 {
                 .extend(block[..take].iter().flat_map(|&s| [s, s]));
             &self.stereo
         };
-        self.out
-            .reserve(mp3lame_encoder::max_required_buffer_size(take));
+        // One frame more than the input's worth at the output rate: LAME may hold back and
+        // then emit a frame it buffered.
+        self.out.reserve(mp3lame_encoder::max_required_buffer_size(
+            take * self.stretch + 1152,
+        ));
         self.encoder
             .encode_to_vec(InterleavedPcm(input), &mut self.out)
             .map_err(|e| anyhow::anyhow!("LAME failed: {e}"))?;

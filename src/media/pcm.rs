@@ -110,6 +110,25 @@ impl Container {
     }
 }
 
+/// The sample rate a WAV's `fmt ` chunk states, when its first 4 KiB hold one.
+fn wav_sample_rate(file: &std::fs::File) -> Option<u32> {
+    use std::os::unix::fs::FileExt;
+    let mut head = vec![0u8; 4096];
+    let n = file.read_at(&mut head, 0).ok()?;
+    let head = &head[..n];
+    let mut at = 12;
+    while at + 8 <= head.len() {
+        let id = &head[at..at + 4];
+        let size = u32::from_le_bytes(head[at + 4..at + 8].try_into().ok()?) as usize;
+        if id == b"fmt " {
+            let rate = head.get(at + 12..at + 16)?;
+            return Some(u32::from_le_bytes(rate.try_into().ok()?));
+        }
+        at = at.checked_add(8 + size + (size & 1))?;
+    }
+    None
+}
+
 /// The highest sample rate accepted: past it a file is more likely broken than hi-res.
 const MAX_SAMPLE_RATE: u32 = 384_000;
 
@@ -140,6 +159,12 @@ impl Decoded {
         };
         let file = std::fs::File::open(path)
             .map_err(|e| BadAudio::Invalid(format!("the file cannot be read: {e}")))?;
+        if container == Container::Wav {
+            // symphonia's WAV reader panics on a rate of 0: refuse it first, by name.
+            if wav_sample_rate(&file) == Some(0) {
+                return Err(invalid("its sample rate is 0 Hz".into()));
+            }
+        }
         let stream = MediaSourceStream::new(Box::new(file), Default::default());
         let mut hint = Hint::new();
         hint.with_extension(container.extension());
@@ -184,10 +209,8 @@ impl Decoded {
         if sample_rate == 0 || sample_rate > MAX_SAMPLE_RATE {
             return Err(invalid(format!("its sample rate is {sample_rate} Hz")));
         }
+        // AAC and ALAC may state their channels only in their first frame or their cookie.
         let source_channels = params.channels.map_or(0, |c| c.count());
-        if source_channels == 0 && params.codec != codecs::CODEC_TYPE_AAC {
-            return Err(invalid("it declares no channels".into()));
-        }
         let decoder = symphonia::default::get_codecs()
             .make(&params, &DecoderOptions::default())
             .map_err(|e| BadAudio::Unsupported(format!("its audio cannot be decoded: {e}")))?;
@@ -198,9 +221,12 @@ impl Decoded {
             container,
             spec: Spec {
                 sample_rate,
-                // AAC may state its channels only in its first frame: assume stereo, which
-                // mono is widened to anyway.
-                channels: source_channels.clamp(1, 2) as u16,
+                // Unstated channels are taken as stereo, which mono is widened to anyway.
+                channels: if source_channels == 0 {
+                    2
+                } else {
+                    source_channels.min(2) as u16
+                },
             },
             source_channels,
             pending: Vec::new(),

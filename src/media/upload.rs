@@ -52,8 +52,22 @@ fn refused(e: anyhow::Error) -> ApiError {
     }
 }
 
-/// Decodes the whole upload, rendering every rendition as it goes.
+/// Decodes the whole upload, rendering every rendition as it goes. A decoder that panics on
+/// a malformed file refuses the file; it does not fail the request.
 fn decode_and_render(
+    path: &std::path::Path,
+    container: Container,
+) -> ApiResult<(Vec<(Rendition, Vec<u8>)>, u64, u32)> {
+    std::panic::catch_unwind(|| decode_and_render_unguarded(path, container)).unwrap_or_else(|_| {
+        tracing::warn!(container = container.name(), "a decoder panicked on an upload");
+        Err(ApiError::Validation(format!(
+            "the file starts like {} but the decoder could not read it",
+            container.name()
+        )))
+    })
+}
+
+fn decode_and_render_unguarded(
     path: &std::path::Path,
     container: Container,
 ) -> ApiResult<(Vec<(Rendition, Vec<u8>)>, u64, u32)> {

@@ -12,6 +12,7 @@ mod export;
 mod feed;
 mod health;
 mod helpers;
+mod judge;
 mod lists;
 mod metrics;
 mod openapi;
