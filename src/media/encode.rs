@@ -252,7 +252,14 @@ pub fn render(
             .map_err(|(_, e)| anyhow::anyhow!("the FLAC settings are invalid: {e:?}"))?;
         let block_size = config.block_size;
         match flacenc::encode_with_fixed_block_size(&config, &mut tee, block_size) {
-            Ok(stream) => {
+            Ok(mut stream) => {
+                // The minimum block size leaves out the last block (RFC 9639 §8.2); flacenc
+                // counts it, and then decoders that trust the field (symphonia) take the
+                // stream for a variable-block-size one and find no frames.
+                stream
+                    .stream_info_mut()
+                    .set_block_sizes(block_size, block_size)
+                    .map_err(|e| anyhow::anyhow!("FLAC block sizes: {e:?}"))?;
                 let mut sink = flacenc::bitsink::ByteSink::new();
                 stream
                     .write(&mut sink)

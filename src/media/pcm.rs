@@ -365,3 +365,41 @@ impl PcmSource for Decoded {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::encode::{render, Rendition};
+    use crate::media::synth::Synth;
+
+    fn all(source: &mut dyn PcmSource) -> Vec<i16> {
+        let (mut out, mut block) = (Vec::new(), Vec::new());
+        while source.read(&mut block, 1000).unwrap() > 0 {
+            out.extend_from_slice(&block);
+        }
+        out
+    }
+
+    #[test]
+    fn a_flac_rendition_decodes_to_exactly_the_samples_it_was_made_from() {
+        let flac = render(&mut Synth::new(9, 1_500), &[Rendition::Flac])
+            .unwrap()
+            .pop()
+            .unwrap()
+            .1;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("song.flac");
+        std::fs::write(&path, &flac).unwrap();
+        let mut decoded = Decoded::open_stored(&path).unwrap();
+        assert_eq!(
+            decoded.spec(),
+            Spec {
+                sample_rate: 44_100,
+                channels: 2
+            }
+        );
+        let samples = all(&mut decoded);
+        decoded.finish().unwrap();
+        assert!(samples == all(&mut Synth::new(9, 1_500)), "lossless");
+    }
+}

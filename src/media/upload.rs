@@ -59,7 +59,10 @@ fn decode_and_render(
     container: Container,
 ) -> ApiResult<(Vec<(Rendition, Vec<u8>)>, u64, u32)> {
     std::panic::catch_unwind(|| decode_and_render_unguarded(path, container)).unwrap_or_else(|_| {
-        tracing::warn!(container = container.name(), "a decoder panicked on an upload");
+        tracing::warn!(
+            container = container.name(),
+            "a decoder panicked on an upload"
+        );
         Err(ApiError::Validation(format!(
             "the file starts like {} but the decoder could not read it",
             container.name()

@@ -92,7 +92,10 @@ pub fn probe(bytes: &[u8]) -> Probe {
     let stream = &v["streams"][0];
     let number = |x: &serde_json::Value| x.as_str().and_then(|s| s.parse::<f64>().ok());
     Probe {
-        format: v["format"]["format_name"].as_str().unwrap_or("").to_string(),
+        format: v["format"]["format_name"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
         codec: stream["codec_name"].as_str().unwrap_or("").to_string(),
         sample_rate: number(&stream["sample_rate"]).unwrap_or(0.0) as u32,
         channels: stream["channels"].as_u64().unwrap_or(0) as u32,
@@ -107,12 +110,25 @@ pub fn decoded_seconds(bytes: &[u8]) -> f64 {
     let (out, ok, err) = run(
         "ffmpeg",
         &[
-            "-v", "error", "-xerror", "-i", file.path(), "-f", "s16le", "-ac", "1", "-ar", "8000",
+            "-v",
+            "error",
+            "-xerror",
+            "-i",
+            file.path(),
+            "-f",
+            "s16le",
+            "-ac",
+            "1",
+            "-ar",
+            "8000",
             "pipe:1",
         ],
         &[],
     );
-    assert!(ok && err.trim().is_empty(), "ffmpeg could not decode the file cleanly: {err}");
+    assert!(
+        ok && err.trim().is_empty(),
+        "ffmpeg could not decode the file cleanly: {err}"
+    );
     out.len() as f64 / 2.0 / 8000.0
 }
 
@@ -123,8 +139,20 @@ pub fn make(seconds: f64, args: &[&str], extension: &str) -> Vec<u8> {
     let source = format!("sine=frequency=440:duration={seconds}");
     let second = format!("sine=frequency=660:duration={seconds}");
     let mut all = vec![
-        "-v", "error", "-f", "lavfi", "-i", &source, "-f", "lavfi", "-i", &second,
-        "-filter_complex", "[0:a][1:a]amerge=inputs=2[a]", "-map", "[a]",
+        "-v",
+        "error",
+        "-f",
+        "lavfi",
+        "-i",
+        &source,
+        "-f",
+        "lavfi",
+        "-i",
+        &second,
+        "-filter_complex",
+        "[0:a][1:a]amerge=inputs=2[a]",
+        "-map",
+        "[a]",
     ];
     all.extend_from_slice(args);
     all.push(file.path());
@@ -141,9 +169,24 @@ pub fn video(seconds: f64) -> Vec<u8> {
     let (_, ok, err) = run(
         "ffmpeg",
         &[
-            "-v", "error", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10", "-f", "lavfi",
-            "-i", "sine=frequency=440", "-t", &duration, "-c:v", "mpeg4", "-c:a", "aac",
-            "-shortest", &target,
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=10",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440",
+            "-t",
+            &duration,
+            "-c:v",
+            "mpeg4",
+            "-c:a",
+            "aac",
+            "-shortest",
+            &target,
         ],
         &[],
     );

@@ -21,6 +21,7 @@ mod purchase_safety;
 mod purchases;
 mod rate_limits;
 mod redis;
+mod renditions;
 mod replicas;
 mod search;
 mod seeding;

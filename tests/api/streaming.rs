@@ -52,7 +52,12 @@ pub(crate) async fn give_audio(app: &TestApp, track: i64, milliseconds: u64) -> 
     let file = app
         .state
         .media
-        .write(track, flac_song(track + 1000, milliseconds), "audio/flac", "flac")
+        .write(
+            track,
+            flac_song(track + 1000, milliseconds),
+            "audio/flac",
+            "flac",
+        )
         .await
         .unwrap();
     media::save(&app.state.db, &file).await.unwrap();
@@ -61,7 +66,12 @@ pub(crate) async fn give_audio(app: &TestApp, track: i64, milliseconds: u64) -> 
 
 /// Replaces what `track` serves as `rendition` with `content`, under its stored master's
 /// name: renditions are plain files, whatever they hold.
-pub(crate) async fn place_rendition(app: &TestApp, track: i64, rendition: Rendition, content: &[u8]) {
+pub(crate) async fn place_rendition(
+    app: &TestApp,
+    track: i64,
+    rendition: Rendition,
+    content: &[u8],
+) {
     let file = media::audio_of(&app.state.db, track)
         .await
         .unwrap()
@@ -314,11 +324,7 @@ async fn answer(response: Response, content: &[u8], etag: &str, what: &str) -> A
         );
         for part in &parts {
             let (a, b) = part.range;
-            assert_eq!(
-                part.content_type.as_deref(),
-                Some(MP3),
-                "{what}"
-            );
+            assert_eq!(part.content_type.as_deref(), Some(MP3), "{what}");
             assert!(
                 part.data[..] == content[a as usize..=b as usize],
                 "{what}: part {a}-{b} is not those bytes of the file"
@@ -869,14 +875,18 @@ async fn a_stored_master_shorter_than_thirty_seconds_previews_whole_and_streams_
         assert!((seconds - 12.0).abs() < 0.1, "{path}: {seconds} s");
     }
     let renders = app.state.media.cache().renders();
-    assert_eq!(renders, 4, "each rendition of the stored master was made once");
+    assert_eq!(
+        renders, 4,
+        "each rendition of the stored master was made once"
+    );
 }
 
 #[tokio::test]
 async fn a_download_is_flac_or_mp3_named_artist_album_number_and_track() {
     let app = spawn_songs_of(3).await;
     let admin = app.login(ADMIN, DEMO_PASSWORD).await;
-    let name = |track: i64, extension: &str| match track {
+    let name = |track: i64, extension: &str| {
+        match track {
         TRACK => format!(
             "attachment; filename=\"AC_DC - For Those About To Rock We Salute You - 01 - \
              For Those About To Rock (We Salute You).{extension}\"; filename*=UTF-8''AC_DC%20-%20For\
@@ -888,6 +898,7 @@ async fn a_download_is_flac_or_mp3_named_artist_album_number_and_track() {
              De Voc_.{extension}\"; filename*=UTF-8''Ant%C3%B4nio%20Carlos%20Jobim%20-%20Warner%2025\
              %20Anos%20-%2004%20-%20Por%20Causa%20De%20Voc%C3%AA.{extension}"
         ),
+    }
     };
     let formats = [
         ("", Cut::Download, "flac", "audio/flac", "flac"),
@@ -933,9 +944,11 @@ async fn a_download_is_flac_or_mp3_named_artist_album_number_and_track() {
     }
     for bad in ["ogg", "FLAC", "", "wav"] {
         let path = format!("/api/v1/tracks/{TRACK}/download?format={bad}");
-        let problem =
-            assert_problem(send(request(&app, Method::GET, &path, Some(&admin))).await, 400)
-                .await;
+        let problem = assert_problem(
+            send(request(&app, Method::GET, &path, Some(&admin))).await,
+            400,
+        )
+        .await;
         assert!(
             problem["detail"].as_str().unwrap().contains("flac or mp3"),
             "{problem}"
@@ -1234,7 +1247,10 @@ async fn the_preview_answers_ranges_over_the_clip_not_the_file() {
     let (_, wav) = audio_file(&app, TRACK).await;
     let (file, clip) = rendition_of(&app, TRACK, Cut::Preview).await;
     let len = clip.len() as u64;
-    assert!(len < wav.len() as u64, "the clip is shorter than the stream");
+    assert!(
+        len < wav.len() as u64,
+        "the clip is shorter than the stream"
+    );
     let last = len - 1;
     let etag = file.etag;
     let mut cases = vec![
@@ -1496,10 +1512,7 @@ async fn a_listener_past_the_stream_cap_waits_until_a_stream_is_dropped_or_finis
 
     let playing = send(request(&app, Method::GET, &path, Some(&admin))).await;
     assert_eq!(playing.status(), 200);
-    assert_eq!(
-        content_length(playing.headers()),
-        samples as u64
-    );
+    assert_eq!(content_length(playing.headers()), samples as u64);
     assert_eq!(app.state.streams.open_streams(admin_id), 1);
 
     for other in [

@@ -137,16 +137,24 @@ fn wav_declaring(rate: u32, data_len: u32, actual: usize) -> Vec<u8> {
 }
 
 #[tokio::test]
-async fn what_is_not_audio_not_what_it_claims_truncated_or_too_big_is_refused_and_nothing_changes(
-) {
+async fn what_is_not_audio_not_what_it_claims_truncated_or_too_big_is_refused_and_nothing_changes()
+{
     let app = TestApp::spawn_with(|config| config.max_audio_bytes = 1 << 20).await;
     let admin = app.login(ADMIN, DEMO_PASSWORD).await;
     let customer = app.login(CUSTOMER, DEMO_PASSWORD).await;
     let small = judge::wav(4000, 0);
 
     assert_problem(put_audio(&app, 5, None, small.clone()).await, 401).await;
-    assert_problem(put_audio(&app, 5, Some(&customer), small.clone()).await, 403).await;
-    assert_problem(put_audio(&app, 999_999, Some(&admin), small.clone()).await, 404).await;
+    assert_problem(
+        put_audio(&app, 5, Some(&customer), small.clone()).await,
+        403,
+    )
+    .await;
+    assert_problem(
+        put_audio(&app, 999_999, Some(&admin), small.clone()).await,
+        404,
+    )
+    .await;
 
     let flac = judge::make(4.0, &["-c:a", "flac"], "flac");
     let mp3 = judge::make(4.0, &["-c:a", "libmp3lame"], "mp3");
@@ -154,10 +162,20 @@ async fn what_is_not_audio_not_what_it_claims_truncated_or_too_big_is_refused_an
     let mut id3_then_noise = b"ID3\x04\x00\x00\x00\x00\x00\x0a".to_vec();
     id3_then_noise.extend((0..50_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
     let refusals: Vec<(&str, Vec<u8>, u16, &str)> = vec![
-        ("HTML", b"<html><body>not audio</body></html>".to_vec(), 415, "WAV"),
+        (
+            "HTML",
+            b"<html><body>not audio</body></html>".to_vec(),
+            415,
+            "WAV",
+        ),
         ("PNG", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(), 415, "WAV"),
         ("zeros", vec![0u8; 64], 415, "WAV"),
-        ("a bare RIFF WAVE header", b"RIFF\x04\0\0\0WAVE".to_vec(), 422, "WAV"),
+        (
+            "a bare RIFF WAVE header",
+            b"RIFF\x04\0\0\0WAVE".to_vec(),
+            422,
+            "WAV",
+        ),
         ("ID3 and noise", id3_then_noise, 422, "MP3"),
         ("a video", judge::video(2.0), 415, "not one audio track"),
         (
@@ -183,14 +201,19 @@ async fn what_is_not_audio_not_what_it_claims_truncated_or_too_big_is_refused_an
             422,
             "chunk length",
         ),
+        ("half a FLAC", flac[..flac.len() / 2].to_vec(), 422, "FLAC"),
         (
-            "half a FLAC",
-            flac[..flac.len() / 2].to_vec(),
+            "half an MP3",
+            mp3[..mp3.len() / 2].to_vec(),
             422,
-            "FLAC",
+            "truncated",
         ),
-        ("half an MP3", mp3[..mp3.len() / 2].to_vec(), 422, "truncated"),
-        ("half a WAV", wav[..wav.len() / 2].to_vec(), 422, "truncated"),
+        (
+            "half a WAV",
+            wav[..wav.len() / 2].to_vec(),
+            422,
+            "truncated",
+        ),
         ("empty", Vec::new(), 422, "empty"),
         ("too big", judge::wav(2 << 20, 0), 413, "1048576"),
     ];
