@@ -98,11 +98,11 @@ impl Container {
     fn carries(self, codec: CodecType) -> bool {
         use codecs::*;
         match self {
-            // The WAV reader yields PCM and ADPCM only.
+            // The WAV reader yields PCM only.
             Container::Wav => true,
             Container::Mp3 => codec == CODEC_TYPE_MP3,
             Container::Flac => codec == CODEC_TYPE_FLAC,
-            Container::Ogg => codec == CODEC_TYPE_VORBIS || codec == CODEC_TYPE_FLAC,
+            Container::Ogg => codec == CODEC_TYPE_VORBIS,
             Container::Mp4 => {
                 codec == CODEC_TYPE_AAC || codec == CODEC_TYPE_ALAC || codec == CODEC_TYPE_MP3
             }
