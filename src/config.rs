@@ -250,6 +250,10 @@ pub struct Config {
     /// How long a stream's lease lives in Redis unless renewed; a crashed instance's streams
     /// stop counting against the cap after this.
     pub stream_lease_ttl: Duration,
+    /// How long a full stream keeps its place under the cap after its last byte was handed
+    /// to the connection (or its client went away): a short file counts as long as a long
+    /// one, and one purchase cannot feed listeners one after another at network speed.
+    pub stream_linger: Duration,
     /// PEM certificate chain and private key: with both, the listener speaks TLS (HTTP/2 and
     /// HTTP/1.1 by ALPN) and responses carry HSTS.
     pub tls: Option<TlsFiles>,
@@ -462,6 +466,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("trusted_proxies", "CHINOOK_TRUSTED_PROXIES"),
     ("cache_ttl_secs", "CHINOOK_CACHE_TTL_SECS"),
     ("stream_lease_ttl_secs", "CHINOOK_STREAM_LEASE_TTL_SECS"),
+    ("stream_linger_secs", "CHINOOK_STREAM_LINGER_SECS"),
     ("tls_cert", "CHINOOK_TLS_CERT"),
     ("tls_key", "CHINOOK_TLS_KEY"),
     ("cors_origins", "CHINOOK_CORS_ORIGINS"),
@@ -759,6 +764,11 @@ impl Config {
                     number_in(raw, 1, 3600).map(Duration::from_secs)
                 })?
                 .unwrap_or(Duration::from_secs(30)),
+            stream_linger: layers
+                .get("stream_linger_secs", |raw| {
+                    number_in(raw, 0, 3600).map(Duration::from_secs)
+                })?
+                .unwrap_or(Duration::from_secs(10)),
         })
     }
 
@@ -772,6 +782,8 @@ impl Config {
         config.media_cache_dir = data_dir.join("media-cache");
         // Songs short enough that unoptimised test builds render them quickly.
         config.audio_max_secs = 8;
+        // Back-to-back streams in one test must not wait; the cap's test sets its own.
+        config.stream_linger = Duration::ZERO;
         // Tests that stream seed their own audio; the rest need none.
         config.seed_audio = SeedAudio::None;
         config.workers = 2;

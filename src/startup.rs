@@ -71,7 +71,10 @@ impl Application {
         );
         let index = Arc::new(IndexSlot::default());
         let redis = Redis::open(&config)?.map(Arc::new);
-        let streams = Arc::new(StreamLimiter::new(redis.clone(), config.stream_lease_ttl));
+        let streams = Arc::new(
+            StreamLimiter::new(redis.clone(), config.stream_lease_ttl)
+                .lingering(config.stream_linger),
+        );
         let metrics = Metrics::new(Sources {
             db: db.clone(),
             index: index.clone(),

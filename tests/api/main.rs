@@ -29,6 +29,7 @@ mod shutdown;
 mod staff;
 mod staff_reports;
 mod storefront;
+mod stream_cap;
 mod streaming;
 mod taxonomy;
 mod uploads;
