@@ -52,12 +52,19 @@ fn refused(e: anyhow::Error) -> ApiError {
     }
 }
 
+/// What decoding an upload made of it.
+struct Made {
+    renditions: Vec<(Rendition, Vec<u8>)>,
+    duration_ms: u64,
+    sample_rate: u32,
+}
+
 /// Decodes the whole upload, rendering every rendition as it goes. A decoder that panics on
 /// a malformed file refuses the file; it does not fail the request.
 fn decode_and_render(
     path: &std::path::Path,
     container: Container,
-) -> ApiResult<(Vec<(Rendition, Vec<u8>)>, u64, u32)> {
+) -> ApiResult<Made> {
     std::panic::catch_unwind(|| decode_and_render_unguarded(path, container)).unwrap_or_else(|_| {
         tracing::warn!(
             container = container.name(),
@@ -73,12 +80,15 @@ fn decode_and_render(
 fn decode_and_render_unguarded(
     path: &std::path::Path,
     container: Container,
-) -> ApiResult<(Vec<(Rendition, Vec<u8>)>, u64, u32)> {
+) -> ApiResult<Made> {
     let mut decoded = Decoded::open(path, container).map_err(|e| refused(e.into()))?;
-    let made = encode::render(&mut decoded, &Rendition::ALL).map_err(refused)?;
-    let rate = decoded.spec().sample_rate;
-    let duration_ms = decoded.decoded_frames() * 1000 / u64::from(rate);
-    Ok((made, duration_ms, rate))
+    let renditions = encode::render(&mut decoded, &Rendition::ALL).map_err(refused)?;
+    let sample_rate = decoded.spec().sample_rate;
+    Ok(Made {
+        renditions,
+        duration_ms: decoded.decoded_frames() * 1000 / u64::from(sample_rate),
+        sample_rate,
+    })
 }
 
 /// Bytes needed to recognise every format `sniff` knows.
@@ -155,7 +165,11 @@ where
     let container = sniff(&head).ok_or_else(unsupported)?;
     file.sync_all().await.map_err(io_error)?;
     drop(file);
-    let (made, duration_ms, sample_rate) = {
+    let Made {
+        renditions: made,
+        duration_ms,
+        sample_rate,
+    } = {
         let temporary = temporary.clone();
         tokio::task::spawn_blocking(move || decode_and_render(&temporary, container))
             .await
