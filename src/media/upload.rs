@@ -61,10 +61,7 @@ struct Made {
 
 /// Decodes the whole upload, rendering every rendition as it goes. A decoder that panics on
 /// a malformed file refuses the file; it does not fail the request.
-fn decode_and_render(
-    path: &std::path::Path,
-    container: Container,
-) -> ApiResult<Made> {
+fn decode_and_render(path: &std::path::Path, container: Container) -> ApiResult<Made> {
     std::panic::catch_unwind(|| decode_and_render_unguarded(path, container)).unwrap_or_else(|_| {
         tracing::warn!(
             container = container.name(),
@@ -77,10 +74,7 @@ fn decode_and_render(
     })
 }
 
-fn decode_and_render_unguarded(
-    path: &std::path::Path,
-    container: Container,
-) -> ApiResult<Made> {
+fn decode_and_render_unguarded(path: &std::path::Path, container: Container) -> ApiResult<Made> {
     let mut decoded = Decoded::open(path, container).map_err(|e| refused(e.into()))?;
     let renditions = encode::render(&mut decoded, &Rendition::ALL).map_err(refused)?;
     let sample_rate = decoded.spec().sample_rate;
