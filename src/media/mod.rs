@@ -5,6 +5,7 @@
 
 pub mod cover;
 pub mod encode;
+pub mod flight;
 pub mod pcm;
 pub mod renditions;
 pub mod synth;
@@ -40,6 +41,8 @@ pub struct MediaStore {
     root: PathBuf,
     renditions: Arc<Renditions>,
     generated_max_ms: u64,
+    /// Cover variants being made, one render per variant however many ask.
+    covers: Arc<flight::Flights<Vec<u8>>>,
 }
 
 impl std::fmt::Debug for MediaStore {
@@ -75,7 +78,13 @@ impl MediaStore {
             root: root.into(),
             renditions: Arc::new(Renditions::new(cache_dir, cache_bytes)),
             generated_max_ms: generated_max_secs.saturating_mul(1000),
+            covers: Arc::default(),
         }
+    }
+
+    /// Cover variants rendered by this process so far.
+    pub fn cover_renders(&self) -> u64 {
+        self.covers.runs()
     }
 
     /// The master of a track without a stored one: its song, as long as the track (at least a

@@ -6,6 +6,7 @@ mod admin;
 mod bad_input;
 mod catalog;
 mod cli;
+mod cover_flight;
 mod covers;
 mod edge;
 mod export;
