@@ -211,9 +211,16 @@ pub struct Config {
     pub workers: usize,
     /// The media store: audio files (read-only in production). Default `<data_dir>/media`.
     pub media_dir: PathBuf,
-    /// How many tracks (the lowest ids) seeding writes generated audio for.
+    /// Renditions made on demand (generated songs; renditions of masters stored before
+    /// uploads made them): a cache with a size cap, least recently used evicted first.
+    /// Default `<data_dir>/media-cache`.
+    pub media_cache_dir: PathBuf,
+    /// The cache's cap in bytes. Uploaded masters and their renditions are never in it.
+    pub media_cache_bytes: u64,
+    /// How many tracks (the lowest ids) seeding stores generated masters for in the media
+    /// store. None by default: every track has a generated song without it.
     pub seed_audio: SeedAudio,
-    /// Generated audio stops after this many seconds, however long the track.
+    /// Generated songs stop after this many seconds, however long the track.
     pub audio_max_secs: u64,
     /// The largest chunk a streamed response reads from a file at once; chunks start at
     /// 16 KiB, grow to 128 KiB while the client keeps up, and past that only for a client
@@ -258,6 +265,10 @@ pub struct Config {
     /// How long a stream's lease lives in Redis unless renewed; a crashed instance's streams
     /// stop counting against the cap after this.
     pub stream_lease_ttl: Duration,
+    /// How long a full stream keeps its place under the cap after its last byte was handed
+    /// to the connection (or its client went away): a short file counts as long as a long
+    /// one, and one purchase cannot feed listeners one after another at network speed.
+    pub stream_linger: Duration,
     /// PEM certificate chain and private key: with both, the listener speaks TLS (HTTP/2 and
     /// HTTP/1.1 by ALPN) and responses carry HSTS.
     pub tls: Option<TlsFiles>,
@@ -457,6 +468,8 @@ const SETTINGS: &[(&str, &str)] = &[
     ("media_dir", "CHINOOK_MEDIA_DIR"),
     ("seed_audio", "CHINOOK_SEED_AUDIO"),
     ("audio_max_secs", "CHINOOK_AUDIO_MAX_SECS"),
+    ("media_cache_dir", "CHINOOK_MEDIA_CACHE_DIR"),
+    ("media_cache_bytes", "CHINOOK_MEDIA_CACHE_BYTES"),
     ("stream_chunk_bytes", "CHINOOK_STREAM_CHUNK_BYTES"),
     ("signing_key", "CHINOOK_SIGNING_KEY"),
     ("app_password_key", "CHINOOK_APP_PASSWORD_KEY"),
@@ -477,6 +490,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("trusted_proxies", "CHINOOK_TRUSTED_PROXIES"),
     ("cache_ttl_secs", "CHINOOK_CACHE_TTL_SECS"),
     ("stream_lease_ttl_secs", "CHINOOK_STREAM_LEASE_TTL_SECS"),
+    ("stream_linger_secs", "CHINOOK_STREAM_LINGER_SECS"),
     ("tls_cert", "CHINOOK_TLS_CERT"),
     ("tls_key", "CHINOOK_TLS_KEY"),
     ("cors_origins", "CHINOOK_CORS_ORIGINS"),
@@ -573,6 +587,10 @@ impl Config {
             .get("media_dir", non_empty)?
             .map(PathBuf::from)
             .unwrap_or_else(|| data_dir.join("media"));
+        let media_cache_dir = layers
+            .get("media_cache_dir", non_empty)?
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("media-cache"));
         let demo_password = layers
             .get("demo_password", |raw| {
                 crate::store::password::validate(raw).map(|()| Secret::new(raw))
@@ -702,10 +720,14 @@ impl Config {
             workers: layers
                 .get("workers", |raw| number_in(raw, 0, 1024))?
                 .unwrap_or(0) as usize,
+            media_cache_dir,
+            media_cache_bytes: layers
+                .get("media_cache_bytes", |raw| number_in(raw, 1 << 20, 1 << 50))?
+                .unwrap_or(1 << 30),
             media_dir,
             seed_audio: layers
                 .get("seed_audio", SeedAudio::parse)?
-                .unwrap_or(SeedAudio::First(100)),
+                .unwrap_or(SeedAudio::None),
             audio_max_secs: layers
                 .get("audio_max_secs", |raw| number_in(raw, 1, 24 * 3600))?
                 .unwrap_or(120),
@@ -791,6 +813,11 @@ impl Config {
                     number_in(raw, 1, 3600).map(Duration::from_secs)
                 })?
                 .unwrap_or(Duration::from_secs(30)),
+            stream_linger: layers
+                .get("stream_linger_secs", |raw| {
+                    number_in(raw, 0, 3600).map(Duration::from_secs)
+                })?
+                .unwrap_or(Duration::from_secs(10)),
         })
     }
 
@@ -801,6 +828,11 @@ impl Config {
         config.database_url = database_url.unwrap_or_else(|| DatabaseUrl::sqlite_in(data_dir));
         config.data_dir = data_dir.to_path_buf();
         config.media_dir = data_dir.join("media");
+        config.media_cache_dir = data_dir.join("media-cache");
+        // Songs short enough that unoptimised test builds render them quickly.
+        config.audio_max_secs = 8;
+        // Back-to-back streams in one test must not wait; the cap's test sets its own.
+        config.stream_linger = Duration::ZERO;
         // Tests that stream seed their own audio; the rest need none.
         config.seed_audio = SeedAudio::None;
         config.workers = 2;

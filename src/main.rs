@@ -59,8 +59,9 @@ struct SeedArgs {
     /// Generator seed: the same seed gives the same catalog.
     #[arg(long, default_value_t = seed::DEFAULT_SEED, requires = "synthetic")]
     seed: u64,
-    /// Tracks to write generated audio for: `all`, `none`, or the first N by id (default
-    /// CHINOOK_SEED_AUDIO, else 100). Tracks that have audio keep it.
+    /// Tracks to store generated masters for in the media store: `all`, `none`, or the first
+    /// N by id (default CHINOOK_SEED_AUDIO, else none: every track has a generated song
+    /// rendered on first request without this). Tracks that have a master keep it.
     #[arg(long, value_name = "all|none|N", value_parser = SeedAudio::parse)]
     audio: Option<SeedAudio>,
 }

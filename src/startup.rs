@@ -67,10 +67,18 @@ impl Application {
         let listener = TcpListener::bind(config.bind)
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let port = listener.local_addr()?.port();
-        let media = crate::media::MediaStore::new(&config.media_dir);
+        let media = crate::media::MediaStore::with_cache(
+            &config.media_dir,
+            config.media_cache_dir.clone(),
+            config.media_cache_bytes,
+            config.audio_max_secs,
+        );
         let index = Arc::new(IndexSlot::default());
         let redis = Redis::open(&config)?.map(Arc::new);
-        let streams = Arc::new(StreamLimiter::new(redis.clone(), config.stream_lease_ttl));
+        let streams = Arc::new(
+            StreamLimiter::new(redis.clone(), config.stream_lease_ttl)
+                .lingering(config.stream_linger),
+        );
         let metrics = Metrics::new(Sources {
             db: db.clone(),
             index: index.clone(),

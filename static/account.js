@@ -146,17 +146,23 @@ function needsSignIn(main, what) {
   main.replaceChildren(h('h1', {}, what), h('p', {}, link(`/account?next=${encodeURIComponent(location.pathname)}`, 'Sign in'), ` to see ${what.toLowerCase()}.`));
 }
 
+// The download format the listener chose last: lossless FLAC unless they asked for MP3.
+function downloadFormat() {
+  return localStorage.getItem('chinook.download-format') === 'mp3' ? 'mp3' : 'flac';
+}
+
 async function download(track, button) {
   button.disabled = true;
+  const format = downloadFormat();
   try {
-    const response = await fetch(`/api/v1/tracks/${track.id}/download`, { headers: { authorization: `Bearer ${session.token}` } });
+    const response = await fetch(`/api/v1/tracks/${track.id}/download?format=${format}`, { headers: { authorization: `Bearer ${session.token}` } });
     if (!response.ok) {
       const problem = await response.json().catch(() => null);
       throw new Error(problem?.detail || 'The download failed.');
     }
     const disposition = response.headers.get('content-disposition') || '';
     const encoded = /filename\*=UTF-8''([^;]+)/i.exec(disposition);
-    const name = encoded ? decodeURIComponent(encoded[1]) : `${track.name}.wav`;
+    const name = encoded ? decodeURIComponent(encoded[1]) : `${track.name}.${format}`;
     const url = URL.createObjectURL(await response.blob());
     const a = h('a', { href: url, download: name, hidden: true });
     document.body.append(a);
@@ -190,10 +196,16 @@ export async function library(main) {
     h('label', { for: 'library-q', class: 'visually-hidden' }, 'Filter your library'),
     h('input', { id: 'library-q', name: 'q', type: 'search', value: q, placeholder: 'Filter by track name' }),
     h('button', { type: 'submit', class: 'btn' }, 'Filter'));
+  const format = h('select', { id: 'download-format' },
+    h('option', { value: 'flac' }, 'FLAC (lossless)'),
+    h('option', { value: 'mp3' }, 'MP3 (320 kbit/s)'));
+  format.value = downloadFormat();
+  format.addEventListener('change', () => localStorage.setItem('chinook.download-format', format.value));
   main.replaceChildren(
     h('h1', {}, 'Your library'),
     h('p', { class: 'muted' }, `${state.owned.size} tracks you own stream in full and download.`),
     filter,
+    h('p', { class: 'inline-form' }, h('label', { for: 'download-format' }, 'Downloads as '), format),
     tracks.length ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn btn-primary', onclick: () => playTracks(tracks, 0) }, icon('play'), 'Play all')) : null,
     table,
     page.page.next_cursor ? h('p', { class: 'muted' }, 'Showing the first 100; filter to find others.') : null,

@@ -66,7 +66,7 @@ export function mountPlayer() {
   audio.addEventListener('error', () => {
     if (current < 0 || !audio.src) return;
     const track = queue[current];
-    notify(`“${track.name}” cannot be played: there is no audio for it.`, { kind: 'error' });
+    notify(`“${track.name}” could not be played: its audio did not load.`, { kind: 'error' });
     render();
   });
 

@@ -260,21 +260,25 @@ pub async fn variant(
         Original::Uploaded { path, .. } => Source::File(store.path_of(path)?),
         Original::Generated { seed, .. } => Source::Drawn(*seed),
     };
-    let bytes = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<u8>> {
-        let image = source.load(limits)?;
-        let bytes = encode(&flatten(fit(image, size)), format)?;
-        if let Err(e) = write_atomically(&path, &bytes) {
-            // A read-only store is a deployment choice, not news at every request.
-            if is_read_only(&e) {
-                tracing::debug!(error = format!("{e:#}"), "cannot cache a cover variant");
-            } else {
-                tracing::warn!(error = format!("{e:#}"), "cannot cache a cover variant");
+    // Concurrent first requests for one variant share one render.
+    let render = || async move {
+        tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<u8>> {
+            let image = source.load(limits)?;
+            let bytes = encode(&flatten(fit(image, size)), format)?;
+            if let Err(e) = write_atomically(&path, &bytes) {
+                // A read-only store is a deployment choice, not news at every request.
+                if is_read_only(&e) {
+                    tracing::debug!(error = format!("{e:#}"), "cannot cache a cover variant");
+                } else {
+                    tracing::warn!(error = format!("{e:#}"), "cannot cache a cover variant");
+                }
             }
-        }
-        Ok(bytes)
-    })
-    .await
-    .context("making a cover variant panicked")??;
+            Ok(bytes)
+        })
+        .await
+        .context("making a cover variant panicked")?
+    };
+    let bytes = store.covers.run(&hash, render).await?;
     Ok(Variant {
         bytes,
         format,

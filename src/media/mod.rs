@@ -1,18 +1,25 @@
 //! The media store: a directory of audio files (read-only in production), and the
-//! `track_audio` rows that say which file is each track's. A file is always found through
-//! its row, never through a path a client sent.
+//! `track_audio` rows that say which file is each track's master. A file is always found
+//! through its row or its master, never through a path a client sent. A track without a
+//! stored master has a generated one: every track has audio.
 
-pub mod audio;
 pub mod cover;
+pub mod encode;
+pub mod flight;
+pub mod pcm;
+pub mod renditions;
+pub mod synth;
 pub mod upload;
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 use sqlx::Row;
 
 use crate::config::SeedAudio;
 use crate::db::Db;
+use renditions::Renditions;
 
 /// A track's audio file, as its row describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,14 +35,69 @@ pub struct AudioFile {
     pub updated_at: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct MediaStore {
     root: PathBuf,
+    renditions: Arc<Renditions>,
+    generated_max_ms: u64,
+    /// Cover variants being made, one render per variant however many ask.
+    covers: Arc<flight::Flights<Vec<u8>>>,
 }
 
+impl std::fmt::Debug for MediaStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaStore")
+            .field("root", &self.root)
+            .field("cache", &self.renditions.dir())
+            .finish()
+    }
+}
+
+/// The defaults of a store made without settings (the CLI's seeding).
+pub const DEFAULT_CACHE_BYTES: u64 = 1 << 30;
+pub const DEFAULT_GENERATED_MAX_SECS: u64 = 120;
+
 impl MediaStore {
+    /// A store whose on-demand renditions are cached in `<root>/cache`.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        let root = root.into();
+        let cache = root.join("cache");
+        Self::with_cache(root, cache, DEFAULT_CACHE_BYTES, DEFAULT_GENERATED_MAX_SECS)
+    }
+
+    /// A store whose on-demand renditions are cached in `cache_dir`, at most `cache_bytes`,
+    /// and whose generated songs last at most `generated_max_secs`.
+    pub fn with_cache(
+        root: impl Into<PathBuf>,
+        cache_dir: PathBuf,
+        cache_bytes: u64,
+        generated_max_secs: u64,
+    ) -> Self {
+        Self {
+            root: root.into(),
+            renditions: Arc::new(Renditions::new(cache_dir, cache_bytes)),
+            generated_max_ms: generated_max_secs.saturating_mul(1000),
+            covers: Arc::default(),
+        }
+    }
+
+    /// Cover variants rendered by this process so far.
+    pub fn cover_renders(&self) -> u64 {
+        self.covers.runs()
+    }
+
+    /// The master of a track without a stored one: its song, as long as the track (at least a
+    /// second) up to the configured cap.
+    pub fn generated(&self, track: i64, milliseconds: u64) -> renditions::Master {
+        renditions::Master::Generated {
+            track,
+            milliseconds: milliseconds.clamp(1000, self.generated_max_ms.max(1000)),
+        }
+    }
+
+    /// The cache of renditions made on demand.
+    pub fn cache(&self) -> &Renditions {
+        &self.renditions
     }
 
     /// Free and total bytes of the volume the store is on, for `/health`. `statvfs` can
@@ -146,8 +208,10 @@ pub async fn save(db: &Db, file: &AudioFile) -> anyhow::Result<Option<AudioFile>
     Ok(previous)
 }
 
-/// Writes generated audio for the tracks `which` names that have none yet, each as long
-/// as the track up to `max_secs`. Returns how many files were written.
+/// Stores generated masters (FLAC) for the tracks `which` names that have no stored master,
+/// each as long as the track up to `max_secs`, so they live in the media store rather than
+/// the cache (a media volume prepared ahead, say). Every track has generated audio without
+/// this. Returns how many files were written.
 pub async fn seed_audio(
     db: &Db,
     store: &MediaStore,
@@ -171,10 +235,16 @@ pub async fn seed_audio(
     let mut written = 0;
     for (track, milliseconds) in tracks {
         let length = (milliseconds.max(0) as u64).min(max_secs * 1000);
-        let wav = tokio::task::spawn_blocking(move || audio::melody(track, length))
-            .await
-            .context("generating audio panicked")?;
-        let file = store.write(track, wav, audio::CONTENT_TYPE, "wav").await?;
+        let flac = tokio::task::spawn_blocking(move || {
+            let mut song = synth::Synth::new(track, length);
+            encode::render(&mut song, &[encode::Rendition::Flac])
+        })
+        .await
+        .context("generating audio panicked")??
+        .pop()
+        .context("the encoder made nothing")?
+        .1;
+        let file = store.write(track, flac, "audio/flac", "flac").await?;
         save(db, &file).await?;
         written += 1;
     }

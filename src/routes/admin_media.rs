@@ -1,13 +1,16 @@
-//! Admin media writes: a track's audio, uploaded as raw bytes.
+//! Admin media writes: a track's master audio, uploaded as raw bytes, verified by decoding
+//! and rendered at once.
 
 use actix_web::{put, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::error::{ApiError, ApiResult, Problem, WriteProblems};
+use crate::catalog::write;
+use crate::error::{ApiResult, Problem, WriteProblems};
 use crate::http::auth::Admin;
 use crate::media::{self, upload};
+use crate::routes::admin;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -17,16 +20,33 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[derive(Serialize, ToSchema)]
 pub struct StoredAudio {
     pub track_id: i64,
-    /// Sniffed from the bytes, not taken from the request.
+    /// The container, sniffed from the bytes and confirmed by decoding, not taken from the
+    /// request.
     pub content_type: String,
     pub bytes: u64,
-    /// The stream's new ETag.
+    /// Decoded from the file; the track's `milliseconds` is set to it.
+    pub duration_ms: u64,
+    pub sample_rate: u32,
+    /// The master's new ETag.
     pub etag: String,
     pub updated_at: String,
+    /// The renditions made from it.
+    pub renditions: Vec<StoredRendition>,
 }
 
-/// Replaces a track's audio. The body is the file itself (WAV, MP3, FLAC, Ogg or MP4
-/// audio, recognised by its bytes), streamed to disk up to `CHINOOK_MAX_AUDIO_BYTES`.
+#[derive(Serialize, ToSchema)]
+pub struct StoredRendition {
+    /// `stream`, `preview`, `flac` or `mp3`.
+    pub kind: String,
+    pub content_type: String,
+    pub bytes: u64,
+}
+
+/// Replaces a track's master. The body is the file itself, recognised by its bytes and
+/// decoded whole: WAV (PCM, ADPCM), MP3, FLAC, Ogg Vorbis, or MP4/M4A with AAC-LC or ALAC,
+/// up to `CHINOOK_MAX_AUDIO_BYTES`. Anything else is a 415; a file that claims a kind it is
+/// not, is truncated, or states no sample rate is a 422. The stream, preview and download
+/// renditions are made before this answers, and the track's duration is set from the file.
 /// Listeners mid-stream keep the old file; new requests get the new one and its ETag.
 #[utoipa::path(
     tag = "admin",
@@ -47,28 +67,38 @@ async fn upload_audio(
     body: web::Payload,
 ) -> ApiResult<web::Json<StoredAudio>> {
     let track = id.into_inner();
-    let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM track WHERE track_id = $1")
-        .bind(track)
-        .fetch_one(state.db.writer())
-        .await?;
-    if exists == 0 {
-        return Err(ApiError::NotFound(format!(
-            "there is no track with id {track}"
-        )));
-    }
-    let file = upload::receive(&state.media, track, body, state.config.max_audio_bytes).await?;
+    state.catalog()?;
+    let mut entry = write::track(&state.db, track).await?;
+    let received = upload::receive(&state.media, track, body, state.config.max_audio_bytes).await?;
+    let file = received.file;
     let previous = media::save(&state.db, &file).await?;
     if let Some(old) = previous.filter(|old| old.path != file.path) {
-        // Unlinking leaves the file readable to whoever has it open.
+        // Unlinking leaves the files readable to whoever has them open.
         if let Ok(path) = state.media.path_of(&old.path) {
             let _ = tokio::fs::remove_file(path).await;
         }
+        state.media.remove_renditions(&old).await?;
     }
+    entry.milliseconds = i64::try_from(received.duration_ms).unwrap_or(i64::MAX);
+    entry.bytes = i64::try_from(file.bytes).ok();
+    write::update_track(&state.db, track, entry).await?;
+    admin::applied(&state).await?;
     Ok(web::Json(StoredAudio {
         track_id: track,
         content_type: file.content_type,
         bytes: file.bytes,
+        duration_ms: received.duration_ms,
+        sample_rate: received.sample_rate,
         etag: file.etag,
         updated_at: file.updated_at,
+        renditions: received
+            .renditions
+            .into_iter()
+            .map(|(rendition, bytes)| StoredRendition {
+                kind: rendition.name().to_string(),
+                content_type: rendition.content_type().to_string(),
+                bytes,
+            })
+            .collect(),
     }))
 }

@@ -42,6 +42,23 @@ pub struct StreamQuery {
     pub signature: Option<String>,
 }
 
+/// A download's query: a signed URL's fields, as for streams, and the format.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DownloadQuery {
+    /// `flac` (lossless, the default) or `mp3` (320 kbit/s).
+    pub format: Option<String>,
+    /// From a signed URL: the account it was issued to.
+    pub account: Option<i64>,
+    /// From a signed URL: the session it was issued in (32 hex digits).
+    pub session: Option<String>,
+    /// From a signed URL: when it stops working (Unix seconds).
+    pub expires: Option<i64>,
+    /// From a signed URL: its HMAC-SHA256, hex.
+    pub signature: Option<String>,
+}
+
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
@@ -107,20 +124,21 @@ async fn entitled_source(
     .await
 }
 
-/// The whole track, with ranges, for its owners, staff and admins.
+/// The whole track as its stream rendition (MP3, 128 kbit/s, stereo), with ranges, for its
+/// owners, staff and admins.
 #[utoipa::path(
     get,
     tag = "streaming",
     params(("id" = i64, Path, description = "The track's id"), StreamQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The whole file (no Range, an invalid one, or one declined)", content_type = "audio/wav"),
+        (status = 200, description = "The whole stream rendition, MP3 at 128 kbit/s (no Range, an invalid one, or one declined)", content_type = "audio/mpeg"),
         (status = 206, description = "One range, or several as multipart/byteranges"),
         (status = 304, description = "The client's copy is current (If-None-Match / If-Modified-Since)"),
         (status = 400, description = "A partial signed-URL query, or a malformed id", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No bearer token and no signed URL", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not entitled, or an expired or tampered URL", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such track, or it has no audio", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such track", body = Problem, content_type = "application/problem+json"),
         (status = 416, description = "No range lies within the file; Content-Range: bytes */LEN", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many streams open for this account; Retry-After says when to try", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
@@ -145,7 +163,7 @@ async fn stream_track(
     params(("id" = i64, Path, description = "The track's id"), StreamQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "As /api/v1/tracks/{id}/stream", content_type = "audio/wav"),
+        (status = 200, description = "As /api/v1/tracks/{id}/stream", content_type = "audio/mpeg"),
         (status = 206, description = "As /api/v1/tracks/{id}/stream"),
         (status = 400, description = "As /api/v1/tracks/{id}/stream", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "As /api/v1/tracks/{id}/stream", body = Problem, content_type = "application/problem+json"),
@@ -166,19 +184,24 @@ async fn stream_alias(
     entitled_source(&req, &state, id.into_inner(), &query, bearer, Cut::Stream).await
 }
 
-/// The whole track as an attachment named "Artist - Album - 01 - Track.ext".
+/// The whole track as an attachment named "Artist - Album - 01 - Track.flac" (or `.mp3`):
+/// `format=flac` (the default) is lossless FLAC, 16-bit at the master's rate; `format=mp3`
+/// is MP3 at 320 kbit/s.
 #[utoipa::path(
     get,
     tag = "streaming",
-    params(("id" = i64, Path, description = "The track's id"), StreamQuery),
+    params(("id" = i64, Path, description = "The track's id"), DownloadQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The file, with Content-Disposition: attachment", content_type = "audio/wav"),
+        (status = 200, description = "The file, with Content-Disposition: attachment", content(
+            ("audio/flac"),
+            ("audio/mpeg"),
+        )),
         (status = 206, description = "A range of it, to resume a download"),
-        (status = 400, description = "A malformed id or query", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A malformed id or query, or a format other than flac or mp3", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not entitled", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such track, or it has no audio", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such track", body = Problem, content_type = "application/problem+json"),
         (status = 416, description = "No range lies within the file", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many streams open for this account", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
@@ -190,23 +213,32 @@ async fn download(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    query: web::Query<StreamQuery>,
+    query: web::Query<DownloadQuery>,
     bearer: Result<Authenticated, ApiError>,
 ) -> ApiResult<HttpResponse> {
-    entitled_source(&req, &state, id.into_inner(), &query, bearer, Cut::Download).await
+    let query = query.into_inner();
+    let cut = tracks::download_cut(query.format.as_deref())?;
+    let signed = StreamQuery {
+        account: query.account,
+        session: query.session,
+        expires: query.expires,
+        signature: query.signature,
+    };
+    entitled_source(&req, &state, id.into_inner(), &signed, bearer, cut).await
 }
 
-/// At most the first 30 seconds, for anyone, with ranges and validators of its own.
+/// At most the first 30 seconds, for anyone, with ranges and validators of its own: MP3 at
+/// 128 kbit/s, rendered from the track's master. Every track has one.
 #[utoipa::path(
     get,
     tag = "streaming",
     params(("id" = i64, Path, description = "The track's id")),
     responses(
-        (status = 200, description = "The clip", content_type = "audio/wav"),
+        (status = 200, description = "The clip", content_type = "audio/mpeg"),
         (status = 206, description = "A range of the clip"),
         (status = 304, description = "The client's copy is current"),
         (status = 400, description = "A malformed id, or a query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such track, or it has no audio", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such track", body = Problem, content_type = "application/problem+json"),
         (status = 416, description = "No range lies within the clip", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The catalog index is warming up", body = Problem, content_type = "application/problem+json"),

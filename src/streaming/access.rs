@@ -113,7 +113,9 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Full streams open per account, capped. A `StreamPass` holds a place until it is dropped,
-/// which happens when the response body is done or the client goes away.
+/// which happens when the response body is done or the client goes away, and then for the
+/// limiter's linger time more: the last bytes of a body may sit in socket buffers for a
+/// while, and a short file must count as long as a long one.
 ///
 /// With Redis the places are leases shared by every instance: a sorted set per account of
 /// lease ids scored by their expiry, taken atomically by a Lua script, renewed while the
@@ -125,6 +127,7 @@ pub struct StreamLimiter {
     open: Mutex<HashMap<i64, usize>>,
     redis: Option<Arc<Redis>>,
     lease_ttl: Duration,
+    linger: Duration,
 }
 
 pub struct StreamPass {
@@ -185,7 +188,13 @@ impl StreamLimiter {
             open: Mutex::default(),
             redis,
             lease_ttl,
+            linger: Duration::ZERO,
         }
+    }
+
+    /// The same limiter, keeping each place `linger` longer than its stream.
+    pub fn lingering(self, linger: Duration) -> Self {
+        Self { linger, ..self }
     }
 
     fn counts(&self) -> std::sync::MutexGuard<'_, HashMap<i64, usize>> {
@@ -276,35 +285,51 @@ async fn renew(redis: Arc<Redis>, key: String, id: String, ttl: Duration) {
 
 impl Drop for StreamPass {
     fn drop(&mut self) {
-        {
-            let mut open = self.limiter.counts();
-            if let Some(count) = open.get_mut(&self.account) {
-                *count = count.saturating_sub(1);
-                if *count == 0 {
-                    open.remove(&self.account);
-                }
-            }
-        }
-        if let Some(lease) = self.lease.take() {
-            lease.renewer.abort();
-            let Some(redis) = self.limiter.redis.clone() else {
-                return;
-            };
-            // Without a runtime (the process is ending) the lease expires by itself.
+        let linger = self.limiter.linger;
+        let (limiter, account, lease) = (self.limiter.clone(), self.account, self.lease.take());
+        if !linger.is_zero() {
+            // Without a runtime (the process is ending) nothing needs the place any more.
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {
                 runtime.spawn(async move {
-                    redis
-                        .call("stream lease release", |mut c| async move {
-                            redis::cmd("ZREM")
-                                .arg(lease.key)
-                                .arg(lease.id)
-                                .query_async::<i64>(&mut c)
-                                .await
-                        })
-                        .await;
+                    tokio::time::sleep(linger).await;
+                    release(&limiter, account, lease);
                 });
+                return;
             }
         }
+        release(&limiter, account, lease);
+    }
+}
+
+/// Gives a place back: this instance's count, and the lease in Redis.
+fn release(limiter: &Arc<StreamLimiter>, account: i64, lease: Option<Lease>) {
+    {
+        let mut open = limiter.counts();
+        if let Some(count) = open.get_mut(&account) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&account);
+            }
+        }
+    }
+    let Some(lease) = lease else { return };
+    lease.renewer.abort();
+    let Some(redis) = limiter.redis.clone() else {
+        return;
+    };
+    // Without a runtime (the process is ending) the lease expires by itself.
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(async move {
+            redis
+                .call("stream lease release", |mut c| async move {
+                    redis::cmd("ZREM")
+                        .arg(lease.key)
+                        .arg(lease.id)
+                        .query_async::<i64>(&mut c)
+                        .await
+                })
+                .await;
+        });
     }
 }
 

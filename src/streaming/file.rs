@@ -195,10 +195,10 @@ pub struct Chunks {
 }
 
 impl Chunks {
-    pub fn new(file: std::fs::File, offset: u64, len: u64, max_chunk: usize) -> Self {
+    pub fn new(file: Arc<std::fs::File>, offset: u64, len: u64, max_chunk: usize) -> Self {
         Self {
             reader: PositionalReader {
-                file: Arc::new(file),
+                file,
                 position: offset,
                 end: offset + len,
                 try_cached: true,
@@ -279,7 +279,7 @@ mod tests {
         let path = dir.path().join("f");
         let content: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
         std::fs::write(&path, &content).unwrap();
-        let file = std::fs::File::open(&path).unwrap();
+        let file = Arc::new(std::fs::File::open(&path).unwrap());
         let chunks: Vec<Bytes> = Chunks::new(file, 1000, 900_000, 256 * 1024)
             .map(|c| c.unwrap())
             .collect()
@@ -301,7 +301,7 @@ mod tests {
         let len = PROVEN_BYTES as usize * 2;
         let content: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
         std::fs::write(&path, &content).unwrap();
-        let file = std::fs::File::open(&path).unwrap();
+        let file = Arc::new(std::fs::File::open(&path).unwrap());
         let chunks: Vec<Bytes> = Chunks::new(file, 0, len as u64, 1 << 20)
             .map(|c| c.unwrap())
             .collect()
@@ -329,7 +329,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
         std::fs::write(&path, [1u8; 100]).unwrap();
-        let file = std::fs::File::open(&path).unwrap();
+        let file = Arc::new(std::fs::File::open(&path).unwrap());
         let results: Vec<io::Result<Bytes>> = Chunks::new(file, 0, 200, MIN_CHUNK).collect().await;
         assert!(results.last().unwrap().is_err());
     }

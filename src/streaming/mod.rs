@@ -13,6 +13,7 @@ pub mod tracks;
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use actix_web::http::header;
@@ -30,6 +31,9 @@ use range::{ByteRange, Multipart, Ranges};
 pub struct Source {
     pub prefix: Bytes,
     pub path: PathBuf,
+    /// The file, opened before anything is promised, so a file unlinked meanwhile (evicted,
+    /// or its master replaced) is still served whole; `None` opens `path` per range.
+    pub file: Option<Arc<std::fs::File>>,
     /// Where in the file the served part starts, and how many of its bytes are served.
     pub offset: u64,
     pub file_len: u64,
@@ -64,10 +68,15 @@ impl Source {
             let from = range.start.max(prefix_len) - prefix_len + self.offset;
             let count = range.end + 1 - range.start.max(prefix_len);
             let path = self.path.clone();
+            let opened = self.file.clone();
             let file = stream::once(async move {
-                let file = tokio::task::spawn_blocking(move || std::fs::File::open(path))
-                    .await
-                    .map_err(std::io::Error::other)??;
+                let file = match opened {
+                    Some(file) => file,
+                    None => tokio::task::spawn_blocking(move || std::fs::File::open(path))
+                        .await
+                        .map_err(std::io::Error::other)?
+                        .map(Arc::new)?,
+                };
                 Ok::<_, std::io::Error>(file::Chunks::new(file, from, count, chunk))
             })
             .try_flatten();

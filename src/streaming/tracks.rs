@@ -1,29 +1,54 @@
-//! What a track's stream, preview and download serve: its audio file as `track_audio`
-//! names it, cut to a 30-second clip for previews, with a readable file name for downloads.
+//! What a track's stream, preview and download serve: a rendition of its master (stored, or
+//! generated when it has none), as a plain file, with a readable file name for downloads.
 
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use tokio::io::AsyncReadExt;
 
 use super::Source;
 use crate::catalog::Kind;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
-use crate::media::{self, audio, AudioFile, MediaStore};
+use crate::media::encode::Rendition;
+use crate::media::renditions::Master;
+use crate::media::{self, AudioFile, MediaStore};
 use crate::search::CatalogIndex;
 
 /// The longest preview.
-pub const PREVIEW_MS: u64 = 30_000;
+pub const PREVIEW_MS: u64 = media::encode::PREVIEW_MS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cut {
-    /// The whole file, to play.
+    /// The whole track, to play: MP3.
     Stream,
-    /// At most 30 seconds, for anyone.
+    /// At most 30 seconds, for anyone: MP3.
     Preview,
-    /// The whole file, to keep.
+    /// The whole track, to keep: lossless FLAC.
     Download,
+    /// The whole track, to keep: MP3 at 320 kbit/s.
+    DownloadMp3,
+}
+
+impl Cut {
+    fn rendition(self) -> Rendition {
+        match self {
+            Cut::Stream => Rendition::Stream,
+            Cut::Preview => Rendition::Preview,
+            Cut::Download => Rendition::Flac,
+            Cut::DownloadMp3 => Rendition::Mp3,
+        }
+    }
+}
+
+/// The download formats, as `?format=` names them.
+pub fn download_cut(format: Option<&str>) -> ApiResult<Cut> {
+    match format {
+        None | Some("flac") => Ok(Cut::Download),
+        Some("mp3") => Ok(Cut::DownloadMp3),
+        Some(other) => Err(ApiError::BadRequest(format!(
+            "format must be flac or mp3, not {other:?}"
+        ))),
+    }
 }
 
 fn updated(file: &AudioFile) -> SystemTime {
@@ -35,7 +60,21 @@ fn updated(file: &AudioFile) -> SystemTime {
         })
 }
 
-/// The source of `cut` of a track, or a 404 when there is no such track or it has no audio.
+/// The master a track's renditions come from: its stored file, or its generated song.
+pub async fn master_of(
+    db: &Db,
+    store: &MediaStore,
+    track: i64,
+    milliseconds: u64,
+) -> ApiResult<Master> {
+    Ok(match media::audio_of(db, track).await? {
+        Some(file) => Master::Stored(file),
+        None => store.generated(track, milliseconds),
+    })
+}
+
+/// The source of `cut` of a track, or a 404 when there is no such track. Every track has
+/// audio: a rendition missing from disk is rendered before this returns.
 pub async fn source(
     db: &Db,
     store: &MediaStore,
@@ -47,81 +86,46 @@ pub async fn source(
         .get(Kind::Track, track)?
         .ok_or_else(|| ApiError::NotFound(format!("there is no track with id {track}")))?;
     let entry: serde_json::Value = serde_json::from_str(&body).map_err(anyhow::Error::from)?;
-    let file = media::audio_of(db, track)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("track {track} has no audio yet")))?;
-    let path = store.path_of(&file.path)?;
-    // Checked before anything is promised: a body cannot take back its Content-Length.
-    let present = tokio::fs::metadata(&path)
-        .await
-        .is_ok_and(|m| m.is_file() && m.len() >= file.bytes);
-    if !present {
-        tracing::error!(track, path = %path.display(), "a track's audio file is missing or short");
-        return Err(ApiError::NotFound(format!(
-            "the audio of track {track} is missing from the media store"
-        )));
-    }
-    let whole = Source {
-        prefix: Bytes::new(),
-        path,
-        offset: 0,
-        file_len: file.bytes,
-        content_type: file.content_type.clone(),
-        etag: file.etag.clone(),
-        last_modified: updated(&file),
-        cache_control: "private, no-cache",
-        disposition: None,
-    };
-    match cut {
-        Cut::Stream => Ok(whole),
-        Cut::Download => Ok(Source {
-            disposition: Some(attachment(&download_name(index, &entry, &file)?)),
-            ..whole
-        }),
-        Cut::Preview => preview(whole, &entry).await,
-    }
-}
-
-/// The first 30 seconds: for a WAV this service wrote, a WAV of its own with a header
-/// that tells the right length; otherwise the file's first bytes in proportion to the
-/// track's duration, which players decode as the opening of the track.
-async fn preview(whole: Source, entry: &serde_json::Value) -> ApiResult<Source> {
-    let etag = format!("\"{}-preview\"", whole.etag.trim_matches('"'));
-    let mut head = [0u8; audio::HEADER_LEN];
-    let canonical = whole.file_len >= audio::HEADER_LEN as u64 && {
-        let mut file = tokio::fs::File::open(&whole.path)
-            .await
-            .map_err(anyhow::Error::from)?;
-        file.read_exact(&mut head).await.is_ok() && audio::is_canonical(&head)
-    };
-    let base = Source {
-        etag,
-        cache_control: "public, max-age=86400",
-        ..whole
-    };
-    if canonical {
-        let samples = (base.file_len - audio::HEADER_LEN as u64).min(audio::data_len(PREVIEW_MS));
-        return Ok(Source {
-            prefix: Bytes::copy_from_slice(&audio::header(samples as u32)),
-            offset: audio::HEADER_LEN as u64,
-            file_len: samples,
-            ..base
-        });
-    }
     let milliseconds = entry["milliseconds"].as_u64().unwrap_or(0);
-    let file_len = if milliseconds <= PREVIEW_MS {
-        base.file_len
-    } else {
-        (u128::from(base.file_len) * u128::from(PREVIEW_MS) / u128::from(milliseconds)) as u64
+    let master = master_of(db, store, track, milliseconds).await?;
+    let rendition = cut.rendition();
+    let rendered = store.rendition(&master, rendition).await?;
+    let last_modified = match &master {
+        // A stored master's renditions are as new as it is, wherever they were made.
+        Master::Stored(file) => updated(file),
+        Master::Generated { .. } => rendered.modified,
     };
-    Ok(Source { file_len, ..base })
+    let disposition = match cut {
+        Cut::Download | Cut::DownloadMp3 => Some(attachment(&download_name(
+            index,
+            &entry,
+            rendition.extension(),
+        )?)),
+        Cut::Stream | Cut::Preview => None,
+    };
+    Ok(Source {
+        prefix: Bytes::new(),
+        path: rendered.path,
+        file: Some(rendered.file),
+        offset: 0,
+        file_len: rendered.bytes,
+        content_type: rendition.content_type().to_string(),
+        etag: rendered.etag,
+        last_modified,
+        cache_control: if cut == Cut::Preview {
+            "public, max-age=86400"
+        } else {
+            "private, no-cache"
+        },
+        disposition,
+    })
 }
 
 /// "Artist - Album - 01 - Track.ext", its number being its place in the album by id.
 fn download_name(
     index: &CatalogIndex,
     track: &serde_json::Value,
-    file: &AudioFile,
+    extension: &str,
 ) -> ApiResult<String> {
     let name = |kind: Kind, id: Option<i64>, field: &str| -> ApiResult<Option<String>> {
         let Some(id) = id else { return Ok(None) };
@@ -148,7 +152,6 @@ fn download_name(
         .map(|part| sanitize(&part))
         .filter(|part| !part.is_empty())
         .collect();
-    let extension = file.path.rsplit('.').next().unwrap_or("bin");
     Ok(format!("{}.{extension}", parts.join(" - ")))
 }
 

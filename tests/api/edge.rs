@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use chinook::config::{CorsOrigins, CorsPolicy, SeedAudio, TlsFiles};
+use chinook::config::{CorsOrigins, CorsPolicy, TlsFiles};
 use reqwest::header::{self, HeaderMap};
 use reqwest::{Method, Version};
 
@@ -206,14 +206,12 @@ async fn json_is_compressed_with_brotli_or_gzip_as_the_client_prefers() {
 #[tokio::test]
 async fn audio_and_covers_are_never_compressed_whole_or_ranged() {
     let app = TestApp::spawn().await;
-    chinook::media::seed_audio(&app.state.db, &app.state.media, SeedAudio::First(1), 5)
+    let index = app.state.catalog().unwrap();
+    let cut = chinook::streaming::tracks::Cut::Stream;
+    let source = chinook::streaming::tracks::source(&app.state.db, &app.state.media, index, 1, cut)
         .await
         .unwrap();
-    let file = chinook::media::audio_of(&app.state.db, 1)
-        .await
-        .unwrap()
-        .expect("track 1 has audio");
-    let wav = std::fs::read(app.state.media.path_of(&file.path).unwrap()).unwrap();
+    let wav = std::fs::read(&source.path).unwrap();
     let staff = app.login(STAFF, DEMO_PASSWORD).await;
     let stream = |range: Option<&str>| {
         let mut request = app

@@ -4,9 +4,12 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use chinook::config::SeedAudio;
-use chinook::media::{self, audio, AudioFile};
+use chinook::media::encode::{self, Rendition};
+use chinook::media::renditions::Master;
+use chinook::media::synth::Synth;
+use chinook::media::{self, AudioFile};
 use chinook::store::accounts;
+use chinook::streaming::tracks::{self, Cut};
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
@@ -17,66 +20,92 @@ const ADMIN: &str = "andrew@chinookcorp.com";
 const STAFF: &str = "jane@chinookcorp.com";
 /// "For Those About To Rock (We Salute You)", 5:43 long, on AC/DC's album of that name.
 const TRACK: i64 = 1;
-/// Sample bytes in a 30-second preview of an 8 kHz 8-bit mono WAV.
-const PREVIEW_SAMPLES: usize = 240_000;
+/// What streams and previews are served as.
+const MP3: &str = "audio/mpeg";
 
 /// The app with a stream cap high enough that back-to-back requests in one test never meet
 /// it; the cap itself has a test of its own.
 async fn spawn() -> TestApp {
-    TestApp::spawn_with(|config| config.max_streams_per_account = 100).await
+    spawn_songs_of(8).await
 }
 
-/// Generated audio for tracks 1..=`n`, each at most `max_secs` long.
-async fn seed_audio(app: &TestApp, n: u64, max_secs: u64) {
-    media::seed_audio(
-        &app.state.db,
-        &app.state.media,
-        SeedAudio::First(n),
-        max_secs,
-    )
+/// As `spawn`, with generated songs up to `secs` long.
+async fn spawn_songs_of(secs: u64) -> TestApp {
+    TestApp::spawn_with(|config| {
+        config.max_streams_per_account = 100;
+        config.audio_max_secs = secs;
+    })
     .await
-    .unwrap();
 }
 
-/// Gives `track` `content` as its audio file, as an upload would.
-pub(crate) async fn give_audio(
-    app: &TestApp,
-    track: i64,
-    content: Vec<u8>,
-    content_type: &str,
-) -> AudioFile {
-    let extension = if content_type == audio::CONTENT_TYPE {
-        "wav"
-    } else {
-        "mp3"
-    };
+/// A song of `milliseconds` as a FLAC master.
+pub(crate) fn flac_song(track: i64, milliseconds: u64) -> Vec<u8> {
+    let mut song = Synth::new(track, milliseconds);
+    encode::render(&mut song, &[Rendition::Flac])
+        .unwrap()
+        .pop()
+        .unwrap()
+        .1
+}
+
+/// Gives `track` a stored master: a FLAC song of `milliseconds`, as an upload would.
+pub(crate) async fn give_audio(app: &TestApp, track: i64, milliseconds: u64) -> AudioFile {
     let file = app
         .state
         .media
-        .write(track, content, content_type, extension)
+        .write(
+            track,
+            flac_song(track + 1000, milliseconds),
+            "audio/flac",
+            "flac",
+        )
         .await
         .unwrap();
     media::save(&app.state.db, &file).await.unwrap();
     file
 }
 
-/// The audio file a track has, and its bytes on disk.
-async fn audio_file(app: &TestApp, track: i64) -> (AudioFile, Vec<u8>) {
+/// Replaces what `track` serves as `rendition` with `content`, under its stored master's
+/// name: renditions are plain files, whatever they hold.
+pub(crate) async fn place_rendition(
+    app: &TestApp,
+    track: i64,
+    rendition: Rendition,
+    content: &[u8],
+) {
     let file = media::audio_of(&app.state.db, track)
         .await
         .unwrap()
-        .expect("the track has audio");
-    let bytes = std::fs::read(app.state.media.path_of(&file.path).unwrap()).unwrap();
-    assert_eq!(bytes.len() as u64, file.bytes);
-    (file, bytes)
+        .expect("the track has a stored master");
+    let relative = Master::Stored(file).relative_path(rendition);
+    let path = app.state.media.path_of(&relative).unwrap();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
 }
 
-/// What the preview of a generated WAV must be: a header of its own, then the first 30 s.
-fn expected_preview(wav: &[u8]) -> Vec<u8> {
-    let samples = (wav.len() - audio::HEADER_LEN).min(PREVIEW_SAMPLES);
-    let mut clip = audio::header(samples as u32).to_vec();
-    clip.extend_from_slice(&wav[audio::HEADER_LEN..audio::HEADER_LEN + samples]);
-    clip
+/// What a track serves as `cut`: its validators, and the bytes of its file.
+pub(crate) struct Served {
+    pub etag: String,
+    pub last_modified: SystemTime,
+}
+
+async fn rendition_of(app: &TestApp, track: i64, cut: Cut) -> (Served, Vec<u8>) {
+    let index = app.state.catalog().unwrap();
+    let source = tracks::source(&app.state.db, &app.state.media, index, track, cut)
+        .await
+        .unwrap();
+    let bytes = std::fs::read(&source.path).unwrap();
+    assert_eq!(bytes.len() as u64, source.file_len);
+    let served = Served {
+        etag: source.etag,
+        last_modified: source.last_modified,
+    };
+    (served, bytes)
+}
+
+/// The stream rendition of a track.
+async fn audio_file(app: &TestApp, track: i64) -> (Served, Vec<u8>) {
+    rendition_of(app, track, Cut::Stream).await
 }
 
 async fn first_email(app: &TestApp, sql: &str, track: i64) -> String {
@@ -281,7 +310,7 @@ async fn answer(response: Response, content: &[u8], etag: &str, what: &str) -> A
     let content_type = must(&headers, header::CONTENT_TYPE);
     if status == 200 {
         assert_eq!(text(&headers, header::CONTENT_RANGE), None, "{what}");
-        assert_eq!(content_type, audio::CONTENT_TYPE, "{what}");
+        assert_eq!(content_type, MP3, "{what}");
         assert!(body[..] == content[..], "{what}: the body is not the file");
         return Whole;
     }
@@ -296,11 +325,7 @@ async fn answer(response: Response, content: &[u8], etag: &str, what: &str) -> A
         );
         for part in &parts {
             let (a, b) = part.range;
-            assert_eq!(
-                part.content_type.as_deref(),
-                Some(audio::CONTENT_TYPE),
-                "{what}"
-            );
+            assert_eq!(part.content_type.as_deref(), Some(MP3), "{what}");
             assert!(
                 part.data[..] == content[a as usize..=b as usize],
                 "{what}: part {a}-{b} is not those bytes of the file"
@@ -313,7 +338,7 @@ async fn answer(response: Response, content: &[u8], etag: &str, what: &str) -> A
         );
         return Answer::Ranges(spans);
     }
-    assert_eq!(content_type, audio::CONTENT_TYPE, "{what}");
+    assert_eq!(content_type, MP3, "{what}");
     let (a, b) = content_range(&must(&headers, header::CONTENT_RANGE), total, what);
     assert!(
         body[..] == content[a as usize..=b as usize],
@@ -628,10 +653,15 @@ fn corpus(len: u64) -> Vec<(Vec<u8>, Answer)> {
 
 #[tokio::test]
 async fn an_owner_streams_the_whole_file_with_its_validators() {
-    let app = spawn().await;
-    seed_audio(&app, 3, 20).await;
+    let app = spawn_songs_of(20).await;
     let (file, wav) = audio_file(&app, TRACK).await;
-    assert_eq!(wav.len(), audio::HEADER_LEN + 8 * 20_000);
+    let probed = crate::judge::probe(&wav);
+    assert_eq!(
+        (probed.codec.as_str(), probed.sample_rate, probed.channels),
+        ("mp3", 44_100, 2)
+    );
+    assert!((probed.duration - 20.0).abs() < 0.1, "{probed:?}");
+    assert!((crate::judge::decoded_seconds(&wav) - 20.0).abs() < 0.1);
     let owner = app.login(&owner_of(&app, TRACK).await, DEMO_PASSWORD).await;
     for path in [
         format!("/api/v1/tracks/{TRACK}/stream"),
@@ -640,15 +670,13 @@ async fn an_owner_streams_the_whole_file_with_its_validators() {
         let response = send(request(&app, Method::GET, &path, Some(&owner))).await;
         assert_eq!(response.status(), 200, "{path}");
         let headers = response.headers().clone();
-        assert_eq!(must(&headers, header::CONTENT_TYPE), "audio/wav");
+        assert_eq!(must(&headers, header::CONTENT_TYPE), MP3);
         assert_eq!(content_length(&headers), wav.len() as u64);
         assert_eq!(must(&headers, header::ETAG), file.etag);
         assert!(file.etag.starts_with('"') && file.etag.ends_with('"'));
-        let updated = chrono::DateTime::parse_from_rfc3339(&file.updated_at).unwrap();
-        let updated = SystemTime::UNIX_EPOCH + Duration::from_secs(updated.timestamp() as u64);
         assert_eq!(
             must(&headers, header::LAST_MODIFIED),
-            httpdate::fmt_http_date(updated)
+            httpdate::fmt_http_date(file.last_modified)
         );
         assert_eq!(must(&headers, header::ACCEPT_RANGES), "bytes");
         assert_eq!(must(&headers, header::CACHE_CONTROL), "private, no-cache");
@@ -660,8 +688,7 @@ async fn an_owner_streams_the_whole_file_with_its_validators() {
 
 #[tokio::test]
 async fn staff_and_admins_stream_anything_and_customers_only_what_they_bought() {
-    let app = spawn().await;
-    seed_audio(&app, 10, 2).await;
+    let app = spawn_songs_of(2).await;
     let unsold: i64 = sqlx::query_scalar(
         "SELECT t.track_id FROM track t WHERE t.track_id <= 10 AND NOT EXISTS \
          (SELECT 1 FROM invoice_line l WHERE l.track_id = t.track_id) ORDER BY t.track_id",
@@ -673,12 +700,12 @@ async fn staff_and_admins_stream_anything_and_customers_only_what_they_bought() 
     for email in [ADMIN, STAFF] {
         let token = app.login(email, DEMO_PASSWORD).await;
         for track in [TRACK, unsold] {
-            for kind in ["stream", "download"] {
+            for (kind, cut) in [("stream", Cut::Stream), ("download", Cut::Download)] {
                 let path = format!("/api/v1/tracks/{track}/{kind}");
                 let response = send(request(&app, Method::GET, &path, Some(&token))).await;
                 assert_eq!(response.status(), 200, "{email} GET {path}");
-                let (_, wav) = audio_file(&app, track).await;
-                assert!(response.bytes().await.unwrap()[..] == wav[..]);
+                let (_, file) = rendition_of(&app, track, cut).await;
+                assert!(response.bytes().await.unwrap()[..] == file[..]);
             }
         }
     }
@@ -731,13 +758,16 @@ async fn staff_and_admins_stream_anything_and_customers_only_what_they_bought() 
 }
 
 #[tokio::test]
-async fn unknown_tracks_and_tracks_without_audio_are_not_found() {
-    let app = spawn().await;
-    seed_audio(&app, 1, 2).await;
+async fn unknown_tracks_are_not_found_and_every_real_one_has_audio() {
+    let app = spawn_songs_of(2).await;
     let admin = app.login(ADMIN, DEMO_PASSWORD).await;
-    let silent = 2; // a real track, left without audio
     for kind in ["stream", "download", "preview"] {
-        for track in [silent, 999_999, 0, -1] {
+        // A real track nobody gave audio: its generated song.
+        let path = format!("/api/v1/tracks/2/{kind}");
+        let response = send(request(&app, Method::GET, &path, Some(&admin))).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        assert!(crate::judge::decoded_seconds(&response.bytes().await.unwrap()) > 1.9);
+        for track in [999_999, 0, -1] {
             let path = format!("/api/v1/tracks/{track}/{kind}");
             assert_problem(
                 send(request(&app, Method::GET, &path, Some(&admin))).await,
@@ -784,11 +814,16 @@ async fn unknown_tracks_and_tracks_without_audio_are_not_found() {
 }
 
 #[tokio::test]
-async fn a_preview_is_a_wav_of_its_own_holding_the_first_thirty_seconds_for_anyone() {
-    let app = spawn().await;
-    seed_audio(&app, 1, 60).await;
-    let (file, wav) = audio_file(&app, TRACK).await;
-    assert_eq!(wav.len(), audio::HEADER_LEN + 8 * 60_000);
+async fn a_preview_is_an_mp3_of_the_first_thirty_seconds_for_anyone() {
+    let app = spawn_songs_of(40).await;
+    let (stream, whole) = audio_file(&app, TRACK).await;
+    let (clip, expected) = rendition_of(&app, TRACK, Cut::Preview).await;
+    assert!((crate::judge::decoded_seconds(&whole) - 40.0).abs() < 0.1);
+    let probed = crate::judge::probe(&expected);
+    assert_eq!((probed.codec.as_str(), probed.channels), ("mp3", 2));
+    assert!((probed.duration - 30.0).abs() < 0.1, "{probed:?}");
+    assert!((crate::judge::decoded_seconds(&expected) - 30.0).abs() < 0.1);
+    assert_ne!(clip.etag, stream.etag, "a representation of its own");
     let path = format!("/api/v1/tracks/{TRACK}/preview");
     let stranger = app
         .login(&non_owner_of(&app, TRACK).await, DEMO_PASSWORD)
@@ -797,40 +832,15 @@ async fn a_preview_is_a_wav_of_its_own_holding_the_first_thirty_seconds_for_anyo
         let response = send(request(&app, Method::GET, &path, token)).await;
         assert_eq!(response.status(), 200);
         let headers = response.headers().clone();
-        assert_eq!(content_length(&headers), 240_044);
-        assert_eq!(must(&headers, header::CONTENT_TYPE), "audio/wav");
-        assert_eq!(
-            must(&headers, header::ETAG),
-            format!("\"{}-preview\"", file.etag.trim_matches('"'))
-        );
+        assert_eq!(content_length(&headers), expected.len() as u64);
+        assert_eq!(must(&headers, header::CONTENT_TYPE), MP3);
+        assert_eq!(must(&headers, header::ETAG), clip.etag);
         assert_eq!(
             must(&headers, header::CACHE_CONTROL),
             "public, max-age=86400"
         );
-        let body = response.bytes().await.unwrap();
-        assert_eq!(body.len(), 240_044);
-        assert_eq!(
-            body[..44],
-            audio::header(240_000)[..],
-            "a header of its own"
-        );
-        assert!(audio::is_canonical(&body));
-        assert!(
-            body[44..] == wav[44..240_044],
-            "the samples are the first 30 s of the track"
-        );
+        assert!(response.bytes().await.unwrap()[..] == expected[..]);
     }
-
-    // A track shorter than 30 s previews whole.
-    let short = give_audio(&app, 2, audio::melody(2, 10_000), audio::CONTENT_TYPE).await;
-    let (_, short_wav) = audio_file(&app, 2).await;
-    let response = send(request(&app, Method::GET, "/api/v1/tracks/2/preview", None)).await;
-    assert_eq!(response.status(), 200);
-    assert_eq!(
-        must(response.headers(), header::ETAG),
-        format!("\"{}-preview\"", short.etag.trim_matches('"'))
-    );
-    assert!(response.bytes().await.unwrap()[..] == short_wav[..]);
 
     // A preview takes no query: a signed-URL parameter is a mistake, not ignored.
     assert_problem(
@@ -847,95 +857,114 @@ async fn a_preview_is_a_wav_of_its_own_holding_the_first_thirty_seconds_for_anyo
 }
 
 #[tokio::test]
-async fn a_preview_of_a_file_that_is_not_a_generated_wav_is_its_opening_in_proportion() {
-    let app = spawn().await;
+async fn a_stored_master_shorter_than_thirty_seconds_previews_whole_and_streams_its_length() {
+    let app = spawn_songs_of(60).await;
     let track = 3;
-    let milliseconds: i64 =
-        sqlx::query_scalar("SELECT milliseconds FROM track WHERE track_id = $1")
-            .bind(track)
-            .fetch_one(app.state.db.reader())
-            .await
-            .unwrap();
-    let mut content = b"ID3\x04\x00\x00\x00\x00\x00\x00".to_vec();
-    content.extend((0..1_000_000u32).map(|i| (i % 253) as u8));
-    let file = give_audio(&app, track, content.clone(), "audio/mpeg").await;
-    let expected_len = (content.len() as u128 * 30_000 / milliseconds as u128) as usize;
-    assert!(expected_len < content.len());
-    let response = send(request(
-        &app,
-        Method::GET,
-        &format!("/api/v1/tracks/{track}/preview"),
-        None,
-    ))
-    .await;
-    assert_eq!(response.status(), 200);
-    assert_eq!(must(response.headers(), header::CONTENT_TYPE), "audio/mpeg");
-    assert_eq!(content_length(response.headers()), expected_len as u64);
+    give_audio(&app, track, 12_000).await;
+    for kind in ["preview", "stream", "download", "download?format=mp3"] {
+        let path = format!("/api/v1/tracks/{track}/{kind}");
+        let response = send(request(
+            &app,
+            Method::GET,
+            &path,
+            Some(&app.login(STAFF, DEMO_PASSWORD).await),
+        ))
+        .await;
+        assert_eq!(response.status(), 200, "{path}");
+        let body = response.bytes().await.unwrap();
+        let seconds = crate::judge::decoded_seconds(&body);
+        assert!((seconds - 12.0).abs() < 0.1, "{path}: {seconds} s");
+    }
+    let renders = app.state.media.cache().renders();
     assert_eq!(
-        must(response.headers(), header::ETAG),
-        format!("\"{}-preview\"", file.etag.trim_matches('"'))
+        renders, 4,
+        "each rendition of the stored master was made once"
     );
-    assert!(response.bytes().await.unwrap()[..] == content[..expected_len]);
 }
 
 #[tokio::test]
-async fn a_download_is_an_attachment_named_artist_album_number_and_track() {
-    let app = spawn().await;
-    seed_audio(&app, 1, 5).await;
-    give_audio(&app, 66, audio::melody(66, 2_000), audio::CONTENT_TYPE).await;
+async fn a_download_is_flac_or_mp3_named_artist_album_number_and_track() {
+    let app = spawn_songs_of(3).await;
     let admin = app.login(ADMIN, DEMO_PASSWORD).await;
-    let names = [
-        (
-            TRACK,
+    let name = |track: i64, extension: &str| {
+        match track {
+        TRACK => format!(
             "attachment; filename=\"AC_DC - For Those About To Rock We Salute You - 01 - \
-             For Those About To Rock (We Salute You).wav\"; filename*=UTF-8''AC_DC%20-%20For\
+             For Those About To Rock (We Salute You).{extension}\"; filename*=UTF-8''AC_DC%20-%20For\
              %20Those%20About%20To%20Rock%20We%20Salute%20You%20-%2001%20-%20For%20Those%20\
-             About%20To%20Rock%20%28We%20Salute%20You%29.wav",
+             About%20To%20Rock%20%28We%20Salute%20You%29.{extension}"
         ),
-        (
-            66,
+        _ => format!(
             "attachment; filename=\"Ant_nio Carlos Jobim - Warner 25 Anos - 04 - Por Causa \
-             De Voc_.wav\"; filename*=UTF-8''Ant%C3%B4nio%20Carlos%20Jobim%20-%20Warner%2025\
-             %20Anos%20-%2004%20-%20Por%20Causa%20De%20Voc%C3%AA.wav",
+             De Voc_.{extension}\"; filename*=UTF-8''Ant%C3%B4nio%20Carlos%20Jobim%20-%20Warner%2025\
+             %20Anos%20-%2004%20-%20Por%20Causa%20De%20Voc%C3%AA.{extension}"
         ),
+    }
+    };
+    let formats = [
+        ("", Cut::Download, "flac", "audio/flac", "flac"),
+        ("?format=flac", Cut::Download, "flac", "audio/flac", "flac"),
+        ("?format=mp3", Cut::DownloadMp3, "mp3", MP3, "mp3"),
     ];
-    for (track, disposition) in names {
-        let (file, wav) = audio_file(&app, track).await;
-        let path = format!("/api/v1/tracks/{track}/download");
-        let response = send(request(&app, Method::GET, &path, Some(&admin))).await;
-        assert_eq!(response.status(), 200, "{path}");
-        let headers = response.headers().clone();
-        assert_eq!(must(&headers, header::CONTENT_DISPOSITION), disposition);
-        assert_eq!(must(&headers, header::CONTENT_TYPE), "audio/wav");
-        assert_eq!(must(&headers, header::ETAG), file.etag);
-        assert_eq!(must(&headers, header::CACHE_CONTROL), "private, no-cache");
-        assert!(response.bytes().await.unwrap()[..] == wav[..]);
+    for track in [TRACK, 66] {
+        for (query, cut, extension, content_type, codec) in formats {
+            let (file, bytes) = rendition_of(&app, track, cut).await;
+            let path = format!("/api/v1/tracks/{track}/download{query}");
+            let response = send(request(&app, Method::GET, &path, Some(&admin))).await;
+            assert_eq!(response.status(), 200, "{path}");
+            let headers = response.headers().clone();
+            let disposition = name(track, extension);
+            assert_eq!(must(&headers, header::CONTENT_DISPOSITION), disposition);
+            assert_eq!(must(&headers, header::CONTENT_TYPE), content_type);
+            assert_eq!(must(&headers, header::ETAG), file.etag);
+            assert_eq!(must(&headers, header::CACHE_CONTROL), "private, no-cache");
+            let body = response.bytes().await.unwrap();
+            assert!(body[..] == bytes[..]);
+            let probed = crate::judge::probe(&body);
+            assert_eq!(probed.codec, codec, "{path}");
+            assert_eq!((probed.sample_rate, probed.channels), (44_100, 2), "{path}");
+            assert!((crate::judge::decoded_seconds(&body) - 3.0).abs() < 0.1);
 
-        // A broken download resumes with a range, still as an attachment.
-        let response = send(
-            request(&app, Method::GET, &path, Some(&admin)).header(header::RANGE, "bytes=1000-"),
+            // A broken download resumes with a range, still as an attachment.
+            let response = send(
+                request(&app, Method::GET, &path, Some(&admin))
+                    .header(header::RANGE, "bytes=1000-"),
+            )
+            .await;
+            assert_eq!(response.status(), 206);
+            assert_eq!(
+                must(response.headers(), header::CONTENT_DISPOSITION),
+                disposition
+            );
+            assert_eq!(
+                must(response.headers(), header::CONTENT_RANGE),
+                format!("bytes 1000-{}/{}", bytes.len() - 1, bytes.len())
+            );
+            assert!(response.bytes().await.unwrap()[..] == bytes[1000..]);
+        }
+    }
+    for bad in ["ogg", "FLAC", "", "wav"] {
+        let path = format!("/api/v1/tracks/{TRACK}/download?format={bad}");
+        let problem = assert_problem(
+            send(request(&app, Method::GET, &path, Some(&admin))).await,
+            400,
         )
         .await;
-        assert_eq!(response.status(), 206);
-        assert_eq!(
-            must(response.headers(), header::CONTENT_DISPOSITION),
-            disposition
+        assert!(
+            problem["detail"].as_str().unwrap().contains("flac or mp3"),
+            "{problem}"
         );
-        assert_eq!(
-            must(response.headers(), header::CONTENT_RANGE),
-            format!("bytes 1000-{}/{}", wav.len() - 1, wav.len())
-        );
-        assert!(response.bytes().await.unwrap()[..] == wav[1000..]);
     }
 }
 
 #[tokio::test]
 async fn head_answers_with_the_headers_of_get_and_no_body() {
     let app = spawn().await;
-    seed_audio(&app, 1, 40).await;
     let admin = app.login(ADMIN, DEMO_PASSWORD).await;
     let (_, wav) = audio_file(&app, TRACK).await;
     let len = wav.len() as u64;
+    let download = rendition_of(&app, TRACK, Cut::Download).await.1.len() as u64;
+    let clip = rendition_of(&app, TRACK, Cut::Preview).await.1.len() as u64;
     let compared = [
         header::ETAG,
         header::LAST_MODIFIED,
@@ -951,9 +980,9 @@ async fn head_answers_with_the_headers_of_get_and_no_body() {
         ("stream", Some("bytes=-1"), 206, 1),
         ("stream", Some("bytes=0-0,-1"), 206, 0),
         ("stream", Some("bytes=x"), 200, len),
-        ("download", None, 200, len),
-        ("download", Some("bytes=100-"), 206, len - 100),
-        ("preview", None, 200, 240_044),
+        ("download", None, 200, download),
+        ("download", Some("bytes=100-"), 206, download - 100),
+        ("preview", None, 200, clip),
         ("preview", Some("bytes=0-43"), 206, 44),
     ];
     for (kind, range, status, length) in cases {
@@ -1020,9 +1049,9 @@ async fn head_answers_with_the_headers_of_get_and_no_body() {
 #[tokio::test]
 async fn a_current_copy_is_answered_304_by_etag_or_date() {
     let app = spawn().await;
-    seed_audio(&app, 1, 10).await;
     let admin = app.login(ADMIN, DEMO_PASSWORD).await;
     let (file, wav) = audio_file(&app, TRACK).await;
+    let (clip, _) = rendition_of(&app, TRACK, Cut::Preview).await;
     let path = format!("/api/v1/tracks/{TRACK}/stream");
     let first = send(request(&app, Method::GET, &path, Some(&admin))).await;
     let last_modified = must(first.headers(), header::LAST_MODIFIED);
@@ -1039,7 +1068,7 @@ async fn a_current_copy_is_answered_304_by_etag_or_date() {
         ("If-None-Match", format!("\"a\",{},\"b\"", file.etag), 304),
         ("If-None-Match", "\"other\"".into(), 200),
         ("If-None-Match", "W/\"other\"".into(), 200),
-        ("If-None-Match", format!("\"{bare}-preview\""), 200),
+        ("If-None-Match", clip.etag.clone(), 200),
         ("If-None-Match", format!("\"{}\"", &bare[1..]), 200),
         ("If-Modified-Since", last_modified.clone(), 304),
         ("If-Modified-Since", date(modified + hour), 304),
@@ -1079,8 +1108,7 @@ async fn a_current_copy_is_answered_304_by_etag_or_date() {
 
     // The preview has validators of its own.
     let preview = format!("/api/v1/tracks/{TRACK}/preview");
-    let preview_etag = format!("\"{bare}-preview\"");
-    for (etag, status) in [(preview_etag.as_str(), 304), (file.etag.as_str(), 200)] {
+    for (etag, status) in [(clip.etag.as_str(), 304), (file.etag.as_str(), 200)] {
         let response =
             send(request(&app, Method::GET, &preview, None).header(header::IF_NONE_MATCH, etag))
                 .await;
@@ -1091,7 +1119,6 @@ async fn a_current_copy_is_answered_304_by_etag_or_date() {
 #[tokio::test]
 async fn if_range_honours_a_range_only_for_the_current_representation() {
     let app = spawn().await;
-    seed_audio(&app, 1, 10).await;
     let admin = app.login(ADMIN, DEMO_PASSWORD).await;
     let (file, wav) = audio_file(&app, TRACK).await;
     let path = format!("/api/v1/tracks/{TRACK}/stream");
@@ -1129,8 +1156,8 @@ async fn if_range_honours_a_range_only_for_the_current_representation() {
     }
     // The preview's current tag is its own; the file's is another representation.
     let preview = format!("/api/v1/tracks/{TRACK}/preview");
-    let clip = expected_preview(&wav);
-    let preview_etag = format!("\"{}-preview\"", file.etag.trim_matches('"'));
+    let (preview_file, clip) = rendition_of(&app, TRACK, Cut::Preview).await;
+    let preview_etag = preview_file.etag;
     for (condition, expected) in [
         (preview_etag.as_str(), ranges(&[(0, 43)])),
         (file.etag.as_str(), Whole),
@@ -1153,11 +1180,10 @@ async fn if_range_honours_a_range_only_for_the_current_representation() {
 #[tokio::test]
 async fn a_replaced_file_has_a_new_etag_and_old_validators_get_the_new_bytes_whole() {
     let app = spawn().await;
-    seed_audio(&app, 1, 5).await;
     let admin = app.login(ADMIN, DEMO_PASSWORD).await;
     let (old, _) = audio_file(&app, TRACK).await;
-    let new = give_audio(&app, TRACK, audio::melody(77, 7_000), audio::CONTENT_TYPE).await;
-    let (_, wav) = audio_file(&app, TRACK).await;
+    give_audio(&app, TRACK, 7_000).await;
+    let (new, wav) = audio_file(&app, TRACK).await;
     assert_ne!(old.etag, new.etag);
     let path = format!("/api/v1/tracks/{TRACK}/stream");
     let response = send(
@@ -1193,10 +1219,9 @@ async fn a_replaced_file_has_a_new_etag_and_old_validators_get_the_new_bytes_who
 
 #[tokio::test]
 async fn a_corpus_of_range_headers_is_answered_exactly_on_the_stream() {
-    let app = spawn().await;
-    seed_audio(&app, 1, 40).await;
+    let app = spawn_songs_of(20).await;
     let (file, wav) = audio_file(&app, TRACK).await;
-    assert_eq!(wav.len(), 320_044);
+    assert!(wav.len() > 300_000, "20 s at 128 kbit/s");
     let owner = app.login(&owner_of(&app, TRACK).await, DEMO_PASSWORD).await;
     let cases = corpus(wav.len() as u64);
     let distinct: std::collections::HashSet<&Vec<u8>> = cases.iter().map(|(h, _)| h).collect();
@@ -1219,14 +1244,16 @@ async fn a_corpus_of_range_headers_is_answered_exactly_on_the_stream() {
 
 #[tokio::test]
 async fn the_preview_answers_ranges_over_the_clip_not_the_file() {
-    let app = spawn().await;
-    seed_audio(&app, 1, 60).await;
-    let (file, wav) = audio_file(&app, TRACK).await;
-    let clip = expected_preview(&wav);
+    let app = spawn_songs_of(60).await;
+    let (_, wav) = audio_file(&app, TRACK).await;
+    let (file, clip) = rendition_of(&app, TRACK, Cut::Preview).await;
     let len = clip.len() as u64;
-    assert_eq!(len, 240_044);
+    assert!(
+        len < wav.len() as u64,
+        "the clip is shorter than the stream"
+    );
     let last = len - 1;
-    let etag = format!("\"{}-preview\"", file.etag.trim_matches('"'));
+    let etag = file.etag;
     let mut cases = vec![
         case("bytes=0-43", ranges(&[(0, 43)])),
         case("bytes=40-47", ranges(&[(40, 47)])),
@@ -1278,16 +1305,18 @@ async fn the_preview_answers_ranges_over_the_clip_not_the_file() {
     .await;
     assert_eq!(
         must(response.headers(), header::CONTENT_RANGE),
-        "bytes */240044"
+        format!("bytes */{len}")
     );
     let problem = assert_problem(response, 416).await;
-    assert!(problem["detail"].as_str().unwrap().contains("240044"));
+    assert!(problem["detail"]
+        .as_str()
+        .unwrap()
+        .contains(&len.to_string()));
 }
 
 #[tokio::test]
 async fn a_signed_url_streams_without_a_token_for_the_one_who_asked_for_it() {
     let app = spawn().await;
-    seed_audio(&app, 2, 5).await;
     let (file, wav) = audio_file(&app, TRACK).await;
     let owner_email = owner_of(&app, TRACK).await;
     let owner = app.login(&owner_email, DEMO_PASSWORD).await;
@@ -1361,7 +1390,6 @@ async fn a_signed_url_streams_without_a_token_for_the_one_who_asked_for_it() {
 #[tokio::test]
 async fn a_signed_url_that_is_expired_changed_or_incomplete_is_refused() {
     let app = spawn().await;
-    seed_audio(&app, 2, 5).await;
     let owner_email = owner_of(&app, TRACK).await;
     let owner_id = account_id(&app, &owner_email).await;
     let stranger_email = non_owner_of(&app, TRACK).await;
@@ -1486,7 +1514,6 @@ async fn a_signed_url_that_is_expired_changed_or_incomplete_is_refused() {
 #[tokio::test]
 async fn logging_out_revokes_the_signed_urls_of_that_session_only() {
     let app = spawn().await;
-    seed_audio(&app, 2, 5).await;
     let (file, wav) = audio_file(&app, TRACK).await;
     let owner_email = owner_of(&app, TRACK).await;
     let (phone, laptop) = (
@@ -1557,20 +1584,15 @@ async fn a_listener_past_the_stream_cap_waits_until_a_stream_is_dropped_or_finis
     // Far more than the socket buffers between server and client hold, so a response left
     // unread cannot be finished by the server.
     let samples = 40_000_000usize;
-    let mut content = audio::header(samples as u32).to_vec();
-    content.resize(audio::HEADER_LEN + samples, 0x80);
-    give_audio(&app, TRACK, content, audio::CONTENT_TYPE).await;
-    seed_audio(&app, 2, 5).await;
+    give_audio(&app, TRACK, 1_000).await;
+    place_rendition(&app, TRACK, Rendition::Stream, &vec![0x55; samples]).await;
     let admin = app.login(ADMIN, DEMO_PASSWORD).await;
     let admin_id = account_id(&app, ADMIN).await;
     let path = format!("/api/v1/tracks/{TRACK}/stream");
 
     let playing = send(request(&app, Method::GET, &path, Some(&admin))).await;
     assert_eq!(playing.status(), 200);
-    assert_eq!(
-        content_length(playing.headers()),
-        (audio::HEADER_LEN + samples) as u64
-    );
+    assert_eq!(content_length(playing.headers()), samples as u64);
     assert_eq!(app.state.streams.open_streams(admin_id), 1);
 
     for other in [
@@ -1657,7 +1679,6 @@ async fn a_listener_past_the_stream_cap_waits_until_a_stream_is_dropped_or_finis
 #[tokio::test]
 async fn concurrent_listeners_each_get_exactly_the_bytes_they_asked_for() {
     let app = spawn().await;
-    seed_audio(&app, 1, 30).await;
     let (file, wav) = audio_file(&app, TRACK).await;
     let admin = app.login(ADMIN, DEMO_PASSWORD).await;
     let path = format!("/api/v1/tracks/{TRACK}/stream");
@@ -1684,12 +1705,15 @@ async fn concurrent_listeners_each_get_exactly_the_bytes_they_asked_for() {
 #[tokio::test]
 async fn an_empty_file_is_served_as_nothing_and_no_range_of_it_is_satisfiable() {
     let app = spawn().await;
-    let file = give_audio(&app, 3, Vec::new(), audio::CONTENT_TYPE).await;
+    give_audio(&app, 3, 1_000).await;
+    place_rendition(&app, 3, Rendition::Stream, &[]).await;
+    place_rendition(&app, 3, Rendition::Preview, &[]).await;
     let admin = app.login(ADMIN, DEMO_PASSWORD).await;
-    let preview_etag = format!("\"{}-preview\"", file.etag.trim_matches('"'));
+    let stream = rendition_of(&app, 3, Cut::Stream).await.0.etag;
+    let preview = rendition_of(&app, 3, Cut::Preview).await.0.etag;
     for (path, etag) in [
-        ("/api/v1/tracks/3/stream", file.etag.as_str()),
-        ("/api/v1/tracks/3/preview", preview_etag.as_str()),
+        ("/api/v1/tracks/3/stream", stream.as_str()),
+        ("/api/v1/tracks/3/preview", preview.as_str()),
     ] {
         let cases = [
             case("bytes=0-", Unsatisfiable),
@@ -1706,14 +1730,13 @@ async fn an_empty_file_is_served_as_nothing_and_no_range_of_it_is_satisfiable() 
 }
 
 /// A `track_audio` row whose file has gone from the media store (a volume not mounted, a
-/// file removed by hand) is an outage the client must be told about before any byte is
-/// promised.
+/// file removed by hand) before its renditions were made is an outage the client must be
+/// told about before any byte is promised.
 #[tokio::test]
 async fn a_track_whose_file_is_missing_is_refused_before_anything_is_promised() {
     let app = spawn().await;
-    seed_audio(&app, 2, 5).await;
     let admin = app.login(ADMIN, DEMO_PASSWORD).await;
-    let (file, _) = audio_file(&app, 2).await;
+    let file = give_audio(&app, 2, 1_000).await;
     std::fs::remove_file(app.state.media.path_of(&file.path).unwrap()).unwrap();
     let mut statuses = Vec::new();
     for kind in ["stream", "download", "preview"] {

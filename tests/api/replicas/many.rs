@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use chinook::config::{Rate, RateLimits, SeedAudio};
+use chinook::config::{Rate, RateLimits};
 use serde_json::{json, Value};
 
 use super::harness::{
@@ -124,9 +124,7 @@ async fn a_purchase_made_through_one_instance_streams_through_the_other() {
     .fetch_one(db.writer())
     .await
     .unwrap();
-    chinook::media::seed_audio(db, &first.state.media, SeedAudio::First(track as u64), 1)
-        .await
-        .unwrap();
+    crate::streaming::give_audio(&first, track, 1_000).await;
     let token = first.login(LUIS, DEMO_PASSWORD).await;
     let stream = format!("/api/v1/tracks/{track}/stream");
 
@@ -166,15 +164,13 @@ async fn a_purchase_made_through_one_instance_streams_through_the_other() {
         "the purchase streams on the other instance"
     );
     let bytes = streamed.bytes().await.unwrap();
-    let (file, on_disk) = chinook::media::audio_of(db, track)
+    let index = first.state.catalog().unwrap();
+    let cut = chinook::streaming::tracks::Cut::Stream;
+    let source = chinook::streaming::tracks::source(db, &first.state.media, index, track, cut)
         .await
-        .unwrap()
-        .map(|file| {
-            let bytes = std::fs::read(first.state.media.path_of(&file.path).unwrap()).unwrap();
-            (file, bytes)
-        })
-        .expect("the track has audio");
-    assert_eq!(bytes.len() as u64, file.bytes);
-    assert_eq!(bytes, on_disk, "every byte of the file");
+        .unwrap();
+    let on_disk = std::fs::read(&source.path).unwrap();
+    assert_eq!(bytes.len() as u64, source.file_len);
+    assert_eq!(bytes, on_disk, "every byte of the stream rendition");
     replica.sql("SELECT pg_wal_replay_resume()").await;
 }
