@@ -5,6 +5,11 @@
 //! byte order is list order and no two entries share a term. Names use their sort key and a
 //! 0 byte before the id: folded names hold no 0 byte, so a name sorts before every longer
 //! name it begins (as the strings compare).
+//!
+//! Each order is indexed twice: ascending, and descending with every byte after the prefix
+//! inverted, which reverses the order (the 0 byte ending a name becomes the greatest, so a
+//! longer name now sorts first). Walking a term dictionary forward is fast from any bound;
+//! walking it backward is not, so a descending list walks its own terms forward.
 
 use super::{Key, SortField, SortValue};
 use crate::catalog::{Entry, Kind};
@@ -40,9 +45,10 @@ impl SortField {
     }
 }
 
-/// The first two bytes of every order term of `kind` sorted by `sort`.
-pub fn prefix(kind: Kind, sort: SortField) -> [u8; 2] {
-    [kind.code() as u8, sort.code()]
+/// The first two bytes of every order term of `kind` sorted by `sort`; descending orders
+/// have the high bit of the second byte set.
+pub fn prefix(kind: Kind, sort: SortField, descending: bool) -> [u8; 2] {
+    [kind.code() as u8, sort.code() | if descending { 0x80 } else { 0 }]
 }
 
 /// The bytes just past every term with `prefix`, an exclusive upper bound.
@@ -50,9 +56,9 @@ pub fn prefix_end(prefix: [u8; 2]) -> [u8; 2] {
     [prefix[0], prefix[1] + 1]
 }
 
-/// The term of the entry at `key` in the order `sort` of `kind`.
-pub fn term(kind: Kind, sort: SortField, key: &Key) -> Vec<u8> {
-    let mut bytes = prefix(kind, sort).to_vec();
+/// The term of the entry at `key` in the order `sort` of `kind`, ascending or descending.
+pub fn term(kind: Kind, sort: SortField, descending: bool, key: &Key) -> Vec<u8> {
+    let mut bytes = prefix(kind, sort, false).to_vec();
     match (&key.value, sort) {
         (_, SortField::Id) => {}
         (SortValue::Number(value), _) => bytes.extend_from_slice(&value.to_be_bytes()),
@@ -62,12 +68,25 @@ pub fn term(kind: Kind, sort: SortField, key: &Key) -> Vec<u8> {
         }
     }
     bytes.extend_from_slice(&key.id.to_be_bytes());
+    if descending {
+        bytes[1] |= 0x80;
+        invert(&mut bytes[2..]);
+    }
     bytes
+}
+
+fn invert(bytes: &mut [u8]) {
+    for b in bytes {
+        *b = !*b;
+    }
 }
 
 /// The key an order term spells, or `None` for bytes that are not one.
 pub fn key_of(sort: SortField, term: &[u8]) -> Option<Key> {
-    let rest = term.get(2..)?;
+    let mut rest = term.get(2..)?.to_vec();
+    if term[1] & 0x80 != 0 {
+        invert(&mut rest);
+    }
     let (value, id) = rest.split_at_checked(rest.len().checked_sub(8)?)?;
     let id = u64::from_be_bytes(id.try_into().ok()?);
     let value = match sort {
@@ -89,7 +108,7 @@ pub fn terms(entry: &Entry) -> Vec<Vec<u8>> {
     let id = entry.id().max(0) as u64;
     SortField::of(kind)
         .iter()
-        .map(|&sort| {
+        .flat_map(|&sort| {
             let number = |v: i64| SortValue::Number(v.max(0) as u64);
             let value = match (sort, entry) {
                 (SortField::Id, _) => SortValue::Number(id),
@@ -101,7 +120,8 @@ pub fn terms(entry: &Entry) -> Vec<Vec<u8>> {
                     SortValue::Number(0)
                 }
             };
-            term(kind, sort, &Key { value, id })
+            let key = Key { value, id };
+            [term(kind, sort, false, &key), term(kind, sort, true, &key)]
         })
         .collect()
 }
@@ -127,27 +147,34 @@ mod tests {
             text("abc", 2),
             text("b", 1),
         ];
-        let terms: Vec<Vec<u8>> = keys
-            .iter()
-            .map(|k| term(Kind::Track, SortField::Name, k))
-            .collect();
-        let mut sorted = terms.clone();
-        sorted.sort();
-        assert_eq!(terms, sorted, "byte order is key order");
-        for (key, term) in keys.iter().zip(&terms) {
-            assert_eq!(key_of(SortField::Name, term).as_ref(), Some(key));
+        for descending in [false, true] {
+            let terms: Vec<Vec<u8>> = keys
+                .iter()
+                .map(|k| term(Kind::Track, SortField::Name, descending, k))
+                .collect();
+            let mut sorted = terms.clone();
+            sorted.sort();
+            if descending {
+                sorted.reverse();
+            }
+            assert_eq!(terms, sorted, "byte order is key order, or its reverse");
+            for (key, term) in keys.iter().zip(&terms) {
+                assert_eq!(key_of(SortField::Name, term).as_ref(), Some(key));
+            }
         }
         let number = Key {
             value: SortValue::Number(258),
             id: 4,
         };
-        let t = term(Kind::Track, SortField::Popularity, &number);
+        let t = term(Kind::Track, SortField::Popularity, false, &number);
+        assert_eq!(key_of(SortField::Popularity, &t), Some(number.clone()));
+        let t = term(Kind::Track, SortField::Popularity, true, &number);
         assert_eq!(key_of(SortField::Popularity, &t), Some(number));
         let id = Key {
             value: SortValue::Number(12),
             id: 12,
         };
-        let t = term(Kind::Genre, SortField::Id, &id);
+        let t = term(Kind::Genre, SortField::Id, false, &id);
         assert_eq!(t.len(), 10);
         assert_eq!(key_of(SortField::Id, &t), Some(id));
     }

@@ -84,23 +84,22 @@ pub(super) fn walk(
     at_most: Option<usize>,
     budget: &Budget,
 ) -> anyhow::Result<Option<Vec<(Key, DocAddress)>>> {
-    let prefix = order::prefix(request.kind, request.sort);
+    // Descending orders have terms of their own, read forward like the ascending ones.
+    let prefix = order::prefix(request.kind, request.sort, request.descending);
     let end = order::prefix_end(prefix);
     let cursor = request
         .after
         .as_ref()
-        .map(|key| order::term(request.kind, request.sort, key));
+        .map(|key| order::term(request.kind, request.sort, request.descending, key));
     let keep = request.limit + 1;
     let mut found: Vec<(Key, DocAddress)> = Vec::new();
     for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
         let filter = SegmentFilter::new(index, searcher, segment, request)?;
         let inverted = segment.inverted_index(index.schema.order)?;
         let range = inverted.terms().range();
-        let range = match (&cursor, request.descending) {
-            (None, false) => range.ge(prefix).lt(end),
-            (Some(cursor), false) => range.gt(cursor).lt(end),
-            (None, true) => range.ge(prefix).lt(end).backward(),
-            (Some(cursor), true) => range.ge(prefix).lt(cursor).backward(),
+        let range = match &cursor {
+            None => range.ge(prefix).lt(end),
+            Some(cursor) => range.gt(cursor).lt(end),
         };
         let mut terms = range.into_stream()?;
         let (mut taken, mut walked) = (0, 0usize);
