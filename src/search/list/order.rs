@@ -48,7 +48,10 @@ impl SortField {
 /// The first two bytes of every order term of `kind` sorted by `sort`; descending orders
 /// have the high bit of the second byte set.
 pub fn prefix(kind: Kind, sort: SortField, descending: bool) -> [u8; 2] {
-    [kind.code() as u8, sort.code() | if descending { 0x80 } else { 0 }]
+    [
+        kind.code() as u8,
+        sort.code() | if descending { 0x80 } else { 0 },
+    ]
 }
 
 /// The bytes just past every term with `prefix`, an exclusive upper bound.
