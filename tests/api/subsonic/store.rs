@@ -38,7 +38,10 @@ async fn owners_stream_in_full_and_everyone_else_hears_the_preview() {
         async move {
             let response = app.get_authed(path, &token).await;
             assert_eq!(response.status(), 200, "{path}");
-            let kind = response.headers()["content-type"].to_str().unwrap().to_string();
+            let kind = response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .to_string();
             (kind, response.bytes().await.unwrap())
         }
     };
