@@ -10,6 +10,7 @@ Environment: ROLLING_SECONDS_BETWEEN (pause between instances, default 4).
 """
 
 import hashlib
+import urllib.request
 import http.client
 import json
 import os
@@ -307,18 +308,6 @@ def main():
     seed_env = dict(base_env, CHINOOK_DATA_DIR=os.path.join(root, "seed"), CHINOOK_AUDIO_MAX_SECS=str(AUDIO_SECS))
     subprocess.run([binary, "seed", "--dataset", dataset, "--audio", str(STREAM_TRACKS)], env=seed_env,
                    check=True, stdout=subprocess.DEVNULL)
-    # The media store names each file <track id>-<content hash>.<extension>.
-    by_track = {}
-    for dirpath, _, names in os.walk(os.path.join(media, "audio")):
-        for name in names:
-            with open(os.path.join(dirpath, name), "rb") as f:
-                data = f.read()
-            by_track[int(name.split("-")[0])] = {
-                "whole": (len(data), hashlib.sha256(data).hexdigest()),
-                "range": (LISTEN_BYTES, hashlib.sha256(data[:LISTEN_BYTES]).hexdigest()),
-            }
-    assert len(by_track) == STREAM_TRACKS, f"expected {STREAM_TRACKS} audio files, found {sorted(by_track)}"
-
     instances = [Instance(n + 1, binary, base_env, root) for n in range(INSTANCES)]
     for instance in instances:
         instance.start()
@@ -341,6 +330,18 @@ def main():
     log(f"{INSTANCES} instances ready behind nginx on port {lb_port}")
 
     staff_token = token_for(lb_port, STAFF)
+    # What each stream must be: its MP3 rendition, fetched once before the rollout.
+    # Renditions are deterministic, so every instance serves these same bytes.
+    by_track = {}
+    for track in range(1, STREAM_TRACKS + 1):
+        request = urllib.request.Request(f"http://127.0.0.1:{lb_port}/api/v1/tracks/{track}/stream",
+                                         headers={"Authorization": f"Bearer {staff_token}"})
+        with urllib.request.urlopen(request, timeout=120) as r:
+            data = r.read()
+        by_track[track] = {
+            "whole": (len(data), hashlib.sha256(data).hexdigest()),
+            "range": (LISTEN_BYTES, hashlib.sha256(data[:LISTEN_BYTES]).hexdigest()),
+        }
     tally, stop = Tally(), threading.Event()
     # Each buyer works through tracks of its own until the rollout ends.
     sold = list(range(1, 3401))
