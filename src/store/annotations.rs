@@ -87,28 +87,7 @@ pub async fn stars_of(
     item: Item,
     ids: &[i64],
 ) -> ApiResult<HashMap<i64, String>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let sql = format!(
-        "SELECT item_id, starred_at FROM star WHERE account_id = $1 AND kind = $2 \
-         AND item_id IN ({})",
-        id_list(ids)
-    );
-    let sql = sql.as_str();
-    let rows = db
-        .read(|pool| async move {
-            sqlx::query(sql)
-                .bind(account)
-                .bind(item.as_str())
-                .fetch_all(&pool)
-                .await
-        })
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+    marks_of(db, account, item, ids, "star", "starred_at").await
 }
 
 /// The account's starred items of one kind, newest star first.
@@ -177,11 +156,27 @@ pub async fn ratings_of(
     item: Item,
     ids: &[i64],
 ) -> ApiResult<HashMap<i64, i64>> {
+    marks_of(db, account, item, ids, "rating", "rating").await
+}
+
+/// One column of the account's marks (stars or ratings) on `ids`, for those that have one.
+/// `table` and `column` are this module's own names, never input.
+async fn marks_of<T>(
+    db: &Db,
+    account: i64,
+    item: Item,
+    ids: &[i64],
+    table: &'static str,
+    column: &'static str,
+) -> ApiResult<HashMap<i64, T>>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
     let sql = format!(
-        "SELECT item_id, rating FROM rating WHERE account_id = $1 AND kind = $2 \
+        "SELECT item_id, {column} FROM {table} WHERE account_id = $1 AND kind = $2 \
          AND item_id IN ({})",
         id_list(ids)
     );
