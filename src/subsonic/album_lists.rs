@@ -2,46 +2,59 @@
 //! through offset checkpoints, random draws by id, genre albums from the kept genre map, and
 //! the account's own orders (ratings, plays, stars) from its rows in the store.
 
+use std::sync::Arc;
+
 use serde_json::{json, Value};
 
 use super::entries::{self, int};
 use super::lists::{genre_named, parse_all, random, request, size_and_offset};
+use super::reads::on_index;
 use super::{Failure, Params, Shared};
 use crate::catalog::Kind;
-use crate::search::{CatalogIndex, ListRequest, SortField};
+use crate::search::{Budget, CatalogIndex, ListRequest, SortField};
 use crate::state::AppState;
 use crate::store::accounts::Account;
 use crate::store::annotations::{self, Item};
 
 pub async fn album_list2(
     state: &AppState,
-    shared: &Shared,
+    shared: &Arc<Shared>,
     account: &Account,
     params: &Params,
 ) -> Result<Value, Failure> {
-    let index = state.catalog()?;
     let kind = params.required("type")?;
     let (size, offset) = size_and_offset(params, "size")?;
+    let load = |ids: Vec<i64>| {
+        on_index(state, shared, move |index, _, _| {
+            entries::load(index, Kind::Album, &ids)
+        })
+    };
     let albums: Vec<Value> = match kind {
-        "random" => random(index, Kind::Album, size, None)?,
-        "newest" => parse_all(shared.checkpoints.page(
-            index,
-            &request(Kind::Album, SortField::Id, true),
-            offset,
-            size,
-        )?)?,
-        "alphabeticalByName" => parse_all(shared.checkpoints.page(
-            index,
-            &request(Kind::Album, SortField::Name, false),
-            offset,
-            size,
-        )?)?,
-        "alphabeticalByArtist" => by_artist(index, shared, offset, size)?,
+        "random" | "newest" | "alphabeticalByName" | "alphabeticalByArtist" => {
+            let kind = kind.to_string();
+            on_index(state, shared, move |index, budget, shared| {
+                let page = |sort, descending| {
+                    let request = request(Kind::Album, sort, descending);
+                    parse_all(
+                        shared
+                            .checkpoints
+                            .page(index, budget, &request, offset, size)?,
+                    )
+                };
+                match kind.as_str() {
+                    "random" => random(index, budget, Kind::Album, size, None),
+                    "newest" => page(SortField::Id, true),
+                    "alphabeticalByName" => page(SortField::Name, false),
+                    _ => by_artist(index, budget, shared, offset, size),
+                }
+            })
+            .await?
+        }
         "highest" => {
             let ids =
                 annotations::best_rated(&state.db, account.id, Item::Album, size as u64, offset)
                     .await?;
-            entries::load(index, Kind::Album, &ids)?
+            load(ids).await?
         }
         "frequent" | "recent" => {
             let ids = crate::store::plays::played_albums(
@@ -52,29 +65,35 @@ pub async fn album_list2(
                 offset,
             )
             .await?;
-            entries::load(index, Kind::Album, &ids)?
+            load(ids).await?
         }
         "starred" => {
             let starred =
                 annotations::starred(&state.db, account.id, Item::Album, size as u64, offset)
                     .await?;
-            let ids: Vec<i64> = starred.into_iter().map(|(id, _)| id).collect();
-            entries::load(index, Kind::Album, &ids)?
+            load(starred.into_iter().map(|(id, _)| id).collect()).await?
         }
         "byGenre" => {
-            let genre = genre_named(index, params.required("genre")?)?;
-            let map = shared.genres.get(state, index).await?;
-            let ids = map
-                .get(&int(&genre, "id").unwrap_or(0))
-                .map(|ids| {
-                    ids.iter()
-                        .skip(offset as usize)
-                        .take(size)
-                        .copied()
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default();
-            entries::load(index, Kind::Album, &ids)?
+            let name = params.required("genre")?.to_string();
+            let map = shared
+                .genres
+                .get(state, state.catalog()?.applied_change())
+                .await?;
+            on_index(state, shared, move |index, budget, _| {
+                let genre = genre_named(index, budget, &name)?;
+                let ids = map
+                    .get(&int(&genre, "id").unwrap_or(0))
+                    .map(|ids| {
+                        ids.iter()
+                            .skip(offset as usize)
+                            .take(size)
+                            .copied()
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default();
+                entries::load(index, Kind::Album, &ids)
+            })
+            .await?
         }
         "byYear" => {
             params.required("fromYear")?;
@@ -91,7 +110,7 @@ pub async fn album_list2(
             )))
         }
     };
-    let shaped = entries::albums(state, shared, account, &albums).await?;
+    let shaped = entries::albums(state, shared, account, albums).await?;
     Ok(json!({ "album": shaped }))
 }
 
@@ -100,6 +119,7 @@ pub async fn album_list2(
 /// that the page touches have their albums read.
 fn by_artist(
     index: &CatalogIndex,
+    budget: &Budget,
     shared: &Shared,
     offset: u64,
     size: usize,
@@ -109,11 +129,12 @@ fn by_artist(
     let (mut at, mut after) = shared.checkpoints.floor_of(&list, offset);
     let mut out = Vec::new();
     while out.len() < size {
-        let page = index.list_bounded(&ListRequest {
+        let artists = ListRequest {
             after: after.clone(),
             limit: ARTISTS,
             ..request(Kind::Artist, SortField::Name, false)
-        })?;
+        };
+        let page = index.list(&artists, budget)?;
         let artists = parse_all(page.items)?;
         let albums: u64 = artists
             .iter()
@@ -127,7 +148,7 @@ fn by_artist(
                     let mut request = request(Kind::Album, SortField::Name, false);
                     request.equal = vec![("artist_id", int(artist, "id").unwrap_or(0) as u64)];
                     request.limit = count.max(1) as usize;
-                    let own = parse_all(index.list_bounded(&request)?.items)?;
+                    let own = parse_all(index.list(&request, budget)?.items)?;
                     for (i, album) in own.into_iter().enumerate() {
                         if position + i as u64 >= offset && out.len() < size {
                             out.push(album);

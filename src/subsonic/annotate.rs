@@ -1,10 +1,13 @@
 //! Annotation: stars, ratings, scrobbles and the saved play queue, per account, in the store
 //! (the REST API shows the same stars and ratings under `/api/v1/me/annotations`).
 
+use std::sync::Arc;
+
 use serde_json::{json, Value};
 
-use super::entries::{self, Marks, Shaper};
+use super::entries;
 use super::ids::Id;
+use super::reads::on_index;
 use super::{Failure, Params, Shared};
 use crate::catalog::Kind;
 use crate::search::CatalogIndex;
@@ -43,33 +46,43 @@ fn item(index: &CatalogIndex, raw: &str, bare: fn(i64) -> Id) -> Result<(Item, i
     Ok((item, id.number()))
 }
 
-fn items(index: &CatalogIndex, params: &Params) -> Result<Vec<(Item, i64)>, Failure> {
-    let mut out = Vec::new();
-    for raw in params.all("id") {
-        out.push(item(index, raw, Id::Track)?);
+/// How a bare number reads, per parameter.
+type Bare = fn(i64) -> Id;
+
+/// The items named by `id`, `albumId` and `artistId`, each checked against the index.
+async fn items(
+    state: &AppState,
+    shared: &Arc<Shared>,
+    params: &Params,
+) -> Result<Vec<(Item, i64)>, Failure> {
+    let mut raw: Vec<(String, Bare)> = Vec::new();
+    for (name, bare) in [
+        ("id", Id::Track as Bare),
+        ("albumId", Id::Album),
+        ("artistId", Id::Artist),
+    ] {
+        raw.extend(params.all(name).into_iter().map(|r| (r.to_string(), bare)));
     }
-    for raw in params.all("albumId") {
-        out.push(item(index, raw, Id::Album)?);
-    }
-    for raw in params.all("artistId") {
-        out.push(item(index, raw, Id::Artist)?);
-    }
-    if out.is_empty() {
+    if raw.is_empty() {
         return Err(Failure::missing("id"));
     }
-    if out.len() > 500 {
+    if raw.len() > 500 {
         return Err(Failure::generic("at most 500 ids at once"));
     }
-    Ok(out)
+    on_index(state, shared, move |index, _, _| {
+        raw.iter().map(|(r, bare)| item(index, r, *bare)).collect()
+    })
+    .await
 }
 
 pub async fn star(
     state: &AppState,
+    shared: &Arc<Shared>,
     account: &Account,
     params: &Params,
     on: bool,
 ) -> Result<Value, Failure> {
-    let targets = items(state.catalog()?, params)?;
+    let targets = items(state, shared, params).await?;
     if on {
         annotations::star(&state.db, account.id, &targets).await?;
     } else {
@@ -80,10 +93,15 @@ pub async fn star(
 
 pub async fn set_rating(
     state: &AppState,
+    shared: &Arc<Shared>,
     account: &Account,
     params: &Params,
 ) -> Result<Value, Failure> {
-    let (item, id) = item(state.catalog()?, params.required("id")?, Id::Track)?;
+    let raw = params.required("id")?.to_string();
+    let (item, id) = on_index(state, shared, move |index, _, _| {
+        item(index, &raw, Id::Track)
+    })
+    .await?;
     let rating = params.required("rating")?;
     let rating: u8 = rating
         .trim()
@@ -98,10 +116,10 @@ pub async fn set_rating(
 /// Counts plays. `submission=false` is a "now playing" notice, which counts nothing.
 pub async fn scrobble(
     state: &AppState,
+    shared: &Arc<Shared>,
     account: &Account,
     params: &Params,
 ) -> Result<Value, Failure> {
-    let index = state.catalog()?;
     let ids = params.all("id");
     if ids.is_empty() {
         return Err(Failure::missing("id"));
@@ -116,10 +134,22 @@ pub async fn scrobble(
         }
         return Ok(json!({}));
     }
-    for (i, raw) in ids.iter().enumerate() {
-        let id = Id::expect("id", raw, Id::Track)?;
-        let track = entries::entry(index, Kind::Track, id)?
-            .ok_or_else(|| Failure::not_found(format!("there is no song {raw}")))?;
+    let tracks = ids
+        .iter()
+        .map(|raw| Id::expect("id", raw, Id::Track))
+        .collect::<Result<Vec<_>, _>>()?;
+    let albums = on_index(state, shared, move |index, _, _| {
+        tracks
+            .into_iter()
+            .map(|id| {
+                let track = entries::entry(index, Kind::Track, id)?
+                    .ok_or_else(|| Failure::not_found(format!("there is no song tr-{id}")))?;
+                Ok((id, entries::int(&track, "album_id")))
+            })
+            .collect::<Result<Vec<_>, Failure>>()
+    })
+    .await?;
+    for (i, (id, album)) in albums.into_iter().enumerate() {
         let at = match times.get(i) {
             Some(ms) => {
                 let ms: i64 = ms.trim().parse().map_err(|_| {
@@ -131,21 +161,14 @@ pub async fn scrobble(
             }
             None => crate::db::timestamp_now(),
         };
-        plays::scrobble(
-            &state.db,
-            account.id,
-            id,
-            entries::int(&track, "album_id"),
-            &at,
-        )
-        .await?;
+        plays::scrobble(&state.db, account.id, id, album, &at).await?;
     }
     Ok(json!({}))
 }
 
 pub async fn play_queue(
     state: &AppState,
-    shared: &Shared,
+    shared: &Arc<Shared>,
     account: &Account,
 ) -> Result<Value, Failure> {
     let Some(queue) = plays::queue(&state.db, account.id).await? else {
@@ -157,14 +180,12 @@ pub async fn play_queue(
             "entry": [],
         }}));
     };
-    let index = state.catalog()?;
-    let tracks = entries::load(index, Kind::Track, &queue.tracks)?;
-    let marks = Marks::fetch(state, account, &entries::ids_of(&tracks), &[], &[]).await?;
-    let mut shaper = Shaper::new(index, shared, marks);
-    let entry = tracks
-        .iter()
-        .map(|t| shaper.song(t))
-        .collect::<Result<Vec<_>, _>>()?;
+    let ids = queue.tracks.clone();
+    let tracks = on_index(state, shared, move |index, _, _| {
+        entries::load(index, Kind::Track, &ids)
+    })
+    .await?;
+    let entry = entries::songs(state, shared, account, tracks).await?;
     let mut out = json!({
         "username": account.email,
         "changed": queue.changed_at,
@@ -180,18 +201,24 @@ pub async fn play_queue(
 
 pub async fn save_play_queue(
     state: &AppState,
+    shared: &Arc<Shared>,
     account: &Account,
     params: &Params,
 ) -> Result<Value, Failure> {
-    let index = state.catalog()?;
-    let mut tracks = Vec::new();
-    for raw in params.all("id") {
-        let id = Id::expect("id", raw, Id::Track)?;
-        if entries::entry(index, Kind::Track, id)?.is_none() {
-            return Err(Failure::not_found(format!("there is no song {raw}")));
+    let tracks = params
+        .all("id")
+        .into_iter()
+        .map(|raw| Id::expect("id", raw, Id::Track))
+        .collect::<Result<Vec<_>, _>>()?;
+    let tracks = on_index(state, shared, move |index, _, _| {
+        for id in &tracks {
+            if entries::entry(index, Kind::Track, *id)?.is_none() {
+                return Err(Failure::not_found(format!("there is no song tr-{id}")));
+            }
         }
-        tracks.push(id);
-    }
+        Ok(tracks)
+    })
+    .await?;
     let current = params
         .get("current")
         .map(|raw| Id::expect("current", raw, Id::Track))

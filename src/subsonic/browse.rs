@@ -3,14 +3,16 @@
 //! and the genres, all from the index.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::{json, Value};
 
 use super::entries::{self, int, text, Marks, Shaper};
 use super::ids::Id;
+use super::reads::on_index;
 use super::{Failure, Params, Shared};
 use crate::catalog::Kind;
-use crate::search::{CatalogIndex, ListRequest, SortField};
+use crate::search::{Budget, CatalogIndex, ListRequest, SortField};
 use crate::state::AppState;
 use crate::store::accounts::Account;
 
@@ -25,22 +27,20 @@ pub fn music_folders() -> Value {
 
 fn all_of(
     index: &CatalogIndex,
+    budget: &Budget,
     kind: Kind,
     equal: Vec<(&'static str, u64)>,
 ) -> Result<Vec<Value>, Failure> {
     let mut out = Vec::new();
     let mut after = None;
     loop {
-        let page = index.list_bounded(&ListRequest {
-            kind,
+        let request = ListRequest {
             equal: equal.clone(),
-            ranges: Vec::new(),
-            facets: Vec::new(),
-            sort: SortField::Name,
-            descending: false,
             after,
             limit: 1_000,
-        })?;
+            ..super::lists::request(kind, SortField::Name, false)
+        };
+        let page = index.list(&request, budget)?;
         for body in page.items {
             out.push(serde_json::from_str(&body).map_err(anyhow::Error::from)?);
         }
@@ -77,27 +77,33 @@ fn check_folder(params: &Params) -> Result<(), Failure> {
 
 /// Every artist, by index letter. The marks (stars) are left to `getStarred2`: fetching
 /// them for the whole catalog would cost what the catalog costs.
-fn indexed(state: &AppState, shared: &Shared) -> Result<Vec<Value>, Failure> {
-    let index = state.catalog()?;
-    let mut shaper = Shaper::new(index, shared, Marks::default());
-    let mut letters: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    for artist in all_of(index, Kind::Artist, Vec::new())? {
-        letters
-            .entry(letter(text(&artist, "name")))
-            .or_default()
-            .push(shaper.artist(&artist));
-    }
-    Ok(letters
-        .into_iter()
-        .map(|(name, artist)| json!({ "name": name, "artist": artist }))
-        .collect())
+async fn indexed(state: &AppState, shared: &Arc<Shared>) -> Result<Vec<Value>, Failure> {
+    on_index(state, shared, |index, budget, shared| {
+        let mut shaper = Shaper::new(index, shared, Marks::default());
+        let mut letters: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for artist in all_of(index, budget, Kind::Artist, Vec::new())? {
+            letters
+                .entry(letter(text(&artist, "name")))
+                .or_default()
+                .push(shaper.artist(&artist));
+        }
+        Ok(letters
+            .into_iter()
+            .map(|(name, artist)| json!({ "name": name, "artist": artist }))
+            .collect())
+    })
+    .await
 }
 
-pub fn artists(state: &AppState, shared: &Shared, params: &Params) -> Result<Value, Failure> {
+pub async fn artists(
+    state: &AppState,
+    shared: &Arc<Shared>,
+    params: &Params,
+) -> Result<Value, Failure> {
     check_folder(params)?;
     Ok(json!({ "artists": {
         "ignoredArticles": IGNORED_ARTICLES,
-        "index": indexed(state, shared)?,
+        "index": indexed(state, shared).await?,
     }}))
 }
 
@@ -123,14 +129,18 @@ async fn last_modified(state: &AppState, seq: i64) -> Result<i64, Failure> {
 
 /// `getIndexes`; with `ifModifiedSince` at or after the last change, the artists are left
 /// out, as the spec allows, so a player polling for changes costs nothing.
-pub async fn indexes(state: &AppState, shared: &Shared, params: &Params) -> Result<Value, Failure> {
+pub async fn indexes(
+    state: &AppState,
+    shared: &Arc<Shared>,
+    params: &Params,
+) -> Result<Value, Failure> {
     check_folder(params)?;
     let modified = last_modified(state, state.catalog()?.applied_change()).await?;
     let since = params.number::<i64>("ifModifiedSince")?.unwrap_or(0);
     let index = if since > 0 && since >= modified {
         Vec::new()
     } else {
-        indexed(state, shared)?
+        indexed(state, shared).await?
     };
     Ok(json!({ "indexes": {
         "ignoredArticles": IGNORED_ARTICLES,
@@ -150,104 +160,129 @@ fn album_tracks(index: &CatalogIndex, album: i64) -> Result<Vec<Value>, Failure>
     entries::load(index, Kind::Track, &ids)
 }
 
+/// An artist and its albums, with the account's marks on them.
+async fn artist_and_albums(
+    state: &AppState,
+    shared: &Arc<Shared>,
+    account: &Account,
+    id: i64,
+) -> Result<(Value, Vec<Value>, Marks), Failure> {
+    let (artist, albums) = on_index(state, shared, move |index, budget, _| {
+        let albums = all_of(index, budget, Kind::Album, vec![("artist_id", id as u64)])?;
+        Ok((found(index, Kind::Artist, id)?, albums))
+    })
+    .await?;
+    let marks = Marks::fetch(state, account, &[], &entries::ids_of(&albums), &[id]).await?;
+    Ok((artist, albums, marks))
+}
+
+/// An album and its tracks in album order, with the account's marks on them.
+async fn album_and_tracks(
+    state: &AppState,
+    shared: &Arc<Shared>,
+    account: &Account,
+    id: i64,
+) -> Result<(Value, Vec<Value>, Marks), Failure> {
+    let (album, tracks) = on_index(state, shared, move |index, _, _| {
+        Ok((found(index, Kind::Album, id)?, album_tracks(index, id)?))
+    })
+    .await?;
+    let marks = Marks::fetch(state, account, &entries::ids_of(&tracks), &[id], &[]).await?;
+    Ok((album, tracks, marks))
+}
+
 pub async fn artist(
     state: &AppState,
-    shared: &Shared,
+    shared: &Arc<Shared>,
     account: &Account,
     params: &Params,
 ) -> Result<Value, Failure> {
-    let index = state.catalog()?;
     let id = Id::expect("id", params.required("id")?, Id::Artist)?;
-    let artist = found(index, Kind::Artist, id)?;
-    let albums = all_of(index, Kind::Album, vec![("artist_id", id as u64)])?;
-    let marks = Marks::fetch(state, account, &[], &entries::ids_of(&albums), &[id]).await?;
-    let mut shaper = Shaper::new(index, shared, marks);
-    let mut out = shaper.artist(&artist);
-    let album = albums
-        .iter()
-        .map(|a| shaper.album(a))
-        .collect::<Result<Vec<_>, _>>()?;
-    out["album"] = Value::from(album);
-    Ok(json!({ "artist": out }))
+    let (artist, albums, marks) = artist_and_albums(state, shared, account, id).await?;
+    on_index(state, shared, move |index, _, shared| {
+        let mut shaper = Shaper::new(index, shared, marks);
+        let mut out = shaper.artist(&artist);
+        let (_, album, _) = shaper.all(&[], &albums, &[])?;
+        out["album"] = Value::from(album);
+        Ok(json!({ "artist": out }))
+    })
+    .await
 }
 
 pub async fn album(
     state: &AppState,
-    shared: &Shared,
+    shared: &Arc<Shared>,
     account: &Account,
     params: &Params,
 ) -> Result<Value, Failure> {
-    let index = state.catalog()?;
     let id = Id::expect("id", params.required("id")?, Id::Album)?;
-    let album = found(index, Kind::Album, id)?;
-    let tracks = album_tracks(index, id)?;
-    let marks = Marks::fetch(state, account, &entries::ids_of(&tracks), &[id], &[]).await?;
-    let mut shaper = Shaper::new(index, shared, marks);
-    let mut out = shaper.album(&album)?;
-    let song = tracks
-        .iter()
-        .map(|t| shaper.song(t))
-        .collect::<Result<Vec<_>, _>>()?;
-    out["song"] = Value::from(song);
-    Ok(json!({ "album": out }))
+    let (album, tracks, marks) = album_and_tracks(state, shared, account, id).await?;
+    on_index(state, shared, move |index, _, shared| {
+        let mut shaper = Shaper::new(index, shared, marks);
+        let mut out = shaper.album(&album)?;
+        let (_, _, song) = shaper.all(&[], &[], &tracks)?;
+        out["song"] = Value::from(song);
+        Ok(json!({ "album": out }))
+    })
+    .await
 }
 
 pub async fn song(
     state: &AppState,
-    shared: &Shared,
+    shared: &Arc<Shared>,
     account: &Account,
     params: &Params,
 ) -> Result<Value, Failure> {
-    let index = state.catalog()?;
     let id = Id::expect("id", params.required("id")?, Id::Track)?;
-    let track = found(index, Kind::Track, id)?;
-    let mut songs = entries::songs(state, shared, account, &[track]).await?;
+    let track = on_index(state, shared, move |index, _, _| {
+        found(index, Kind::Track, id)
+    })
+    .await?;
+    let mut songs = entries::songs(state, shared, account, vec![track]).await?;
     Ok(json!({ "song": songs.remove(0) }))
 }
 
 pub async fn directory(
     state: &AppState,
-    shared: &Shared,
+    shared: &Arc<Shared>,
     account: &Account,
     params: &Params,
 ) -> Result<Value, Failure> {
-    let index = state.catalog()?;
     let raw = params.required("id")?;
     match Id::parse(raw) {
         Some(Id::Artist(id)) => {
-            let artist = found(index, Kind::Artist, id)?;
-            let albums = all_of(index, Kind::Album, vec![("artist_id", id as u64)])?;
-            let marks = Marks::fetch(state, account, &[], &entries::ids_of(&albums), &[id]).await?;
-            let mut shaper = Shaper::new(index, shared, marks);
-            let child = albums
-                .iter()
-                .map(|a| shaper.album_dir(a))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(json!({ "directory": {
-                "id": Id::Artist(id).to_string(),
-                "parent": FOLDER_ID.to_string(),
-                "name": text(&artist, "name"),
-                "child": child,
-            }}))
+            let (artist, albums, marks) = artist_and_albums(state, shared, account, id).await?;
+            on_index(state, shared, move |index, _, shared| {
+                let mut shaper = Shaper::new(index, shared, marks);
+                let child = albums
+                    .iter()
+                    .map(|a| shaper.album_dir(a))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(json!({ "directory": {
+                    "id": Id::Artist(id).to_string(),
+                    "parent": FOLDER_ID.to_string(),
+                    "name": text(&artist, "name"),
+                    "child": child,
+                }}))
+            })
+            .await
         }
         Some(Id::Album(id)) => {
-            let album = found(index, Kind::Album, id)?;
-            let tracks = album_tracks(index, id)?;
-            let marks = Marks::fetch(state, account, &entries::ids_of(&tracks), &[id], &[]).await?;
-            let mut shaper = Shaper::new(index, shared, marks);
-            let child = tracks
-                .iter()
-                .map(|t| shaper.song(t))
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut directory = json!({
-                "id": Id::Album(id).to_string(),
-                "name": text(&album, "title"),
-                "child": child,
-            });
-            if let Some(artist) = int(&album, "artist_id") {
-                directory["parent"] = Value::from(Id::Artist(artist).to_string());
-            }
-            Ok(json!({ "directory": directory }))
+            let (album, tracks, marks) = album_and_tracks(state, shared, account, id).await?;
+            on_index(state, shared, move |index, _, shared| {
+                let mut shaper = Shaper::new(index, shared, marks);
+                let (_, _, child) = shaper.all(&[], &[], &tracks)?;
+                let mut directory = json!({
+                    "id": Id::Album(id).to_string(),
+                    "name": text(&album, "title"),
+                    "child": child,
+                });
+                if let Some(artist) = int(&album, "artist_id") {
+                    directory["parent"] = Value::from(Id::Artist(artist).to_string());
+                }
+                Ok(json!({ "directory": directory }))
+            })
+            .await
         }
         _ => Err(Failure::not_found(format!(
             "{raw} is no directory: use an artist (ar-) or album (al-) id"
@@ -255,21 +290,26 @@ pub async fn directory(
     }
 }
 
-pub async fn genres(state: &AppState, shared: &Shared) -> Result<Value, Failure> {
-    let index = state.catalog()?;
-    let albums = shared.genres.get(state, index).await?;
-    let genre: Vec<Value> = super::lists::genres(index)?
-        .iter()
-        .map(|g| {
-            let id = int(g, "id").unwrap_or(0);
-            json!({
-                "value": text(g, "name"),
-                "songCount": int(g, "track_count").unwrap_or(0),
-                "albumCount": albums.get(&id).map_or(0, Vec::len),
+pub async fn genres(state: &AppState, shared: &Arc<Shared>) -> Result<Value, Failure> {
+    let albums = shared
+        .genres
+        .get(state, state.catalog()?.applied_change())
+        .await?;
+    on_index(state, shared, move |index, budget, _| {
+        let genre: Vec<Value> = super::lists::genres(index, budget)?
+            .iter()
+            .map(|g| {
+                let id = int(g, "id").unwrap_or(0);
+                json!({
+                    "value": text(g, "name"),
+                    "songCount": int(g, "track_count").unwrap_or(0),
+                    "albumCount": albums.get(&id).map_or(0, Vec::len),
+                })
             })
-        })
-        .collect();
-    Ok(json!({ "genres": { "genre": genre } }))
+            .collect();
+        Ok(json!({ "genres": { "genre": genre } }))
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! version is checked, the caller authenticated (except for `getOpenSubsonicExtensions`),
 //! and the method run. Media methods answer with what to send, for the route to stream.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::wire::{Payload, API_VERSION};
@@ -107,7 +109,7 @@ fn payload(value: Value) -> Result<Payload, Failure> {
 
 pub async fn dispatch(
     state: &AppState,
-    shared: &Shared,
+    shared: &Arc<Shared>,
     method: &str,
     params: &Params,
     client: &str,
@@ -120,7 +122,7 @@ pub async fn dispatch(
 
 async fn run(
     state: &AppState,
-    shared: &Shared,
+    shared: &Arc<Shared>,
     method: &str,
     params: &Params,
     client: &str,
@@ -144,7 +146,7 @@ async fn run(
         "getScanStatus" => answer(system::scan_status(state)),
         "getMusicFolders" => answer(Ok(browse::music_folders())),
         "getIndexes" => answer(browse::indexes(state, shared, params).await),
-        "getArtists" => answer(browse::artists(state, shared, params)),
+        "getArtists" => answer(browse::artists(state, shared, params).await),
         "getMusicDirectory" => answer(browse::directory(state, shared, &account, params).await),
         "getArtist" => answer(browse::artist(state, shared, &account, params).await),
         "getAlbum" => answer(browse::album(state, shared, &account, params).await),
@@ -165,17 +167,17 @@ async fn run(
         "createPlaylist" => answer(playlists::create(state, shared, &account, params).await),
         "updatePlaylist" => answer(playlists::update(state, &account, params).await),
         "deletePlaylist" => answer(playlists::delete(state, &account, params).await),
-        "star" => answer(annotate::star(state, &account, params, true).await),
-        "unstar" => answer(annotate::star(state, &account, params, false).await),
-        "setRating" => answer(annotate::set_rating(state, &account, params).await),
-        "scrobble" => answer(annotate::scrobble(state, &account, params).await),
+        "star" => answer(annotate::star(state, shared, &account, params, true).await),
+        "unstar" => answer(annotate::star(state, shared, &account, params, false).await),
+        "setRating" => answer(annotate::set_rating(state, shared, &account, params).await),
+        "scrobble" => answer(annotate::scrobble(state, shared, &account, params).await),
         "getPlayQueue" => answer(annotate::play_queue(state, shared, &account).await),
-        "savePlayQueue" => answer(annotate::save_play_queue(state, &account, params).await),
-        "getArtistInfo2" => answer(info::artist_info2(state, params)),
-        "getAlbumInfo2" => answer(info::album_info2(state, params)),
+        "savePlayQueue" => answer(annotate::save_play_queue(state, shared, &account, params).await),
+        "getArtistInfo2" => answer(info::artist_info2(state, shared, params).await),
+        "getAlbumInfo2" => answer(info::album_info2(state, shared, params).await),
         "getSimilarSongs2" => answer(info::similar_songs2(state, shared, &account, params).await),
         "stream" | "download" => media(state, account, params, method == "download").await,
-        "getCoverArt" => cover(state, params),
+        "getCoverArt" => cover(state, shared, params).await,
         other => Err(Failure::not_found(format!("there is no method {other}"))),
     }
 }
@@ -212,15 +214,18 @@ async fn media(
 
 /// Covers come in fixed sizes: the smallest that is at least as large as asked, else the
 /// largest.
-fn cover(state: &AppState, params: &Params) -> Result<Reply, Failure> {
+async fn cover(state: &AppState, shared: &Arc<Shared>, params: &Params) -> Result<Reply, Failure> {
     use super::ids::Id;
     use crate::media::cover::{DEFAULT_SIZE, SIZES};
     let raw = params.required("id")?;
     let album = match Id::parse(raw) {
         Some(Id::Album(id)) => id,
         Some(Id::Track(id)) => {
-            let track = super::entries::entry(state.catalog()?, crate::catalog::Kind::Track, id)?
-                .ok_or_else(|| Failure::not_found(format!("there is no song {raw}")))?;
+            let track = super::reads::on_index(state, shared, move |index, _, _| {
+                super::entries::entry(index, crate::catalog::Kind::Track, id)
+            })
+            .await?
+            .ok_or_else(|| Failure::not_found(format!("there is no song {raw}")))?;
             super::entries::int(&track, "album_id")
                 .ok_or_else(|| Failure::not_found(format!("song {raw} has no album cover")))?
         }

@@ -14,6 +14,7 @@ use serde_json::{json, Map, Value};
 
 use super::ids::Id;
 pub use super::marks::Marks;
+use super::reads::on_index;
 use super::{Failure, Shared};
 use crate::catalog::Kind;
 use crate::search::CatalogIndex;
@@ -82,6 +83,9 @@ fn suffix_of(content_type: &str) -> &'static str {
         _ => "m4a",
     }
 }
+
+/// Shaped artists, albums and songs.
+pub type Shaped = (Vec<Value>, Vec<Value>, Vec<Value>);
 
 /// Shapes entries for one answer, looking each related entry up once.
 pub struct Shaper<'a> {
@@ -285,6 +289,25 @@ impl<'a> Shaper<'a> {
         Ok(shaped)
     }
 
+    /// The artists, albums and songs of one answer, shaped, in that order.
+    pub fn all(
+        &mut self,
+        artists: &[Value],
+        albums: &[Value],
+        tracks: &[Value],
+    ) -> Result<Shaped, Failure> {
+        let artist = artists.iter().map(|a| self.artist(a)).collect();
+        let album = albums
+            .iter()
+            .map(|a| self.album(a))
+            .collect::<Result<_, _>>()?;
+        let song = tracks
+            .iter()
+            .map(|t| self.song(t))
+            .collect::<Result<_, _>>()?;
+        Ok((artist, album, song))
+    }
+
     /// An artist (`ArtistID3`) from its stored JSON.
     pub fn artist(&mut self, artist: &Value) -> Value {
         let id = int(artist, "id").unwrap_or(0);
@@ -308,27 +331,31 @@ pub fn ids_of(entries: &[Value]) -> Vec<i64> {
 /// A whole answer's worth of songs: marks fetched once, then each shaped.
 pub async fn songs(
     state: &AppState,
-    shared: &Shared,
+    shared: &Arc<Shared>,
     account: &Account,
-    tracks: &[Value],
+    tracks: Vec<Value>,
 ) -> Result<Vec<Value>, Failure> {
-    let index = state.catalog()?;
-    let marks = Marks::fetch(state, account, &ids_of(tracks), &[], &[]).await?;
-    let mut shaper = Shaper::new(index, shared, marks);
-    tracks.iter().map(|t| shaper.song(t)).collect()
+    let marks = Marks::fetch(state, account, &ids_of(&tracks), &[], &[]).await?;
+    on_index(state, shared, move |index, _, shared| {
+        let mut shaper = Shaper::new(index, shared, marks);
+        tracks.iter().map(|t| shaper.song(t)).collect()
+    })
+    .await
 }
 
 /// A whole answer's worth of albums.
 pub async fn albums(
     state: &AppState,
-    shared: &Shared,
+    shared: &Arc<Shared>,
     account: &Account,
-    albums: &[Value],
+    albums: Vec<Value>,
 ) -> Result<Vec<Value>, Failure> {
-    let index = state.catalog()?;
-    let marks = Marks::fetch(state, account, &[], &ids_of(albums), &[]).await?;
-    let mut shaper = Shaper::new(index, shared, marks);
-    albums.iter().map(|a| shaper.album(a)).collect()
+    let marks = Marks::fetch(state, account, &[], &ids_of(&albums), &[]).await?;
+    on_index(state, shared, move |index, _, shared| {
+        let mut shaper = Shaper::new(index, shared, marks);
+        albums.iter().map(|a| shaper.album(a)).collect()
+    })
+    .await
 }
 
 /// Stored entries by id, in the order given, leaving out any no longer in the catalog.

@@ -2,17 +2,29 @@
 //! biographies or notes), and `getSimilarSongs2`, songs bought together with the song (or
 //! with the artist's songs) on the store's invoices, the most often first.
 
+use std::sync::Arc;
+
 use serde_json::{json, Value};
 
 use super::entries;
 use super::ids::Id;
+use super::reads::on_index;
 use super::{Failure, Params, Shared};
 use crate::catalog::Kind;
 use crate::state::AppState;
 use crate::store::accounts::Account;
 
-fn exists(state: &AppState, kind: Kind, id: i64) -> Result<(), Failure> {
-    match entries::entry(state.catalog()?, kind, id)? {
+async fn exists(
+    state: &AppState,
+    shared: &Arc<Shared>,
+    kind: Kind,
+    id: i64,
+) -> Result<(), Failure> {
+    let found = on_index(state, shared, move |index, _, _| {
+        entries::entry(index, kind, id)
+    })
+    .await?;
+    match found {
         Some(_) => Ok(()),
         None => Err(Failure::not_found(format!(
             "there is no {} with id {id}",
@@ -21,15 +33,23 @@ fn exists(state: &AppState, kind: Kind, id: i64) -> Result<(), Failure> {
     }
 }
 
-pub fn artist_info2(state: &AppState, params: &Params) -> Result<Value, Failure> {
+pub async fn artist_info2(
+    state: &AppState,
+    shared: &Arc<Shared>,
+    params: &Params,
+) -> Result<Value, Failure> {
     let id = Id::expect("id", params.required("id")?, Id::Artist)?;
-    exists(state, Kind::Artist, id)?;
+    exists(state, shared, Kind::Artist, id).await?;
     Ok(json!({ "artistInfo2": {} }))
 }
 
-pub fn album_info2(state: &AppState, params: &Params) -> Result<Value, Failure> {
+pub async fn album_info2(
+    state: &AppState,
+    shared: &Arc<Shared>,
+    params: &Params,
+) -> Result<Value, Failure> {
     let id = Id::expect("id", params.required("id")?, Id::Album)?;
-    exists(state, Kind::Album, id)?;
+    exists(state, shared, Kind::Album, id).await?;
     Ok(json!({ "albumInfo": {} }))
 }
 
@@ -58,7 +78,7 @@ async fn bought_with(state: &AppState, of: &str, id: i64, count: u64) -> Result<
 
 pub async fn similar_songs2(
     state: &AppState,
-    shared: &Shared,
+    shared: &Arc<Shared>,
     account: &Account,
     params: &Params,
 ) -> Result<Value, Failure> {
@@ -75,15 +95,15 @@ pub async fn similar_songs2(
         .ok_or_else(|| Failure::not_found(format!("{raw} names no song, album or artist")))?;
     let of = match id {
         Id::Track(n) => {
-            exists(state, Kind::Track, n)?;
+            exists(state, shared, Kind::Track, n).await?;
             "SELECT track_id FROM track WHERE track_id = $1"
         }
         Id::Album(n) => {
-            exists(state, Kind::Album, n)?;
+            exists(state, shared, Kind::Album, n).await?;
             "SELECT track_id FROM track WHERE album_id = $1"
         }
         Id::Artist(n) => {
-            exists(state, Kind::Artist, n)?;
+            exists(state, shared, Kind::Artist, n).await?;
             "SELECT t.track_id FROM track t JOIN album a ON a.album_id = t.album_id \
              WHERE a.artist_id = $1"
         }
@@ -94,7 +114,10 @@ pub async fn similar_songs2(
     } else {
         bought_with(state, of, id.number(), count).await?
     };
-    let tracks = entries::load(state.catalog()?, Kind::Track, &ids)?;
-    let songs = entries::songs(state, shared, account, &tracks).await?;
+    let tracks = on_index(state, shared, move |index, _, _| {
+        entries::load(index, Kind::Track, &ids)
+    })
+    .await?;
+    let songs = entries::songs(state, shared, account, tracks).await?;
     Ok(json!({ "similarSongs2": { "song": songs } }))
 }

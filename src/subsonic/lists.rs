@@ -8,9 +8,10 @@ use rand::RngExt;
 use serde_json::{json, Value};
 
 use super::entries::{self, int, text, Marks, Shaper};
+use super::reads::on_index;
 use super::{Failure, Params, Shared};
 use crate::catalog::Kind;
-use crate::search::{CatalogIndex, ListRequest, SortField};
+use crate::search::{Budget, CatalogIndex, ListRequest, SortField};
 use crate::state::AppState;
 use crate::store::accounts::Account;
 use crate::store::annotations::{self, Item};
@@ -39,15 +40,16 @@ pub(super) fn parse_all(items: Vec<String>) -> Result<Vec<Value>, Failure> {
 }
 
 /// Every genre in the index, by name (a small list: the catalog's genres).
-pub fn genres(index: &CatalogIndex) -> Result<Vec<Value>, Failure> {
+pub fn genres(index: &CatalogIndex, budget: &Budget) -> Result<Vec<Value>, Failure> {
     let mut all = Vec::new();
     let mut after = None;
     loop {
-        let page = index.list_bounded(&ListRequest {
+        let request = ListRequest {
             after,
             limit: 500,
             ..request(Kind::Genre, SortField::Name, false)
-        })?;
+        };
+        let page = index.list(&request, budget)?;
         all.extend(parse_all(page.items)?);
         match page.next {
             Some(next) => after = Some(next),
@@ -57,8 +59,8 @@ pub fn genres(index: &CatalogIndex) -> Result<Vec<Value>, Failure> {
 }
 
 /// The genre called `name` (case-insensitive), or a code 70.
-pub fn genre_named(index: &CatalogIndex, name: &str) -> Result<Value, Failure> {
-    genres(index)?
+pub fn genre_named(index: &CatalogIndex, budget: &Budget, name: &str) -> Result<Value, Failure> {
+    genres(index, budget)?
         .into_iter()
         .find(|g| text(g, "name").eq_ignore_ascii_case(name.trim()))
         .ok_or_else(|| Failure::not_found(format!("there is no genre called {name}")))
@@ -73,12 +75,8 @@ pub struct GenreAlbums(Mutex<Option<(i64, Arc<AlbumsByGenre>)>>);
 pub type AlbumsByGenre = HashMap<i64, Vec<i64>>;
 
 impl GenreAlbums {
-    pub async fn get(
-        &self,
-        state: &AppState,
-        index: &CatalogIndex,
-    ) -> Result<Arc<AlbumsByGenre>, Failure> {
-        let version = index.applied_change();
+    /// The map at catalog version `version`.
+    pub async fn get(&self, state: &AppState, version: i64) -> Result<Arc<AlbumsByGenre>, Failure> {
         if let Some((at, map)) = self.0.lock().expect("not poisoned").as_ref() {
             if *at == version {
                 return Ok(map.clone());
@@ -109,14 +107,18 @@ impl GenreAlbums {
 /// Up to `size` distinct random entries of `kind`, drawn by id.
 pub(super) fn random(
     index: &CatalogIndex,
+    budget: &Budget,
     kind: Kind,
     size: usize,
     genre: Option<i64>,
 ) -> Result<Vec<Value>, Failure> {
-    let newest = index.list_bounded(&ListRequest {
-        limit: 1,
-        ..request(kind, SortField::Id, true)
-    })?;
+    let newest = index.list(
+        &ListRequest {
+            limit: 1,
+            ..request(kind, SortField::Id, true)
+        },
+        budget,
+    )?;
     let Some(max) = parse_all(newest.items)?.first().and_then(|e| int(e, "id")) else {
         return Ok(Vec::new());
     };
@@ -129,6 +131,7 @@ pub(super) fn random(
         if out.len() == size {
             break;
         }
+        budget.check().map_err(anyhow::Error::from)?;
         let id = rng.random_range(1..=max);
         if !seen.insert(id) {
             continue;
@@ -151,41 +154,51 @@ pub(super) fn size_and_offset(params: &Params, size: &str) -> Result<(usize, u64
 
 pub async fn random_songs(
     state: &AppState,
-    shared: &Shared,
+    shared: &Arc<Shared>,
     account: &Account,
     params: &Params,
 ) -> Result<Value, Failure> {
-    let index = state.catalog()?;
     let size = params.bounded("size", 10, 0, MAX_SIZE)? as usize;
-    let genre = match params.get("genre") {
-        Some(name) => Some(int(&genre_named(index, name)?, "id").unwrap_or(0)),
-        None => None,
-    };
+    let genre = params.get("genre").map(str::to_string);
     params.number::<i64>("fromYear")?;
     params.number::<i64>("toYear")?;
-    let tracks = if params.has("fromYear") || params.has("toYear") {
-        // No track has a year.
-        Vec::new()
-    } else {
-        random(index, Kind::Track, size, genre)?
-    };
-    let songs = entries::songs(state, shared, account, &tracks).await?;
+    // No track has a year.
+    let no_year = params.has("fromYear") || params.has("toYear");
+    let tracks = on_index(state, shared, move |index, budget, _| {
+        let genre = match genre {
+            Some(name) => Some(int(&genre_named(index, budget, &name)?, "id").unwrap_or(0)),
+            None => None,
+        };
+        if no_year {
+            return Ok(Vec::new());
+        }
+        random(index, budget, Kind::Track, size, genre)
+    })
+    .await?;
+    let songs = entries::songs(state, shared, account, tracks).await?;
     Ok(json!({ "randomSongs": { "song": songs } }))
 }
 
 pub async fn songs_by_genre(
     state: &AppState,
-    shared: &Shared,
+    shared: &Arc<Shared>,
     account: &Account,
     params: &Params,
 ) -> Result<Value, Failure> {
-    let index = state.catalog()?;
-    let genre = genre_named(index, params.required("genre")?)?;
+    let name = params.required("genre")?.to_string();
     let (count, offset) = size_and_offset(params, "count")?;
-    let mut request = request(Kind::Track, SortField::Id, false);
-    request.equal = vec![("genre_id", int(&genre, "id").unwrap_or(0) as u64)];
-    let tracks = parse_all(shared.checkpoints.page(index, &request, offset, count)?)?;
-    let songs = entries::songs(state, shared, account, &tracks).await?;
+    let tracks = on_index(state, shared, move |index, budget, shared| {
+        let genre = genre_named(index, budget, &name)?;
+        let mut request = request(Kind::Track, SortField::Id, false);
+        request.equal = vec![("genre_id", int(&genre, "id").unwrap_or(0) as u64)];
+        parse_all(
+            shared
+                .checkpoints
+                .page(index, budget, &request, offset, count)?,
+        )
+    })
+    .await?;
+    let songs = entries::songs(state, shared, account, tracks).await?;
     Ok(json!({ "songsByGenre": { "song": songs } }))
 }
 
@@ -217,23 +230,25 @@ pub fn artist_named(index: &CatalogIndex, name: &str) -> Result<Option<Value>, F
 /// An artist's best-selling tracks (Chinook's popularity is units sold).
 pub async fn top_songs(
     state: &AppState,
-    shared: &Shared,
+    shared: &Arc<Shared>,
     account: &Account,
     params: &Params,
 ) -> Result<Value, Failure> {
-    let index = state.catalog()?;
-    let name = params.required("artist")?;
+    let name = params.required("artist")?.to_string();
     let count = params.bounded("count", 50, 0, MAX_SIZE)? as usize;
-    let tracks = match artist_named(index, name)? {
-        Some(artist) if count > 0 => {
-            let mut request = request(Kind::Track, SortField::Popularity, true);
-            request.equal = vec![("artist_id", int(&artist, "id").unwrap_or(0) as u64)];
-            request.limit = count;
-            parse_all(index.list_bounded(&request)?.items)?
+    let tracks = on_index(state, shared, move |index, budget, _| {
+        match artist_named(index, &name)? {
+            Some(artist) if count > 0 => {
+                let mut request = request(Kind::Track, SortField::Popularity, true);
+                request.equal = vec![("artist_id", int(&artist, "id").unwrap_or(0) as u64)];
+                request.limit = count;
+                parse_all(index.list(&request, budget)?.items)
+            }
+            _ => Ok(Vec::new()),
         }
-        _ => Vec::new(),
-    };
-    let songs = entries::songs(state, shared, account, &tracks).await?;
+    })
+    .await?;
+    let songs = entries::songs(state, shared, account, tracks).await?;
     Ok(json!({ "topSongs": { "song": songs } }))
 }
 
@@ -242,18 +257,14 @@ const MAX_STARRED: u64 = 1_000;
 
 pub async fn starred2(
     state: &AppState,
-    shared: &Shared,
+    shared: &Arc<Shared>,
     account: &Account,
 ) -> Result<Value, Failure> {
-    let index = state.catalog()?;
     let mut ids: HashMap<Item, Vec<i64>> = HashMap::new();
     for item in [Item::Artist, Item::Album, Item::Track] {
         let starred = annotations::starred(&state.db, account.id, item, MAX_STARRED, 0).await?;
         ids.insert(item, starred.into_iter().map(|(id, _)| id).collect());
     }
-    let artists = entries::load(index, Kind::Artist, &ids[&Item::Artist])?;
-    let albums = entries::load(index, Kind::Album, &ids[&Item::Album])?;
-    let tracks = entries::load(index, Kind::Track, &ids[&Item::Track])?;
     let marks = Marks::fetch(
         state,
         account,
@@ -262,15 +273,13 @@ pub async fn starred2(
         &ids[&Item::Artist],
     )
     .await?;
-    let mut shaper = Shaper::new(index, shared, marks);
-    let artist: Vec<Value> = artists.iter().map(|a| shaper.artist(a)).collect();
-    let album = albums
-        .iter()
-        .map(|a| shaper.album(a))
-        .collect::<Result<Vec<_>, _>>()?;
-    let song = tracks
-        .iter()
-        .map(|t| shaper.song(t))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(json!({ "starred2": { "artist": artist, "album": album, "song": song } }))
+    on_index(state, shared, move |index, _, shared| {
+        let artists = entries::load(index, Kind::Artist, &ids[&Item::Artist])?;
+        let albums = entries::load(index, Kind::Album, &ids[&Item::Album])?;
+        let tracks = entries::load(index, Kind::Track, &ids[&Item::Track])?;
+        let mut shaper = Shaper::new(index, shared, marks);
+        let (artist, album, song) = shaper.all(&artists, &albums, &tracks)?;
+        Ok(json!({ "starred2": { "artist": artist, "album": album, "song": song } }))
+    })
+    .await
 }

@@ -16,6 +16,7 @@ mod marks;
 mod offsets;
 pub mod params;
 mod playlists;
+mod reads;
 mod search;
 mod system;
 pub mod wire;

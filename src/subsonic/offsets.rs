@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
-use crate::search::{CatalogIndex, Key, ListRequest};
+use crate::search::{Budget, CatalogIndex, Key, ListRequest};
 
 /// How far one step of a walk to an unrecorded offset goes.
 const STEP: usize = 1_000;
@@ -54,6 +54,7 @@ impl Checkpoints {
     pub fn page(
         &self,
         index: &CatalogIndex,
+        budget: &Budget,
         request: &ListRequest,
         offset: u64,
         size: usize,
@@ -65,11 +66,14 @@ impl Checkpoints {
         let (mut at, mut after) = self.floor(&list, offset);
         while at < offset {
             let step = STEP.min((offset - at) as usize);
-            let page = index.list_bounded(&ListRequest {
-                after: after.clone(),
-                limit: step,
-                ..base.clone()
-            })?;
+            let page = index.list(
+                &ListRequest {
+                    after: after.clone(),
+                    limit: step,
+                    ..base.clone()
+                },
+                budget,
+            )?;
             match page.next {
                 Some(next) if page.items.len() == step => {
                     at += step as u64;
@@ -83,11 +87,14 @@ impl Checkpoints {
         if size == 0 {
             return Ok(Vec::new());
         }
-        let page = index.list_bounded(&ListRequest {
-            after,
-            limit: size,
-            ..base
-        })?;
+        let page = index.list(
+            &ListRequest {
+                after,
+                limit: size,
+                ..base
+            },
+            budget,
+        )?;
         if let Some(next) = page.next {
             self.record(&list, offset + page.items.len() as u64, next);
         }

@@ -2,12 +2,14 @@
 //! the caller's own (from the store, private ones included). Only a playlist's owner may
 //! change or delete it; another account's private playlist is "not found", as in REST.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use super::entries::{self, int, text, Marks, Shaper, UNKNOWN_DATE};
 use super::ids::Id;
+use super::reads::on_index;
 use super::{Failure, Params, Shared};
 use crate::catalog::playlists::{self, OwnPlaylist, PlaylistInput, TrackAddition, Visibility};
 use crate::catalog::Kind;
@@ -94,7 +96,7 @@ async fn own_all(state: &AppState, customer: i64) -> Result<Vec<OwnPlaylist>, Fa
 
 pub async fn list(
     state: &AppState,
-    shared: &Shared,
+    shared: &Arc<Shared>,
     account: &Account,
     params: &Params,
 ) -> Result<Value, Failure> {
@@ -105,58 +107,54 @@ pub async fn list(
             ));
         }
     }
-    let index = state.catalog()?;
     let own = match account.customer_id {
         Some(customer) => own_all(state, customer).await?,
         None => Vec::new(),
     };
-    let mut out = Vec::new();
-    for playlist in &own {
-        out.push(shape(
-            playlist.id,
-            &playlist.name,
-            &account.email,
-            playlist.visibility == Visibility::Public,
-            playlist.track_ids.len(),
-            seconds(index, shared, playlist.id, &playlist.track_ids)?,
-        ));
-    }
-    let page = index.list_bounded(&ListRequest {
-        kind: Kind::Playlist,
-        equal: Vec::new(),
-        ranges: Vec::new(),
-        facets: Vec::new(),
-        sort: SortField::Id,
-        descending: false,
-        after: None,
-        limit: MAX_PUBLIC,
-    })?;
-    for body in page.items {
-        let public: Value = serde_json::from_str(&body).map_err(anyhow::Error::from)?;
-        let id = int(&public, "id").unwrap_or(0);
-        if own.iter().any(|p| p.id == id) {
-            continue;
+    let email = account.email.clone();
+    on_index(state, shared, move |index, budget, shared| {
+        let mut out = Vec::new();
+        for playlist in &own {
+            out.push(shape(
+                playlist.id,
+                &playlist.name,
+                &email,
+                playlist.visibility == Visibility::Public,
+                playlist.track_ids.len(),
+                seconds(index, shared, playlist.id, &playlist.track_ids)?,
+            ));
         }
-        let members = index.members(id)?;
-        out.push(shape(
-            id,
-            text(&public, "name"),
-            "Chinook",
-            true,
-            members.len(),
-            seconds(index, shared, id, &members)?,
-        ));
-    }
-    Ok(json!({ "playlists": { "playlist": out } }))
+        let request = ListRequest {
+            limit: MAX_PUBLIC,
+            ..super::lists::request(Kind::Playlist, SortField::Id, false)
+        };
+        for public in super::lists::parse_all(index.list(&request, budget)?.items)? {
+            let id = int(&public, "id").unwrap_or(0);
+            if own.iter().any(|p| p.id == id) {
+                continue;
+            }
+            let members = index.members(id)?;
+            out.push(shape(
+                id,
+                text(&public, "name"),
+                "Chinook",
+                true,
+                members.len(),
+                seconds(index, shared, id, &members)?,
+            ));
+        }
+        Ok(json!({ "playlists": { "playlist": out } }))
+    })
+    .await
 }
 
 /// A playlist the caller may read: their own, or a public one.
 async fn readable(
     state: &AppState,
+    shared: &Arc<Shared>,
     account: &Account,
     id: i64,
 ) -> Result<(Value, Vec<i64>), Failure> {
-    let index = state.catalog()?;
     if let Some(customer) = account.customer_id {
         match playlists::own(&state.db, customer, id).await {
             Ok(own) => {
@@ -171,15 +169,18 @@ async fn readable(
             Err(e) => return Err(e.into()),
         }
     }
-    let public = entries::entry(index, Kind::Playlist, id)?
-        .ok_or_else(|| Failure::not_found(format!("there is no playlist pl-{id}")))?;
-    let head = json!({ "name": text(&public, "name"), "owner": "Chinook", "public": true });
-    Ok((head, index.members(id)?))
+    on_index(state, shared, move |index, _, _| {
+        let public = entries::entry(index, Kind::Playlist, id)?
+            .ok_or_else(|| Failure::not_found(format!("there is no playlist pl-{id}")))?;
+        let head = json!({ "name": text(&public, "name"), "owner": "Chinook", "public": true });
+        Ok((head, index.members(id)?))
+    })
+    .await
 }
 
 pub async fn get(
     state: &AppState,
-    shared: &Shared,
+    shared: &Arc<Shared>,
     account: &Account,
     params: &Params,
 ) -> Result<Value, Failure> {
@@ -189,29 +190,34 @@ pub async fn get(
 
 async fn with_songs(
     state: &AppState,
-    shared: &Shared,
+    shared: &Arc<Shared>,
     account: &Account,
     id: i64,
 ) -> Result<Value, Failure> {
-    let (head, track_ids) = readable(state, account, id).await?;
-    let index = state.catalog()?;
-    let tracks = entries::load(index, Kind::Track, &track_ids)?;
+    let (head, track_ids) = readable(state, shared, account, id).await?;
+    let tracks = {
+        let ids = track_ids.clone();
+        on_index(state, shared, move |index, _, _| {
+            entries::load(index, Kind::Track, &ids)
+        })
+        .await?
+    };
     let marks = Marks::fetch(state, account, &entries::ids_of(&tracks), &[], &[]).await?;
-    let mut shaper = Shaper::new(index, shared, marks);
-    let entry = tracks
-        .iter()
-        .map(|t| shaper.song(t))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut out = shape(
-        id,
-        text(&head, "name"),
-        text(&head, "owner"),
-        head["public"].as_bool().unwrap_or(false),
-        track_ids.len(),
-        seconds(index, shared, id, &track_ids)?,
-    );
-    out["entry"] = Value::from(entry);
-    Ok(json!({ "playlist": out }))
+    on_index(state, shared, move |index, _, shared| {
+        let mut shaper = Shaper::new(index, shared, marks);
+        let (_, _, entry) = shaper.all(&[], &[], &tracks)?;
+        let mut out = shape(
+            id,
+            text(&head, "name"),
+            text(&head, "owner"),
+            head["public"].as_bool().unwrap_or(false),
+            track_ids.len(),
+            seconds(index, shared, id, &track_ids)?,
+        );
+        out["entry"] = Value::from(entry);
+        Ok(json!({ "playlist": out }))
+    })
+    .await
 }
 
 fn song_ids(params: &Params, name: &str) -> Result<Vec<i64>, Failure> {
@@ -243,7 +249,7 @@ async fn add(state: &AppState, customer: i64, id: i64, tracks: Vec<i64>) -> Resu
 /// songs replaced.
 pub async fn create(
     state: &AppState,
-    shared: &Shared,
+    shared: &Arc<Shared>,
     account: &Account,
     params: &Params,
 ) -> Result<Value, Failure> {

@@ -5,10 +5,13 @@
 
 use serde_json::{json, Value};
 
+use std::sync::Arc;
+
 use super::entries::{ids_of, Marks, Shaper};
+use super::reads::on_index;
 use super::{Failure, Params, Shared};
 use crate::catalog::Kind;
-use crate::search::{CatalogIndex, ListRequest, SearchRequest, SortField};
+use crate::search::{Budget, CatalogIndex, SearchRequest, SortField};
 use crate::state::AppState;
 use crate::store::accounts::Account;
 
@@ -24,6 +27,7 @@ fn counts(params: &Params, kind: &str, default: u64) -> Result<(usize, u64), Fai
 
 fn found(
     index: &CatalogIndex,
+    budget: &Budget,
     shared: &Shared,
     words: &Option<Vec<String>>,
     kind: Kind,
@@ -35,16 +39,8 @@ fn found(
     let bodies: Vec<String> = match words {
         None => shared.checkpoints.page(
             index,
-            &ListRequest {
-                kind,
-                equal: Vec::new(),
-                ranges: Vec::new(),
-                facets: Vec::new(),
-                sort: SortField::Id,
-                descending: false,
-                after: None,
-                limit: 0,
-            },
+            budget,
+            &super::lists::request(kind, SortField::Id, false),
             offset,
             count,
         )?,
@@ -67,19 +63,15 @@ fn found(
             results.hits.into_iter().map(|hit| hit.body).collect()
         }
     };
-    bodies
-        .iter()
-        .map(|body| serde_json::from_str(body).map_err(|e| anyhow::Error::from(e).into()))
-        .collect()
+    super::lists::parse_all(bodies)
 }
 
 pub async fn search3(
     state: &AppState,
-    shared: &Shared,
+    shared: &Arc<Shared>,
     account: &Account,
     params: &Params,
 ) -> Result<Value, Failure> {
-    let index = state.catalog()?;
     let query = params.get("query").unwrap_or("").trim();
     let query = query.trim_matches('"').trim();
     let words = if query.is_empty() {
@@ -92,27 +84,20 @@ pub async fn search3(
     if words.as_ref().is_some_and(Vec::is_empty) {
         return Ok(json!({ "searchResult3": {} }));
     }
-    let artists = found(
-        index,
-        shared,
-        &words,
-        Kind::Artist,
-        counts(params, "artist", 20)?,
-    )?;
-    let albums = found(
-        index,
-        shared,
-        &words,
-        Kind::Album,
-        counts(params, "album", 20)?,
-    )?;
-    let tracks = found(
-        index,
-        shared,
-        &words,
-        Kind::Track,
-        counts(params, "song", 20)?,
-    )?;
+    let pages = [
+        (Kind::Artist, counts(params, "artist", 20)?),
+        (Kind::Album, counts(params, "album", 20)?),
+        (Kind::Track, counts(params, "song", 20)?),
+    ];
+    let [artists, albums, tracks] = on_index(state, shared, move |index, budget, shared| {
+        let found_of = |(kind, page)| found(index, budget, shared, &words, kind, page);
+        Ok([
+            found_of(pages[0])?,
+            found_of(pages[1])?,
+            found_of(pages[2])?,
+        ])
+    })
+    .await?;
     let marks = Marks::fetch(
         state,
         account,
@@ -121,15 +106,10 @@ pub async fn search3(
         &ids_of(&artists),
     )
     .await?;
-    let mut shaper = Shaper::new(index, shared, marks);
-    let artist: Vec<Value> = artists.iter().map(|a| shaper.artist(a)).collect();
-    let album = albums
-        .iter()
-        .map(|a| shaper.album(a))
-        .collect::<Result<Vec<_>, _>>()?;
-    let song = tracks
-        .iter()
-        .map(|t| shaper.song(t))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(json!({ "searchResult3": { "artist": artist, "album": album, "song": song } }))
+    on_index(state, shared, move |index, _, shared| {
+        let mut shaper = Shaper::new(index, shared, marks);
+        let (artist, album, song) = shaper.all(&artists, &albums, &tracks)?;
+        Ok(json!({ "searchResult3": { "artist": artist, "album": album, "song": song } }))
+    })
+    .await
 }

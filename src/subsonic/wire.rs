@@ -97,7 +97,10 @@ impl From<ApiError> for Failure {
             ApiError::RangeNotSatisfiable(len) => {
                 Self::generic(format!("no range lies within the {len} bytes"))
             }
-            ApiError::Busy(m, _) | ApiError::Unavailable(m) => Self {
+            // A read past its deadline is the client's to retry: clients expect errors with
+            // HTTP 200, and most show any other status as the server being down.
+            ApiError::Busy(m, _) => Self::generic(m),
+            ApiError::Unavailable(m) => Self {
                 status: 503,
                 ..Self::generic(m)
             },
@@ -120,6 +123,13 @@ impl From<sqlx::Error> for Failure {
 
 impl From<anyhow::Error> for Failure {
     fn from(error: anyhow::Error) -> Self {
+        if error.chain().any(|c| c.is::<crate::search::Exhausted>()) {
+            return ApiError::Busy(
+                "the catalog could not answer in time; retry shortly".into(),
+                1,
+            )
+            .into();
+        }
         ApiError::Internal(error).into()
     }
 }

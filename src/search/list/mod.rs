@@ -132,13 +132,6 @@ impl CatalogIndex {
         })
     }
 
-    /// A list within the default read deadline, for callers outside
-    /// `AppState::read_catalog` (the Subsonic API), whose work is bounded but not moved off
-    /// the HTTP workers.
-    pub fn list_bounded(&self, request: &ListRequest) -> anyhow::Result<ListPage> {
-        self.list(request, &Budget::new(std::time::Duration::from_secs(2)))
-    }
-
     /// The keys and addresses of the page and the entry after it, by the cheaper of two
     /// ways: walking the order (its cost the page, plus what a filter turns away), or
     /// ranking every match of a narrow filter.
