@@ -16,6 +16,7 @@ use utoipa_actix_web::AppExt;
 use crate::cache::{Answers, RateLimiter, Redis};
 use crate::config::Config;
 use crate::db::Db;
+use crate::http::answer_cache::PublicAnswers;
 use crate::http::{self, extractors};
 use crate::metrics::{Metrics, Sources};
 use crate::routes::{self, ApiDoc, KnownRoutes, OpenApiJson};
@@ -89,6 +90,11 @@ impl Application {
             .rate_limits
             .map(|limits| Arc::new(RateLimiter::new(limits, redis.clone())));
         let answers = Answers::new(redis.clone(), config.cache_ttl, metrics.cache_requests());
+        let public = PublicAnswers::new(
+            config.answer_cache_bytes,
+            config.public_max_age,
+            metrics.cache_requests(),
+        );
         let state = AppState {
             db,
             config: Arc::new(config),
@@ -102,6 +108,7 @@ impl Application {
             redis,
             limiter,
             answers,
+            public,
         };
         let server = serve(listener, state.clone(), shutdown.clone())?;
         let scheme = if state.config.tls.is_some() {

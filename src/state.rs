@@ -9,6 +9,7 @@ use crate::cache::{Answers, RateLimiter, Redis};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
+use crate::http::answer_cache::PublicAnswers;
 use crate::media::MediaStore;
 use crate::metrics::Metrics;
 use crate::search::{Budget, CatalogIndex, Exhausted, IndexSlot};
@@ -35,6 +36,8 @@ pub struct AppState {
     pub limiter: Option<Arc<RateLimiter>>,
     /// Computed answers, in memory and in Redis.
     pub answers: Answers,
+    /// Whole public catalog answers, with their validators.
+    pub public: PublicAnswers,
 }
 
 impl AppState {
