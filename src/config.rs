@@ -291,6 +291,8 @@ pub struct RateLimits {
     pub account: Rate,
     /// Login and registration attempts, per client IP.
     pub login: Rate,
+    /// Writes per account, counted on top of `account`.
+    pub writes: Rate,
 }
 
 /// A sustained rate and the burst allowed on top of an idle period.
@@ -347,6 +349,7 @@ impl Default for RateLimits {
             anonymous: Rate::parse("100/min burst 20").expect("valid"),
             account: Rate::parse("600/min burst 60").expect("valid"),
             login: Rate::parse("10/min burst 5").expect("valid"),
+            writes: Rate::parse("120/min burst 60").expect("valid"),
         }
     }
 }
@@ -493,6 +496,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("rate_limit_anonymous", "CHINOOK_RATE_LIMIT_ANONYMOUS"),
     ("rate_limit_account", "CHINOOK_RATE_LIMIT_ACCOUNT"),
     ("rate_limit_login", "CHINOOK_RATE_LIMIT_LOGIN"),
+    ("rate_limit_writes", "CHINOOK_RATE_LIMIT_WRITES"),
     ("trusted_proxies", "CHINOOK_TRUSTED_PROXIES"),
     ("cache_ttl_secs", "CHINOOK_CACHE_TTL_SECS"),
     ("answer_cache_bytes", "CHINOOK_ANSWER_CACHE_BYTES"),
@@ -864,6 +868,7 @@ impl Config {
             anonymous: generous,
             account: generous,
             login: generous,
+            writes: generous,
         });
         // Likewise for connections; the tests of the caps set their own.
         config.max_connections_per_client = 10_000;
@@ -892,6 +897,9 @@ fn rate_limits(layers: &Layers) -> Result<Option<RateLimits>, ConfigError> {
         login: layers
             .get("rate_limit_login", Rate::parse)?
             .unwrap_or(defaults.login),
+        writes: layers
+            .get("rate_limit_writes", Rate::parse)?
+            .unwrap_or(defaults.writes),
     };
     Ok(on.then_some(limits))
 }

@@ -262,7 +262,13 @@ async fn cache_lookups_and_rate_limit_refusals_are_counted_with_bounded_labels()
     );
     assert_eq!(
         before.label_values("rate_limited_total", "class"),
-        ["account".to_string(), "anonymous".into(), "login".into()].into()
+        [
+            "account".to_string(),
+            "anonymous".into(),
+            "login".into(),
+            "write".into()
+        ]
+        .into()
     );
     assert_eq!(before.sum("rate_limited_total", &[]), 0.0);
 
@@ -293,7 +299,7 @@ async fn cache_lookups_and_rate_limit_refusals_are_counted_with_bounded_labels()
         after.label_sets("cache_requests_total").len(),
         2 * layers.len()
     );
-    assert_eq!(after.label_sets("rate_limited_total").len(), 3);
+    assert_eq!(after.label_sets("rate_limited_total").len(), 4);
 }
 
 #[tokio::test]
