@@ -13,10 +13,10 @@ use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
+use crate::cache::PublicAnswers;
 use crate::cache::{Answers, RateLimiter, Redis};
 use crate::config::Config;
 use crate::db::Db;
-use crate::http::answer_cache::PublicAnswers;
 use crate::http::{self, extractors};
 use crate::metrics::{Metrics, Sources};
 use crate::routes::{self, ApiDoc, KnownRoutes, OpenApiJson};

@@ -5,11 +5,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::cache::PublicAnswers;
 use crate::cache::{Answers, RateLimiter, Redis};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
-use crate::http::answer_cache::PublicAnswers;
 use crate::media::MediaStore;
 use crate::metrics::Metrics;
 use crate::search::{Budget, CatalogIndex, Exhausted, IndexSlot};

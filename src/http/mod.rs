@@ -2,7 +2,6 @@
 //! authentication, time and connection budgets, turning extractor failures into problem+json, and the edge (TLS, HSTS,
 //! compression, CORS) for a binary that faces clients itself.
 
-pub mod answer_cache;
 pub mod auth;
 pub mod budget;
 pub mod client_ip;
