@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::cache::PublicAnswers;
 use crate::cache::{Answers, RateLimiter, Redis};
 use crate::config::Config;
 use crate::db::Db;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub limiter: Option<Arc<RateLimiter>>,
     /// Computed answers, in memory and in Redis.
     pub answers: Answers,
+    /// Whole public catalog answers, with their validators.
+    pub public: PublicAnswers,
 }
 
 impl AppState {
