@@ -85,6 +85,22 @@ impl AppState {
         }
     }
 
+    /// A public catalog answer to `key` through the answer cache, at the generation the index
+    /// holds now: read before `compute` runs, so the answer is never older than its key.
+    pub async fn public_answer<F, Fut>(
+        &self,
+        req: &actix_web::HttpRequest,
+        key: String,
+        compute: F,
+    ) -> ApiResult<actix_web::HttpResponse>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = ApiResult<bytes::Bytes>>,
+    {
+        let generation = self.catalog()?.applied_change();
+        self.public.respond(req, generation, key, compute).await
+    }
+
     /// The catalog index, or a 503 while it is still being built or warmed.
     pub fn catalog(&self) -> ApiResult<&CatalogIndex> {
         self.index.get().ok_or_else(warming)

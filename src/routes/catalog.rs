@@ -45,11 +45,9 @@ async fn detail(
     params: &DetailParams,
 ) -> ApiResult<HttpResponse> {
     let includes = Includes::parse(kind, &params.include)?;
-    let generation = state.catalog()?.applied_change();
     let key = format!("detail|{}|{id}|{includes:?}", kind.code());
     state
-        .public
-        .respond(req, generation, key, || {
+        .public_answer(req, key, || {
             state.read_catalog(move |index, _| {
                 let body = index.get(kind, id)?.ok_or_else(|| {
                     ApiError::NotFound(format!("there is no {} with id {id}", kind.noun()))
@@ -116,12 +114,10 @@ async fn list(
     params: &ListParams,
 ) -> ApiResult<HttpResponse> {
     let query = ListQuery::parse(kind, params, &state.cursor_secret)?;
-    let generation = state.catalog()?.applied_change();
     let key = query.cache_key();
     let secret = state.cursor_secret.clone();
     state
-        .public
-        .respond(req, generation, key, || async move {
+        .public_answer(req, key, || async move {
             let page = state
                 .read_catalog(move |index, budget| query.run(index, &secret, budget))
                 .await?;

@@ -31,12 +31,10 @@ async fn search_catalog(
     params: web::Query<SearchParams>,
 ) -> ApiResult<HttpResponse> {
     let params = params.into_inner();
-    let generation = state.catalog()?.applied_change();
     let key = format!("search|{params:?}");
     let reader = state.clone();
     state
-        .public
-        .respond(&req, generation, key, || async {
+        .public_answer(&req, key, || async {
             let page = state
                 .read_catalog(move |index, _| {
                     search::search(index, &params, &reader.cursor_secret, &reader.metrics)
@@ -66,12 +64,10 @@ async fn suggest(
     params: web::Query<SearchParams>,
 ) -> ApiResult<HttpResponse> {
     let params = params.into_inner();
-    let generation = state.catalog()?.applied_change();
     let key = format!("suggest|{params:?}");
     let metrics = state.metrics.clone();
     state
-        .public
-        .respond(&req, generation, key, || async {
+        .public_answer(&req, key, || async {
             let suggestions = state
                 .read_catalog(move |index, _| search::suggest(index, &params, &metrics))
                 .await?;

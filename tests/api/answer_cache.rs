@@ -2,6 +2,7 @@
 //! from memory, a revalidation is a 304, and a catalog write makes every older answer and
 //! validator stale at once.
 
+use futures_util::future::join_all;
 use serde_json::json;
 
 use crate::helpers::{TestApp, DEMO_PASSWORD};
@@ -56,16 +57,40 @@ async fn a_repeated_read_has_the_same_body_and_etag_and_a_revalidation_is_a_304(
     let (second, _) = etag_of(&app, "/api/v1/tracks?limit=6").await;
     assert_ne!(first, second, "two answers never share a validator");
 
-    let metrics = app.get("/metrics").await.unwrap().text().await.unwrap();
-    let hits = metrics
-        .lines()
-        .find(|l| l.contains("layer=\"public\"") && l.contains("result=\"hit\""))
-        .expect("the public answer cache counts its hits");
-    let count: f64 = hits.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(
-        count >= 4.0,
-        "repeated reads were served from memory: {hits}"
+        public(&app, "hit").await >= 4.0,
+        "repeated reads were served from memory"
     );
+}
+
+/// The public answer cache's count of lookups with `result`.
+async fn public(app: &TestApp, result: &str) -> f64 {
+    let metrics = app.get("/metrics").await.unwrap().text().await.unwrap();
+    let result = format!("result=\"{result}\"");
+    let line = metrics
+        .lines()
+        .find(|l| l.contains("layer=\"public\"") && l.contains(&result))
+        .expect("the public answer cache counts its lookups");
+    line.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn concurrent_first_reads_of_one_answer_compute_it_once() {
+    let app = TestApp::spawn().await;
+    let path = "/api/v1/tracks?limit=50&sort=-name&include=album,artist";
+    let bodies = join_all((0..20).map(|_| async {
+        let response = app.get(path).await.unwrap();
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
+    }))
+    .await;
+    assert!(bodies.iter().all(|b| b == &bodies[0]));
+    assert_eq!(
+        public(&app, "miss").await,
+        1.0,
+        "one computation for 20 requests"
+    );
+    assert_eq!(public(&app, "hit").await, 19.0);
 }
 
 #[tokio::test]

@@ -334,7 +334,10 @@ async fn keys_at(
 }
 
 /// Every entry's stored key and track, in order.
-async fn keyed(conn: &mut Counted<impl Connected>, playlist: i64) -> ApiResult<Vec<(i64, i64)>> {
+pub(super) async fn keyed(
+    conn: &mut Counted<impl Connected>,
+    playlist: i64,
+) -> ApiResult<Vec<(i64, i64)>> {
     Ok(sqlx::query_as(
         "SELECT position, track_id FROM playlist_track WHERE playlist_id = $1 ORDER BY position",
     )
