@@ -293,6 +293,9 @@ pub struct RateLimits {
     pub login: Rate,
     /// Writes per account, counted on top of `account`.
     pub writes: Rate,
+    /// Subsonic requests (`/rest/...`) per signed-in account: players bypass the bearer
+    /// token, so they have their own allowance.
+    pub subsonic: Rate,
 }
 
 /// A sustained rate and the burst allowed on top of an idle period.
@@ -350,6 +353,7 @@ impl Default for RateLimits {
             account: Rate::parse("600/min burst 60").expect("valid"),
             login: Rate::parse("10/min burst 5").expect("valid"),
             writes: Rate::parse("120/min burst 60").expect("valid"),
+            subsonic: Rate::parse("1200/min burst 300").expect("valid"),
         }
     }
 }
@@ -497,6 +501,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("rate_limit_account", "CHINOOK_RATE_LIMIT_ACCOUNT"),
     ("rate_limit_login", "CHINOOK_RATE_LIMIT_LOGIN"),
     ("rate_limit_writes", "CHINOOK_RATE_LIMIT_WRITES"),
+    ("rate_limit_subsonic", "CHINOOK_RATE_LIMIT_SUBSONIC"),
     ("trusted_proxies", "CHINOOK_TRUSTED_PROXIES"),
     ("cache_ttl_secs", "CHINOOK_CACHE_TTL_SECS"),
     ("answer_cache_bytes", "CHINOOK_ANSWER_CACHE_BYTES"),
@@ -869,6 +874,7 @@ impl Config {
             account: generous,
             login: generous,
             writes: generous,
+            subsonic: generous,
         });
         // Likewise for connections; the tests of the caps set their own.
         config.max_connections_per_client = 10_000;
@@ -900,6 +906,9 @@ fn rate_limits(layers: &Layers) -> Result<Option<RateLimits>, ConfigError> {
         writes: layers
             .get("rate_limit_writes", Rate::parse)?
             .unwrap_or(defaults.writes),
+        subsonic: layers
+            .get("rate_limit_subsonic", Rate::parse)?
+            .unwrap_or(defaults.subsonic),
     };
     Ok(on.then_some(limits))
 }

@@ -96,8 +96,8 @@ impl Metrics {
         let rate_limited = IntCounterVec::new(
             Opts::new(
                 "rate_limited_total",
-                "Requests refused with 429 by the rate limiter, by limit class (anonymous, \
-                 account, login)",
+                "Requests refused by the rate limiter, by limit class (anonymous, account, \
+                 login, write: a 429; subsonic: a Subsonic error)",
             ),
             &["class"],
         )?;
@@ -109,7 +109,7 @@ impl Metrics {
             ),
             &["source"],
         )?;
-        for class in ["anonymous", "account", "login", "write"] {
+        for class in ["anonymous", "account", "login", "write", "subsonic"] {
             rate_limited.with_label_values(&[class]);
         }
         let metrics = Self {

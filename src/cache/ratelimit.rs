@@ -27,6 +27,8 @@ pub enum Class {
     /// Writes (any method but GET, HEAD and OPTIONS) per signed-in account, on top of
     /// `Account`: writes share one database writer, so one account's must not fill it.
     Write,
+    /// Subsonic requests per signed-in account (`/rest/...`, after authentication).
+    Subsonic,
 }
 
 impl Class {
@@ -36,6 +38,7 @@ impl Class {
             Class::Account => "account",
             Class::Login => "login",
             Class::Write => "write",
+            Class::Subsonic => "subsonic",
         }
     }
 }
@@ -128,6 +131,7 @@ impl RateLimiter {
             limits.account,
             limits.login,
             limits.writes,
+            limits.subsonic,
         ]
         .iter()
         .map(|rate| {
@@ -154,6 +158,7 @@ impl RateLimiter {
             Class::Account => self.limits.account,
             Class::Login => self.limits.login,
             Class::Write => self.limits.writes,
+            Class::Subsonic => self.limits.subsonic,
         }
     }
 

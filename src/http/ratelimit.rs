@@ -73,7 +73,7 @@ pub async fn middleware(
                     _ => "requests",
                 },
                 match class {
-                    Class::Account | Class::Write => "account",
+                    Class::Account | Class::Write | Class::Subsonic => "account",
                     Class::Anonymous | Class::Login => "address",
                 }
             ),

@@ -19,7 +19,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 fn render(output: &Output, result: Result<wire::Payload, Failure>) -> HttpResponse {
     let rendered = wire::render(output, result);
-    HttpResponse::build(StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::OK))
+    let mut response =
+        HttpResponse::build(StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::OK));
+    if let Some(retry) = rendered.retry_after {
+        response.insert_header((header::RETRY_AFTER, retry.to_string()));
+    }
+    response
         .content_type(rendered.content_type)
         .body(rendered.body)
 }

@@ -75,6 +75,29 @@ async fn attempt(state: &AppState, client: &str) -> Result<(), Failure> {
     )))
 }
 
+/// Draws one request from the account's Subsonic allowance (`CHINOOK_RATE_LIMIT_SUBSONIC`).
+/// Over it, the answer is code 0 with HTTP 200 and `Retry-After`: players show any other
+/// status as the server being down, while they show an error message as it is.
+pub async fn within_allowance(state: &AppState, account: &Account) -> Result<(), Failure> {
+    let Some(limiter) = &state.limiter else {
+        return Ok(());
+    };
+    let decision = limiter
+        .check(Class::Subsonic, &account.id.to_string())
+        .await;
+    if decision.allowed {
+        return Ok(());
+    }
+    state.metrics.rate_limited(Class::Subsonic.label());
+    let retry = decision.retry_after.as_micros().div_ceil(1_000_000).max(1) as u64;
+    Err(Failure {
+        retry_after: Some(retry),
+        ..Failure::generic(format!(
+            "too many requests from this account; retry in {retry} s"
+        ))
+    })
+}
+
 fn seal_key(state: &AppState) -> Option<SealKey> {
     state
         .config

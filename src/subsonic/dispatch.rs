@@ -138,6 +138,7 @@ async fn run(
     }
     check_version(params)?;
     let account = auth::authenticate(state, shared, params, client).await?;
+    auth::within_allowance(state, &account).await?;
     let answer = |value: Result<Value, Failure>| Ok(Reply::Answer(value.and_then(payload)));
     match method {
         "ping" => answer(Ok(Value::Object(Payload::new()))),

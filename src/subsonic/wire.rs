@@ -31,6 +31,9 @@ pub struct Failure {
     pub message: String,
     /// 200 for everything a client did; 500 or 503 for a bug or an outage.
     pub status: u16,
+    /// Seconds after which a retry may succeed (sent as `Retry-After`): a rate limit or a
+    /// read past its deadline.
+    pub retry_after: Option<u64>,
 }
 
 impl Failure {
@@ -39,6 +42,7 @@ impl Failure {
             code,
             message: message.into(),
             status: 200,
+            retry_after: None,
         }
     }
     /// Code 0, for bad values and whatever else the spec has no code for.
@@ -92,14 +96,20 @@ impl From<ApiError> for Failure {
             | ApiError::MethodNotAllowed(m)
             | ApiError::PayloadTooLarge(m)
             | ApiError::UnsupportedMediaType(m)
-            | ApiError::RequestTimeout(m)
-            | ApiError::TooManyRequests(m, _) => Self::generic(m),
+            | ApiError::RequestTimeout(m) => Self::generic(m),
+            ApiError::TooManyRequests(m, retry) => Self {
+                retry_after: Some(retry),
+                ..Self::generic(m)
+            },
             ApiError::RangeNotSatisfiable(len) => {
                 Self::generic(format!("no range lies within the {len} bytes"))
             }
             // A read past its deadline is the client's to retry: clients expect errors with
             // HTTP 200, and most show any other status as the server being down.
-            ApiError::Busy(m, _) => Self::generic(m),
+            ApiError::Busy(m, retry) => Self {
+                retry_after: Some(retry),
+                ..Self::generic(m)
+            },
             ApiError::Unavailable(m) => Self {
                 status: 503,
                 ..Self::generic(m)
@@ -196,27 +206,32 @@ pub fn envelope(result: &Result<Payload, Failure>) -> Value {
 /// A rendered answer: its HTTP status, content type and body.
 pub struct Rendered {
     pub status: u16,
+    pub retry_after: Option<u64>,
     pub content_type: &'static str,
     pub body: String,
 }
 
 pub fn render(output: &Output, result: Result<Payload, Failure>) -> Rendered {
     let status = result.as_ref().err().map_or(200, |f| f.status);
+    let retry_after = result.as_ref().err().and_then(|f| f.retry_after);
     let value = envelope(&result);
     match output {
         Output::Xml => Rendered {
             status,
+            retry_after,
             content_type: "application/xml; charset=utf-8",
             body: super::xml::document(&value),
         },
         Output::Json => Rendered {
             status,
+            retry_after,
             content_type: "application/json",
             body: value.to_string(),
         },
         // The leading comment keeps the body from being read as anything but script.
         Output::Jsonp(callback) => Rendered {
             status,
+            retry_after,
             content_type: "application/javascript; charset=utf-8",
             body: format!("/**/{callback}({value});"),
         },

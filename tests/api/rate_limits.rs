@@ -17,6 +17,7 @@ fn limits(anonymous: &str, account: &str, login: &str) -> RateLimits {
         account: Rate::parse(account).unwrap(),
         login: Rate::parse(login).unwrap(),
         writes: Rate::parse("1000000/min").unwrap(),
+        subsonic: Rate::parse("1000000/min").unwrap(),
     }
 }
 

@@ -52,6 +52,7 @@ async fn a_catalog_write_on_one_instance_is_served_by_the_other_in_catalog_and_s
             account: Rate::parse("100000/min").unwrap(),
             login: Rate::parse("100/min").unwrap(),
             writes: Rate::parse("100000/min").unwrap(),
+            subsonic: Rate::parse("100000/min").unwrap(),
         });
     })
     .await;

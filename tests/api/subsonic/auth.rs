@@ -301,19 +301,79 @@ async fn without_a_configured_key_there_are_no_app_passwords() {
     );
 }
 
-#[tokio::test]
-async fn wrong_passwords_meet_the_login_limit_and_a_verified_one_is_not_charged_again() {
-    let app = TestApp::spawn_with(|config| {
+/// An app with these login and Subsonic limits, every other limit generous.
+async fn limited(login: &str, subsonic: &str) -> TestApp {
+    let (login, subsonic) = (Rate::parse(login).unwrap(), Rate::parse(subsonic).unwrap());
+    TestApp::spawn_with(move |config| {
         super::configure(config);
         let generous = Rate::parse("100000/min").unwrap();
         config.rate_limits = Some(RateLimits {
             anonymous: generous,
             account: generous,
-            login: Rate::parse("3/min burst 3").unwrap(),
+            login,
             writes: generous,
+            subsonic,
         });
     })
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn an_accounts_requests_meet_the_subsonic_limit_in_the_requested_format() {
+    let app = limited("100000/min", "60/min burst 3").await;
+    for _ in 0..3 {
+        ok(&app, "ping", &password(OWNER), &[]).await;
+    }
+    let refused = app
+        .client
+        .get(app.url("/rest/ping.view"))
+        .query(&[
+            ("u", OWNER),
+            ("p", DEMO_PASSWORD),
+            ("v", "1.16.1"),
+            ("c", "t"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    // HTTP 200 with a Subsonic error in XML (the default format), and when to retry.
+    assert_eq!(refused.status(), 200);
+    let retry: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry), "{retry}");
+    let xml = refused.text().await.unwrap();
+    assert!(
+        xml.contains(r#"status="failed""#) && xml.contains(r#"code="0""#),
+        "{xml}"
+    );
+    assert!(xml.contains("too many requests from this account"), "{xml}");
+    let json = call(&app, "getUser", &password(OWNER), &[]).await;
+    assert_eq!(code(&json), 0);
+    // The allowance is the account's: another account still gets answers.
+    ok(&app, "ping", &password(super::OTHER), &[]).await;
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with(r#"rate_limited_total{class="subsonic"}"#) && !l.ends_with(" 0")),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn wrong_passwords_meet_the_login_limit_and_a_verified_one_is_not_charged_again() {
+    let app = limited("3/min burst 3", "100000/min").await;
     // One verification draws one allowance; afterwards the same password is remembered.
     ok(&app, "ping", &password(OWNER), &[]).await;
     for _ in 0..5 {
