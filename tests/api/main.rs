@@ -31,6 +31,7 @@ mod redis;
 mod renditions;
 mod replicas;
 mod search;
+mod search_meaning;
 mod seeding;
 mod shutdown;
 mod staff;
