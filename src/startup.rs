@@ -23,6 +23,7 @@ use crate::search::{feed, CatalogIndex, IndexSlot};
 use crate::seed;
 use crate::state::{AppState, Lifecycle};
 use crate::streaming::access::{StreamLimiter, UrlSigner};
+use crate::streaming::warm::Warm;
 
 pub struct Application {
     port: u16,
@@ -89,6 +90,7 @@ impl Application {
             .rate_limits
             .map(|limits| Arc::new(RateLimiter::new(limits, redis.clone())));
         let answers = Answers::new(redis.clone(), config.cache_ttl, metrics.cache_requests());
+        let warm = Warm::new(redis.clone(), config.auth_cache_ttl);
         let state = AppState {
             db,
             config: Arc::new(config),
@@ -102,6 +104,7 @@ impl Application {
             redis,
             limiter,
             answers,
+            warm,
         };
         let server = serve(listener, state.clone(), shutdown.clone())?;
         let scheme = if state.config.tls.is_some() {
@@ -111,6 +114,7 @@ impl Application {
         };
         tracing::info!(address = %state.config.bind.ip(), port, scheme, "listening");
         let failure = Arc::new(Mutex::new(None));
+        tokio::spawn(state.warm.clone().follow(shutdown.clone()));
         let background = tokio::spawn(open_index(state.clone(), shutdown.clone(), failure.clone()));
         Ok(Self {
             port,

@@ -72,6 +72,7 @@ async fn upload_audio(
     let received = upload::receive(&state.media, track, body, state.config.max_audio_bytes).await?;
     let file = received.file;
     let previous = media::save(&state.db, &file).await?;
+    state.warm.master_changed(track).await;
     if let Some(old) = previous.filter(|old| old.path != file.path) {
         // Unlinking leaves the files readable to whoever has them open.
         if let Ok(path) = state.media.path_of(&old.path) {

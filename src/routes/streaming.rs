@@ -84,7 +84,9 @@ async fn caller(
                 signature: signature.clone(),
             };
             let account = state.signer.verify(track, &signed, now())?;
-            accounts::session_account(&state.db, account, session)
+            state
+                .warm
+                .session_account(&state.db, account, session)
                 .await?
                 .ok_or_else(|| {
                     ApiError::Forbidden(
@@ -112,10 +114,10 @@ async fn entitled_source(
 ) -> ApiResult<HttpResponse> {
     let index = state.catalog()?;
     let account = caller(state, track, query, bearer).await?;
-    if !access::entitled(&state.db, &account, track).await? {
+    if !access::entitled(state, &account, track).await? {
         return Err(access::not_entitled(track));
     }
-    let source = tracks::source(&state.db, &state.media, index, track, cut).await?;
+    let source = tracks::source(state, index, track, cut).await?;
     let cap = state.config.max_streams_per_account;
     let sent = state.metrics.stream_bytes();
     stream::respond(req, source, state.config.stream_chunk_bytes, sent, || {
@@ -252,14 +254,7 @@ async fn preview(
     _: web::Query<NoQuery>,
 ) -> ApiResult<HttpResponse> {
     let index = state.catalog()?;
-    let source = tracks::source(
-        &state.db,
-        &state.media,
-        index,
-        id.into_inner(),
-        Cut::Preview,
-    )
-    .await?;
+    let source = tracks::source(&state, index, id.into_inner(), Cut::Preview).await?;
     let sent = state.metrics.stream_bytes();
     stream::respond(
         &req,
@@ -312,7 +307,7 @@ async fn stream_url(
             "there is no track with id {track}"
         )));
     }
-    if !access::entitled(&state.db, &caller.account, track).await? {
+    if !access::entitled(&state, &caller.account, track).await? {
         return Err(access::not_entitled(track));
     }
     let expires = now() + state.config.stream_url_ttl.as_secs() as i64;

@@ -11,18 +11,18 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::cache::Redis;
-use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
 use crate::store::accounts::Account;
-use crate::store::{library, Role};
+use crate::store::Role;
 
 /// Whether `account` may stream and download `track`: staff and admins always; a customer
 /// who owns it: bought it, or has it on an imported Chinook invoice.
-pub async fn entitled(db: &Db, account: &Account, track: i64) -> ApiResult<bool> {
+pub async fn entitled(state: &AppState, account: &Account, track: i64) -> ApiResult<bool> {
     match account.role {
         Role::Staff | Role::Admin => Ok(true),
         Role::Customer => match account.customer_id {
-            Some(customer) => library::owns(db, customer, track).await,
+            Some(customer) => state.warm.owns(&state.db, customer, track).await,
             None => Ok(false),
         },
     }

@@ -10,6 +10,7 @@ pub mod access;
 mod file;
 pub mod range;
 pub mod tracks;
+pub mod warm;
 
 use std::future::Future;
 use std::path::PathBuf;
