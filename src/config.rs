@@ -262,6 +262,12 @@ pub struct Config {
     /// How long a computed answer (taxonomy tree, report, popular tracks) is kept at most;
     /// changes invalidate it sooner.
     pub cache_ttl: Duration,
+    /// Memory for whole public catalog answers (lists, details, search), in bytes; 0 keeps
+    /// none. Each write to the catalog makes the older ones unreachable.
+    pub answer_cache_bytes: u64,
+    /// How long a client or shared cache may serve a public catalog answer before
+    /// revalidating it; 0 (the default) asks for a revalidation every time, which is a 304.
+    pub public_max_age: Duration,
     /// How long a stream's lease lives in Redis unless renewed; a crashed instance's streams
     /// stop counting against the cap after this.
     pub stream_lease_ttl: Duration,
@@ -291,6 +297,8 @@ pub struct RateLimits {
     pub account: Rate,
     /// Login and registration attempts, per client IP.
     pub login: Rate,
+    /// Writes per account, counted on top of `account`.
+    pub writes: Rate,
 }
 
 /// A sustained rate and the burst allowed on top of an idle period.
@@ -347,6 +355,7 @@ impl Default for RateLimits {
             anonymous: Rate::parse("100/min burst 20").expect("valid"),
             account: Rate::parse("600/min burst 60").expect("valid"),
             login: Rate::parse("10/min burst 5").expect("valid"),
+            writes: Rate::parse("120/min burst 60").expect("valid"),
         }
     }
 }
@@ -493,8 +502,11 @@ const SETTINGS: &[(&str, &str)] = &[
     ("rate_limit_anonymous", "CHINOOK_RATE_LIMIT_ANONYMOUS"),
     ("rate_limit_account", "CHINOOK_RATE_LIMIT_ACCOUNT"),
     ("rate_limit_login", "CHINOOK_RATE_LIMIT_LOGIN"),
+    ("rate_limit_writes", "CHINOOK_RATE_LIMIT_WRITES"),
     ("trusted_proxies", "CHINOOK_TRUSTED_PROXIES"),
     ("cache_ttl_secs", "CHINOOK_CACHE_TTL_SECS"),
+    ("answer_cache_bytes", "CHINOOK_ANSWER_CACHE_BYTES"),
+    ("public_max_age_secs", "CHINOOK_PUBLIC_MAX_AGE_SECS"),
     ("stream_lease_ttl_secs", "CHINOOK_STREAM_LEASE_TTL_SECS"),
     ("stream_linger_secs", "CHINOOK_STREAM_LINGER_SECS"),
     ("auth_cache_secs", "CHINOOK_AUTH_CACHE_SECS"),
@@ -816,6 +828,14 @@ impl Config {
                     number_in(raw, 1, 24 * 3600).map(Duration::from_secs)
                 })?
                 .unwrap_or(Duration::from_secs(300)),
+            answer_cache_bytes: layers
+                .get("answer_cache_bytes", |raw| number_in(raw, 0, 1 << 40))?
+                .unwrap_or(64 << 20),
+            public_max_age: layers
+                .get("public_max_age_secs", |raw| {
+                    number_in(raw, 0, 24 * 3600).map(Duration::from_secs)
+                })?
+                .unwrap_or(Duration::ZERO),
             stream_lease_ttl: layers
                 .get("stream_lease_ttl_secs", |raw| {
                     number_in(raw, 1, 3600).map(Duration::from_secs)
@@ -866,6 +886,7 @@ impl Config {
             anonymous: generous,
             account: generous,
             login: generous,
+            writes: generous,
         });
         // Likewise for connections; the tests of the caps set their own.
         config.max_connections_per_client = 10_000;
@@ -894,6 +915,9 @@ fn rate_limits(layers: &Layers) -> Result<Option<RateLimits>, ConfigError> {
         login: layers
             .get("rate_limit_login", Rate::parse)?
             .unwrap_or(defaults.login),
+        writes: layers
+            .get("rate_limit_writes", Rate::parse)?
+            .unwrap_or(defaults.writes),
     };
     Ok(on.then_some(limits))
 }

@@ -109,7 +109,7 @@ impl Metrics {
             ),
             &["source"],
         )?;
-        for class in ["anonymous", "account", "login"] {
+        for class in ["anonymous", "account", "login", "write"] {
             rate_limited.with_label_values(&[class]);
         }
         let metrics = Self {

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
+use crate::cache::PublicAnswers;
 use crate::cache::{Answers, RateLimiter, Redis};
 use crate::config::Config;
 use crate::db::Db;
@@ -91,6 +92,11 @@ impl Application {
             .map(|limits| Arc::new(RateLimiter::new(limits, redis.clone())));
         let answers = Answers::new(redis.clone(), config.cache_ttl, metrics.cache_requests());
         let warm = Warm::new(redis.clone(), config.auth_cache_ttl);
+        let public = PublicAnswers::new(
+            config.answer_cache_bytes,
+            config.public_max_age,
+            metrics.cache_requests(),
+        );
         let state = AppState {
             db,
             config: Arc::new(config),
@@ -105,6 +111,7 @@ impl Application {
             limiter,
             answers,
             warm,
+            public,
         };
         let server = serve(listener, state.clone(), shutdown.clone())?;
         let scheme = if state.config.tls.is_some() {

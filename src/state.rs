@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::cache::PublicAnswers;
 use crate::cache::{Answers, RateLimiter, Redis};
 use crate::config::Config;
 use crate::db::Db;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub answers: Answers,
     /// Tokens, sessions, ownership and masters, so a warm stream request costs no SQL.
     pub warm: Warm,
+    /// Whole public catalog answers, with their validators.
+    pub public: PublicAnswers,
 }
 
 impl AppState {
@@ -83,6 +86,22 @@ impl AppState {
             }
             Ok(result) => result,
         }
+    }
+
+    /// A public catalog answer to `key` through the answer cache, at the generation the index
+    /// holds now: read before `compute` runs, so the answer is never older than its key.
+    pub async fn public_answer<F, Fut>(
+        &self,
+        req: &actix_web::HttpRequest,
+        key: String,
+        compute: F,
+    ) -> ApiResult<actix_web::HttpResponse>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = ApiResult<bytes::Bytes>>,
+    {
+        let generation = self.catalog()?.applied_change();
+        self.public.respond(req, generation, key, compute).await
     }
 
     /// The catalog index, or a 503 while it is still being built or warmed.

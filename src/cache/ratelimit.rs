@@ -24,6 +24,9 @@ pub enum Class {
     Account,
     /// Login and registration, per client IP.
     Login,
+    /// Writes (any method but GET, HEAD and OPTIONS) per signed-in account, on top of
+    /// `Account`: writes share one database writer, so one account's must not fill it.
+    Write,
 }
 
 impl Class {
@@ -32,6 +35,7 @@ impl Class {
             Class::Anonymous => "anonymous",
             Class::Account => "account",
             Class::Login => "login",
+            Class::Write => "write",
         }
     }
 }
@@ -119,15 +123,20 @@ impl RateLimiter {
     }
 
     pub fn with_capacity(limits: RateLimits, redis: Option<Arc<Redis>>, keys: u64) -> Self {
-        let longest = [limits.anonymous, limits.account, limits.login]
-            .iter()
-            .map(|rate| {
-                rate.interval()
-                    .saturating_mul(rate.burst.min(u32::MAX as u64) as u32)
-            })
-            .max()
-            .unwrap_or(Duration::from_secs(60))
-            .max(Duration::from_secs(1));
+        let longest = [
+            limits.anonymous,
+            limits.account,
+            limits.login,
+            limits.writes,
+        ]
+        .iter()
+        .map(|rate| {
+            rate.interval()
+                .saturating_mul(rate.burst.min(u32::MAX as u64) as u32)
+        })
+        .max()
+        .unwrap_or(Duration::from_secs(60))
+        .max(Duration::from_secs(1));
         Self {
             limits,
             redis,
@@ -144,6 +153,7 @@ impl RateLimiter {
             Class::Anonymous => self.limits.anonymous,
             Class::Account => self.limits.account,
             Class::Login => self.limits.login,
+            Class::Write => self.limits.writes,
         }
     }
 

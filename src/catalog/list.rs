@@ -249,6 +249,15 @@ impl ListQuery {
         })
     }
 
+    /// What makes this page differ from another, for the answer cache: the query the cursor
+    /// is bound to, where the page starts, its size and its shape.
+    pub fn cache_key(&self) -> String {
+        format!(
+            "list|{}|{:?}|{}|{:?}|{:?}",
+            self.fingerprint, self.request.after, self.request.limit, self.fields, self.includes
+        )
+    }
+
     /// Runs the query and shapes the page: each entry's stored JSON is spliced in as it is,
     /// with its includes after its own fields; only `fields=` makes an entry be parsed.
     pub fn run(

@@ -3,7 +3,8 @@
 //! client IP. Only the API (`/api/...` and the `/stream/...` alias) is limited: health
 //! probes and `/metrics` must never be refused to an orchestrator or a scraper, and the store
 //! front's page and assets and `/docs` are compiled-in files that one page load fetches
-//! many of. Every limited answer carries `RateLimit-*` headers; a refusal is a 429 problem
+//! many of. An account's writes also draw on a smaller allowance of their own, so that one
+//! account cannot keep the single database writer busy for everyone else. Every limited answer carries `RateLimit-*` headers; a refusal is a 429 problem
 //! with `Retry-After`.
 
 use actix_web::body::{EitherBody, MessageBody};
@@ -30,6 +31,11 @@ fn exempt(req: &ServiceRequest) -> bool {
     cover || !(path.starts_with("/api/") || path.starts_with("/stream/"))
 }
 
+/// A request that may change something: it counts against the account's write allowance.
+fn is_write(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
 fn is_login(req: &ServiceRequest) -> bool {
     req.method() == Method::POST
         && matches!(req.path(), "/api/v1/auth/login" | "/api/v1/auth/register")
@@ -47,15 +53,27 @@ pub async fn middleware(
     }
     let (class, who) = classify(&req, &state);
     let limiter = state.limiter.as_ref().expect("checked above");
-    let decision = limiter.check(class, &who).await;
+    let mut decision = limiter.check(class, &who).await;
+    let mut refused = class;
+    if decision.allowed && class == Class::Account && is_write(req.method()) {
+        let writes = limiter.check(Class::Write, &who).await;
+        if !writes.allowed {
+            (decision, refused) = (writes, Class::Write);
+        }
+    }
     if !decision.allowed {
+        let class = refused;
         state.metrics.rate_limited(class.label());
         let retry = seconds_up(decision.retry_after).max(1);
         let refusal = ApiError::TooManyRequests(
             format!(
-                "too many requests from this {}; retry in {retry} s",
+                "too many {} from this {}; retry in {retry} s",
                 match class {
-                    Class::Account => "account",
+                    Class::Write => "writes",
+                    _ => "requests",
+                },
+                match class {
+                    Class::Account | Class::Write => "account",
                     Class::Anonymous | Class::Login => "address",
                 }
             ),

@@ -1,7 +1,7 @@
 //! Catalog lists and details by id, served from the search index.
 
-use actix_web::http::header::ContentType;
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use bytes::Bytes;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::catalog::list::{Includes, ListParams, ListQuery, PageInfo};
@@ -38,25 +38,26 @@ struct DetailParams {
 
 /// One entry as stored in the index, already JSON, with the includes asked for.
 async fn detail(
+    req: &HttpRequest,
     state: &AppState,
     kind: Kind,
     id: i64,
     params: &DetailParams,
 ) -> ApiResult<HttpResponse> {
     let includes = Includes::parse(kind, &params.include)?;
-    let body = state
-        .read_catalog(move |index, _| {
-            let body = index.get(kind, id)?.ok_or_else(|| {
-                ApiError::NotFound(format!("there is no {} with id {id}", kind.noun()))
-            })?;
-            let mut out = String::with_capacity(body.len());
-            includes.splice(index, kind, &body, &body, &mut out)?;
-            Ok(out)
+    let key = format!("detail|{}|{id}|{includes:?}", kind.code());
+    state
+        .public_answer(req, key, || {
+            state.read_catalog(move |index, _| {
+                let body = index.get(kind, id)?.ok_or_else(|| {
+                    ApiError::NotFound(format!("there is no {} with id {id}", kind.noun()))
+                })?;
+                let mut out = String::with_capacity(body.len());
+                includes.splice(index, kind, &body, &body, &mut out)?;
+                Ok(Bytes::from(out))
+            })
         })
-        .await?;
-    Ok(HttpResponse::Ok()
-        .content_type(ContentType::json())
-        .body(body))
+        .await
 }
 
 macro_rules! detail_route {
@@ -66,7 +67,8 @@ macro_rules! detail_route {
             tag = "catalog",
             params(("id" = i64, Path, description = concat!("The ", $noun, "'s id")), DetailParams),
             responses(
-                (status = 200, body = $schema),
+                (status = 200, body = $schema, headers(("ETag" = String, description = "Strong validator of this answer at this catalog generation"), ("Cache-Control" = String, description = "`public, no-cache` unless CHINOOK_PUBLIC_MAX_AGE_SECS is set"))),
+                (status = 304, description = "`If-None-Match` names the current ETag"),
                 (status = 400, description = "The id is not a whole number, or a parameter is unknown or an include does not apply", body = Problem, content_type = "application/problem+json"),
                 (status = 404, description = concat!("There is no such ", $noun), body = Problem, content_type = "application/problem+json"),
                 (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
@@ -75,11 +77,12 @@ macro_rules! detail_route {
         )]
         #[get($path)]
         async fn $handler(
+            req: HttpRequest,
             state: web::Data<AppState>,
             id: web::Path<i64>,
             params: web::Query<DetailParams>,
         ) -> ApiResult<HttpResponse> {
-            detail(&state, $kind, id.into_inner(), &params).await
+            detail(&req, &state, $kind, id.into_inner(), &params).await
         }
     };
 }
@@ -103,27 +106,24 @@ detail_route!(
     "playlist"
 );
 
-/// One page of a list. Pages of the most popular tracks, the store's front page, are cached
-/// by the last change the index holds.
-async fn list(state: &AppState, kind: Kind, params: &ListParams) -> ApiResult<HttpResponse> {
+/// One page of a list.
+async fn list(
+    req: &HttpRequest,
+    state: &AppState,
+    kind: Kind,
+    params: &ListParams,
+) -> ApiResult<HttpResponse> {
     let query = ListQuery::parse(kind, params, &state.cursor_secret)?;
+    let key = query.cache_key();
     let secret = state.cursor_secret.clone();
-    let read = {
-        let state = state.clone();
-        move || async move {
-            state
+    state
+        .public_answer(req, key, || async move {
+            let page = state
                 .read_catalog(move |index, budget| query.run(index, &secret, budget))
-                .await
-        }
-    };
-    if kind == Kind::Track && params.sort.as_deref().map(str::trim) == Some("-popularity") {
-        let key = format!("popular:{}:{params:?}", state.catalog()?.applied_change());
-        let json = state.answers.json(key, read).await?;
-        return Ok(crate::cache::answers::respond(json));
-    }
-    Ok(crate::cache::answers::respond(
-        Box::<str>::from(read().await?).into(),
-    ))
+                .await?;
+            Ok(Bytes::from(String::from(Box::<str>::from(page))))
+        })
+        .await
 }
 
 macro_rules! list_route {
@@ -140,7 +140,8 @@ macro_rules! list_route {
             tag = "catalog",
             params(ListParams),
             responses(
-                (status = 200, body = $page),
+                (status = 200, body = $page, headers(("ETag" = String, description = "Strong validator of this answer at this catalog generation"), ("Cache-Control" = String, description = "`public, no-cache` unless CHINOOK_PUBLIC_MAX_AGE_SECS is set"))),
+                (status = 304, description = "`If-None-Match` names the current ETag"),
                 (status = 400, description = "A parameter is invalid or does not apply; `detail` names it", body = Problem, content_type = "application/problem+json"),
                 (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
                 (status = 503, description = "The catalog index is warming up", body = Problem, content_type = "application/problem+json"),
@@ -148,10 +149,11 @@ macro_rules! list_route {
         )]
         #[get($path)]
         async fn $handler(
+            req: HttpRequest,
             state: web::Data<AppState>,
             params: web::Query<ListParams>,
         ) -> ApiResult<HttpResponse> {
-            list(&state, $kind, &params).await
+            list(&req, &state, $kind, &params).await
         }
     };
 }

@@ -1,6 +1,7 @@
 //! Search and autocomplete over tracks, albums and artists.
 
-use actix_web::{get, web};
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use bytes::Bytes;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::catalog::search::{self, SearchPage, SearchParams, Suggestions};
@@ -16,7 +17,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     tag = "search",
     params(SearchParams),
     responses(
-        (status = 200, body = SearchPage),
+        (status = 200, body = SearchPage, headers(("ETag" = String, description = "Strong validator of this answer at this catalog generation"), ("Cache-Control" = String, description = "`public, no-cache` unless CHINOOK_PUBLIC_MAX_AGE_SECS is set"))),
+        (status = 304, description = "`If-None-Match` names the current ETag"),
         (status = 400, description = "q is missing, too long or has too many words, or a parameter is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The catalog index is warming up", body = Problem, content_type = "application/problem+json"),
@@ -24,17 +26,23 @@ pub fn configure(cfg: &mut ServiceConfig) {
 )]
 #[get("/search")]
 async fn search_catalog(
+    req: HttpRequest,
     state: web::Data<AppState>,
     params: web::Query<SearchParams>,
-) -> ApiResult<web::Json<SearchPage>> {
+) -> ApiResult<HttpResponse> {
     let params = params.into_inner();
+    let key = format!("search|{params:?}");
     let reader = state.clone();
-    let page = state
-        .read_catalog(move |index, _| {
-            search::search(index, &params, &reader.cursor_secret, &reader.metrics)
+    state
+        .public_answer(&req, key, || async {
+            let page = state
+                .read_catalog(move |index, _| {
+                    search::search(index, &params, &reader.cursor_secret, &reader.metrics)
+                })
+                .await?;
+            json_bytes(&page)
         })
-        .await?;
-    Ok(web::Json(page))
+        .await
 }
 
 /// Names that complete what has been typed so far.
@@ -42,7 +50,8 @@ async fn search_catalog(
     tag = "search",
     params(SearchParams),
     responses(
-        (status = 200, body = Suggestions),
+        (status = 200, body = Suggestions, headers(("ETag" = String, description = "Strong validator of this answer at this catalog generation"), ("Cache-Control" = String, description = "`public, no-cache` unless CHINOOK_PUBLIC_MAX_AGE_SECS is set"))),
+        (status = 304, description = "`If-None-Match` names the current ETag"),
         (status = 400, description = "q is missing, too long or has too many words", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The catalog index is warming up", body = Problem, content_type = "application/problem+json"),
@@ -50,13 +59,25 @@ async fn search_catalog(
 )]
 #[get("/search/suggest")]
 async fn suggest(
+    req: HttpRequest,
     state: web::Data<AppState>,
     params: web::Query<SearchParams>,
-) -> ApiResult<web::Json<Suggestions>> {
+) -> ApiResult<HttpResponse> {
     let params = params.into_inner();
+    let key = format!("suggest|{params:?}");
     let metrics = state.metrics.clone();
-    let suggestions = state
-        .read_catalog(move |index, _| search::suggest(index, &params, &metrics))
-        .await?;
-    Ok(web::Json(suggestions))
+    state
+        .public_answer(&req, key, || async {
+            let suggestions = state
+                .read_catalog(move |index, _| search::suggest(index, &params, &metrics))
+                .await?;
+            json_bytes(&suggestions)
+        })
+        .await
+}
+
+fn json_bytes(answer: &impl serde::Serialize) -> ApiResult<Bytes> {
+    Ok(serde_json::to_vec(answer)
+        .map_err(anyhow::Error::from)?
+        .into())
 }

@@ -3,6 +3,7 @@
 mod access_matrix;
 mod accounts;
 mod admin;
+mod answer_cache;
 mod bad_input;
 mod budget;
 mod catalog;

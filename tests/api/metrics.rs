@@ -251,18 +251,29 @@ async fn cache_lookups_and_rate_limit_refusals_are_counted_with_bounded_labels()
     let before = scrape(&app).await;
     let layers = before.label_values("cache_requests_total", "layer");
     let expected_layers: BTreeSet<String> = if app.state.redis.is_some() {
-        ["memory".into(), "redis".into()].into()
+        ["memory".into(), "public".into(), "redis".into()].into()
     } else {
-        ["memory".into()].into()
+        ["memory".into(), "public".into()].into()
     };
     assert_eq!(layers, expected_layers);
     assert_eq!(
         before.label_values("cache_requests_total", "result"),
-        ["hit".to_string(), "miss".to_string()].into()
+        [
+            "hit".to_string(),
+            "miss".to_string(),
+            "not_modified".to_string()
+        ]
+        .into()
     );
     assert_eq!(
         before.label_values("rate_limited_total", "class"),
-        ["account".to_string(), "anonymous".into(), "login".into()].into()
+        [
+            "account".to_string(),
+            "anonymous".into(),
+            "login".into(),
+            "write".into()
+        ]
+        .into()
     );
     assert_eq!(before.sum("rate_limited_total", &[]), 0.0);
 
@@ -291,9 +302,10 @@ async fn cache_lookups_and_rate_limit_refusals_are_counted_with_bounded_labels()
     );
     assert_eq!(
         after.label_sets("cache_requests_total").len(),
-        2 * layers.len()
+        // Hits and misses per layer, and the public answers' revalidations.
+        2 * layers.len() + 1
     );
-    assert_eq!(after.label_sets("rate_limited_total").len(), 3);
+    assert_eq!(after.label_sets("rate_limited_total").len(), 4);
 }
 
 #[tokio::test]

@@ -16,6 +16,7 @@ fn limits(anonymous: &str, account: &str, login: &str) -> RateLimits {
         anonymous: Rate::parse(anonymous).unwrap(),
         account: Rate::parse(account).unwrap(),
         login: Rate::parse(login).unwrap(),
+        writes: Rate::parse("1000000/min").unwrap(),
     }
 }
 
@@ -222,4 +223,40 @@ async fn two_instances_on_one_redis_draw_on_one_allowance() {
     assert!(first.state.redis.as_ref().is_some_and(|r| !r.degraded()));
     assert_eq!(refused_count(&first, "anonymous"), 1);
     assert_eq!(refused_count(&second, "anonymous"), 1);
+}
+
+#[tokio::test]
+async fn an_accounts_writes_have_their_own_smaller_allowance_and_reads_go_on() {
+    let mut limits = limits("60/min", "600/min burst 100", "10/min");
+    limits.writes = Rate::parse("60/min burst 3").unwrap();
+    let app = in_process(limits, |_| {}).await;
+    let token = app.login("luisg@embraer.com.br", DEMO_PASSWORD).await;
+    let create = |n: u32| {
+        app.client
+            .post(app.url("/api/v1/me/playlists"))
+            .bearer_auth(&token)
+            .json(&json!({"name": format!("Mine {n}")}))
+            .send()
+    };
+    for n in 0..3 {
+        assert_eq!(create(n).await.unwrap().status(), 201);
+    }
+    let refused = create(3).await.unwrap();
+    assert!(header(&refused, "retry-after").is_some());
+    let problem = assert_problem(refused, 429).await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("too many writes"),
+        "{problem}"
+    );
+    assert_eq!(refused_count(&app, "write"), 1);
+    // Reads by the same account still draw on the larger allowance.
+    assert_eq!(
+        app.get_authed("/api/v1/me/playlists", &token)
+            .await
+            .status(),
+        200
+    );
 }

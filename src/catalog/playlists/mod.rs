@@ -139,12 +139,8 @@ async fn owned(
 
 /// A playlist's track ids in order.
 async fn entries(conn: &mut Counted<impl Connected>, id: i64) -> ApiResult<Vec<i64>> {
-    Ok(sqlx::query_scalar(
-        "SELECT track_id FROM playlist_track WHERE playlist_id = $1 ORDER BY position",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?)
+    let keyed = write::keyed(conn, id).await?;
+    Ok(keyed.into_iter().map(|(_, track)| track).collect())
 }
 
 async fn view(

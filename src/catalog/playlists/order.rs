@@ -1,11 +1,62 @@
 //! A playlist's order as a list of track ids: inserting and removing entries, checking that a
 //! new order is the same entries rearranged, and where two orders part, so a write rewrites
-//! only the entries that moved.
+//! only the entries that moved. Stored positions are sparse sort keys (`GAP` apart when
+//! written afresh), so an entry goes in between two others by taking a key between theirs,
+//! and no other row is rewritten until a gap is used up.
 
 use std::collections::BTreeMap;
 
 /// Ids named in a message, at most; the rest are counted.
 const NAMED: usize = 20;
+
+/// The distance between stored keys written afresh: inserting at one spot halves a gap, so
+/// 32 inserts there fit before the playlist is renumbered, and 5,000 entries times this stay
+/// far inside an `i64`.
+pub const GAP: i64 = 1 << 32;
+
+/// `count` increasing keys strictly between `low` (0 before the first entry) and `high` (the
+/// next entry's key, `None` past the end), spread evenly; `None` when the gap is too small.
+pub(super) fn keys_between(low: i64, high: Option<i64>, count: usize) -> Option<Vec<i64>> {
+    let count = count as i64;
+    let step = match high {
+        None => GAP,
+        Some(high) => (high - low) / (count + 1),
+    };
+    (step > 0).then(|| (1..=count).map(|i| low + step * i).collect())
+}
+
+/// Fresh keys for `count` entries: `GAP`, `2 * GAP`, ...
+pub(super) fn fresh_keys(count: usize) -> impl Iterator<Item = i64> {
+    (1..=count as i64).map(|i| i * GAP)
+}
+
+/// How `new` differs from `current` when it is one entry moved: `Some((from, to))`, indices
+/// into `current` and `new`, or `None` when more moved (or nothing did).
+pub(super) fn single_move(current: &[i64], new: &[i64]) -> Option<(usize, usize)> {
+    if current.len() != new.len() {
+        return None;
+    }
+    let start = common_prefix(current, new);
+    if start == current.len() {
+        return None;
+    }
+    let end = current.len()
+        - current[start..]
+            .iter()
+            .rev()
+            .zip(new[start..].iter().rev())
+            .take_while(|(a, b)| a == b)
+            .count();
+    let (old, moved) = (&current[start..end], &new[start..end]);
+    let last = old.len() - 1;
+    if old[1..] == moved[..last] && old[0] == moved[last] {
+        Some((start, end - 1))
+    } else if old[..last] == moved[1..] && old[last] == moved[0] {
+        Some((end - 1, start))
+    } else {
+        None
+    }
+}
 
 /// `entries` with `tracks` inserted so that the first of them is at `position` (from 1, at
 /// most one past the end).
@@ -15,15 +66,6 @@ pub(super) fn insert(entries: &[i64], position: usize, tracks: &[i64]) -> Vec<i6
     out.extend_from_slice(&entries[..at]);
     out.extend_from_slice(tracks);
     out.extend_from_slice(&entries[at..]);
-    out
-}
-
-/// `entries` without the one at `position` (from 1, within the list).
-pub(super) fn remove(entries: &[i64], position: usize) -> Vec<i64> {
-    let mut out = entries.to_vec();
-    if (1..=out.len()).contains(&position) {
-        out.remove(position - 1);
-    }
     out
 }
 
@@ -105,13 +147,6 @@ mod tests {
     }
 
     #[test]
-    fn removing_takes_out_one_entry_even_when_the_track_appears_twice() {
-        assert_eq!(remove(&[1, 2, 1, 3], 3), vec![1, 2, 3]);
-        assert_eq!(remove(&[1, 2, 1, 3], 1), vec![2, 1, 3]);
-        assert_eq!(remove(&[1], 2), vec![1]);
-    }
-
-    #[test]
     fn repeats_are_named_once_each() {
         assert_eq!(repeated(&[3, 1, 3, 2, 1, 3]), vec![1, 3]);
         assert!(repeated(&[1, 2, 3]).is_empty());
@@ -130,6 +165,28 @@ mod tests {
             swapped.contains("leaves out 2") && swapped.contains("adds 3"),
             "{swapped}"
         );
+    }
+
+    #[test]
+    fn keys_between_fall_strictly_inside_the_gap_or_past_the_end() {
+        assert_eq!(keys_between(0, Some(8), 3), Some(vec![2, 4, 6]));
+        assert_eq!(
+            keys_between(10, None, 2),
+            Some(vec![10 + GAP, 10 + 2 * GAP])
+        );
+        assert_eq!(keys_between(4, Some(6), 1), Some(vec![5]));
+        assert_eq!(keys_between(4, Some(6), 2), None);
+        assert_eq!(keys_between(4, Some(5), 1), None);
+        assert_eq!(fresh_keys(2).collect::<Vec<_>>(), vec![GAP, 2 * GAP]);
+    }
+
+    #[test]
+    fn one_entry_moved_is_found_either_way() {
+        assert_eq!(single_move(&[1, 2, 3, 4], &[2, 3, 4, 1]), Some((0, 3)));
+        assert_eq!(single_move(&[1, 2, 3, 4], &[4, 1, 2, 3]), Some((3, 0)));
+        assert_eq!(single_move(&[1, 2, 3, 4], &[1, 3, 2, 4]), Some((1, 2)));
+        assert_eq!(single_move(&[1, 2, 3, 4], &[1, 2, 3, 4]), None);
+        assert_eq!(single_move(&[1, 2, 3, 4], &[4, 3, 2, 1]), None);
     }
 
     #[test]

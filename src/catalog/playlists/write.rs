@@ -5,10 +5,17 @@
 //!
 //! Checks that need no database come first; then ownership, so another customer's playlist
 //! is a 404 whatever the body says; then the tracks themselves.
+//!
+//! Stored positions are sparse sort keys (see `order`): adding, removing or moving one entry
+//! writes only the rows that change, whatever the playlist's length, so a long playlist does
+//! not hold the single writer for longer than a short one.
 
 use std::collections::BTreeSet;
 
-use super::order::{common_prefix, insert, named, not_a_rearrangement, remove, repeated};
+use super::order::{
+    common_prefix, fresh_keys, insert, keys_between, named, not_a_rearrangement, repeated,
+    single_move,
+};
 use super::{
     entries, owned, view, OwnPlaylist, PlaylistInput, TrackAddition, TrackOrder, MAX_PLAYLISTS,
     MAX_PLAYLIST_TRACKS, MAX_TRACKS_AT_ONCE,
@@ -120,13 +127,12 @@ pub async fn add_tracks(
     }
     let mut write = CatalogWrite::begin(db).await?;
     owned(&mut write.tx, customer, id).await?;
-    let current = entries(&mut write.tx, id).await?;
-    let end = current.len() as i64 + 1;
+    let have = length(&mut write.tx, id).await?;
+    let end = have as i64 + 1;
     let position = addition.position.unwrap_or(end);
     if !(1..=end).contains(&position) {
         return Err(invalid(format!(
-            "position must be from 1 to {end} (the playlist has {} tracks), not {position}",
-            current.len()
+            "position must be from 1 to {end} (the playlist has {have} tracks), not {position}"
         )));
     }
     let unknown = unknown_tracks(&mut write.tx, &tracks).await?;
@@ -137,7 +143,7 @@ pub async fn add_tracks(
         )));
     }
     if !addition.allow_duplicates {
-        let present: BTreeSet<i64> = current.iter().copied().collect();
+        let present = matching(&mut write.tx, Some(id), &tracks).await?;
         let already: Vec<i64> = tracks
             .iter()
             .copied()
@@ -150,16 +156,32 @@ pub async fn add_tracks(
             )));
         }
     }
-    if current.len() + tracks.len() > MAX_PLAYLIST_TRACKS {
+    if have + tracks.len() > MAX_PLAYLIST_TRACKS {
         return Err(ApiError::Conflict(format!(
-            "playlist {id} has {} tracks and a playlist holds at most {MAX_PLAYLIST_TRACKS}; \
+            "playlist {id} has {have} tracks and a playlist holds at most {MAX_PLAYLIST_TRACKS}; \
              {} more do not fit",
-            current.len(),
             tracks.len()
         )));
     }
-    let new = insert(&current, position as usize, &tracks);
-    rewrite(&mut write.tx, id, &current, &new).await?;
+    // The keys either side of the new entries: the one before `position` and the one at it.
+    let before = (position - 2).max(0);
+    let around = keys_at(&mut write.tx, id, before, 2).await?;
+    let (low, high) = if position == 1 {
+        (0, around.first().copied())
+    } else {
+        (around[0], around.get(1).copied())
+    };
+    match keys_between(low, high, tracks.len()) {
+        Some(keys) => {
+            let rows: Vec<(i64, i64)> = keys.into_iter().zip(tracks).collect();
+            put(&mut write.tx, id, &rows).await?;
+        }
+        None => {
+            let current = entries(&mut write.tx, id).await?;
+            let new = insert(&current, position as usize, &tracks);
+            rewrite_from(&mut write.tx, id, 0, &new).await?;
+        }
+    }
     finish(write, customer, id).await
 }
 
@@ -172,8 +194,7 @@ pub async fn remove_track(
 ) -> ApiResult<OwnPlaylist> {
     let mut write = CatalogWrite::begin(db).await?;
     owned(&mut write.tx, customer, id).await?;
-    let current = entries(&mut write.tx, id).await?;
-    let len = current.len() as i64;
+    let len = length(&mut write.tx, id).await? as i64;
     if !(1..=len).contains(&position) {
         let has = match len {
             0 => "it is empty".to_string(),
@@ -184,8 +205,12 @@ pub async fn remove_track(
             "playlist {id} has no position {position}; {has}"
         )));
     }
-    let new = remove(&current, position as usize);
-    rewrite(&mut write.tx, id, &current, &new).await?;
+    let key = keys_at(&mut write.tx, id, position - 1, 1).await?[0];
+    sqlx::query("DELETE FROM playlist_track WHERE playlist_id = $1 AND position = $2")
+        .bind(id)
+        .bind(key)
+        .execute(&mut write.tx)
+        .await?;
     finish(write, customer, id).await
 }
 
@@ -200,11 +225,33 @@ pub async fn reorder(db: &Db, customer: i64, id: i64, order: TrackOrder) -> ApiR
     }
     let mut write = CatalogWrite::begin(db).await?;
     owned(&mut write.tx, customer, id).await?;
-    let current = entries(&mut write.tx, id).await?;
+    let rows = keyed(&mut write.tx, id).await?;
+    let current: Vec<i64> = rows.iter().map(|(_, track)| *track).collect();
     if let Some(problem) = not_a_rearrangement(&current, &new) {
         return Err(invalid(problem));
     }
-    rewrite(&mut write.tx, id, &current, &new).await?;
+    if let Some((from, to)) = single_move(&current, &new) {
+        // One entry moved: it takes a key between its new neighbours, which keep theirs.
+        let mut others = rows.clone();
+        let (key, _) = others.remove(from);
+        let low = if to == 0 { 0 } else { others[to - 1].0 };
+        if let Some(fresh) = keys_between(low, others.get(to).map(|r| r.0), 1) {
+            sqlx::query(
+                "UPDATE playlist_track SET position = $1 WHERE playlist_id = $2 AND position = $3",
+            )
+            .bind(fresh[0])
+            .bind(id)
+            .bind(key)
+            .execute(&mut write.tx)
+            .await?;
+            return finish(write, customer, id).await;
+        }
+    }
+    let keep = common_prefix(&current, &new);
+    if keep < new.len() {
+        let low = if keep == 0 { 0 } else { rows[keep - 1].0 };
+        rewrite_from(&mut write.tx, id, low, &new[keep..]).await?;
+    }
     finish(write, customer, id).await
 }
 
@@ -218,56 +265,120 @@ async fn finish(mut write: CatalogWrite, customer: i64, id: i64) -> ApiResult<Ow
 
 /// The distinct ids in `tracks` that name no track, ascending.
 async fn unknown_tracks(conn: &mut Counted<impl Connected>, tracks: &[i64]) -> ApiResult<Vec<i64>> {
+    let found = matching(conn, None, tracks).await?;
     let wanted: BTreeSet<i64> = tracks.iter().copied().collect();
-    let mut unknown: BTreeSet<i64> = wanted.iter().copied().filter(|t| *t <= 0).collect();
-    let candidates: Vec<i64> = wanted.into_iter().filter(|t| *t > 0).collect();
+    Ok(wanted.into_iter().filter(|t| !found.contains(t)).collect())
+}
+
+/// Which of `tracks` exist: as tracks, or with `playlist`, as that playlist's entries.
+async fn matching(
+    conn: &mut Counted<impl Connected>,
+    playlist: Option<i64>,
+    tracks: &[i64],
+) -> ApiResult<BTreeSet<i64>> {
+    let candidates: BTreeSet<i64> = tracks.iter().copied().filter(|t| *t > 0).collect();
+    let candidates: Vec<i64> = candidates.into_iter().collect();
+    let first = usize::from(playlist.is_some()) + 1;
+    let mut found = BTreeSet::new();
     for chunk in candidates.chunks(ROWS_PER_INSERT) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT track_id FROM track WHERE track_id IN ({})",
-            placeholders.join(", ")
-        );
+        let placeholders: Vec<String> = (0..chunk.len())
+            .map(|i| format!("${}", first + i))
+            .collect();
+        let sql = match playlist {
+            Some(_) => format!(
+                "SELECT track_id FROM playlist_track WHERE playlist_id = $1 AND track_id IN ({})",
+                placeholders.join(", ")
+            ),
+            None => format!(
+                "SELECT track_id FROM track WHERE track_id IN ({})",
+                placeholders.join(", ")
+            ),
+        };
         let mut query = sqlx::query_scalar::<_, i64>(&sql);
+        if let Some(playlist) = playlist {
+            query = query.bind(playlist);
+        }
         for id in chunk {
             query = query.bind(*id);
         }
-        let found: BTreeSet<i64> = query.fetch_all(&mut *conn).await?.into_iter().collect();
-        unknown.extend(chunk.iter().filter(|t| !found.contains(t)));
+        found.extend(query.fetch_all(&mut *conn).await?);
     }
-    Ok(unknown.into_iter().collect())
+    Ok(found)
 }
 
-/// Makes the playlist's stored entries `new`, given that they are `current`: entries before
-/// the first difference stay, the rest are written again at their new positions. Deleting
-/// the tail first means no two rows ever claim one position.
-async fn rewrite(
+/// How many entries the playlist has.
+async fn length(conn: &mut Counted<impl Connected>, playlist: i64) -> ApiResult<usize> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM playlist_track WHERE playlist_id = $1")
+        .bind(playlist)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(n as usize)
+}
+
+/// The stored keys of up to `count` entries from the `skip`-th (from 0), in order.
+async fn keys_at(
     conn: &mut Counted<impl Connected>,
     playlist: i64,
-    current: &[i64],
-    new: &[i64],
+    skip: i64,
+    count: i64,
+) -> ApiResult<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT position FROM playlist_track WHERE playlist_id = $1 \
+         ORDER BY position LIMIT $2 OFFSET $3",
+    )
+    .bind(playlist)
+    .bind(count)
+    .bind(skip)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Every entry's stored key and track, in order.
+pub(super) async fn keyed(
+    conn: &mut Counted<impl Connected>,
+    playlist: i64,
+) -> ApiResult<Vec<(i64, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT position, track_id FROM playlist_track WHERE playlist_id = $1 ORDER BY position",
+    )
+    .bind(playlist)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Replaces every entry keyed above `low` with `tail`, at fresh keys after `low`. Deleting
+/// first means no two rows ever claim one key.
+async fn rewrite_from(
+    conn: &mut Counted<impl Connected>,
+    playlist: i64,
+    low: i64,
+    tail: &[i64],
 ) -> ApiResult<()> {
-    let keep = common_prefix(current, new);
-    if keep == current.len() && keep == new.len() {
-        return Ok(());
-    }
     sqlx::query("DELETE FROM playlist_track WHERE playlist_id = $1 AND position > $2")
         .bind(playlist)
-        .bind(keep as i64)
+        .bind(low)
         .execute(&mut *conn)
         .await?;
-    let tail: Vec<(i64, i64)> = new
-        .iter()
-        .enumerate()
-        .skip(keep)
-        .map(|(at, track)| (at as i64 + 1, *track))
+    let rows: Vec<(i64, i64)> = fresh_keys(tail.len())
+        .map(|key| low + key)
+        .zip(tail.iter().copied())
         .collect();
-    for chunk in tail.chunks(ROWS_PER_INSERT) {
-        let rows: Vec<String> = (0..chunk.len())
+    put(conn, playlist, &rows).await
+}
+
+/// Writes `rows` (key, track) as the playlist's entries.
+async fn put(
+    conn: &mut Counted<impl Connected>,
+    playlist: i64,
+    rows: &[(i64, i64)],
+) -> ApiResult<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let values: Vec<String> = (0..chunk.len())
             .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
             .collect();
         let sql = format!(
             "INSERT INTO playlist_track (playlist_id, position, track_id) VALUES {}",
-            rows.join(", ")
+            values.join(", ")
         );
         let mut query = sqlx::query(&sql);
         for (position, track) in chunk {

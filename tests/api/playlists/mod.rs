@@ -4,6 +4,7 @@
 
 mod access;
 mod bad_input;
+mod long;
 
 use std::time::{Duration, Instant};
 

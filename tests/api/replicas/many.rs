@@ -51,6 +51,7 @@ async fn a_catalog_write_on_one_instance_is_served_by_the_other_in_catalog_and_s
             anonymous: Rate::parse("6/min burst 6").unwrap(),
             account: Rate::parse("100000/min").unwrap(),
             login: Rate::parse("100/min").unwrap(),
+            writes: Rate::parse("100000/min").unwrap(),
         });
     })
     .await;

@@ -310,6 +310,7 @@ async fn wrong_passwords_meet_the_login_limit_and_a_verified_one_is_not_charged_
             anonymous: generous,
             account: generous,
             login: Rate::parse("3/min burst 3").unwrap(),
+            writes: generous,
         });
     })
     .await;
