@@ -74,7 +74,8 @@ impl Application {
             config.media_cache_dir.clone(),
             config.media_cache_bytes,
             config.audio_max_secs,
-        );
+        )
+        .remembering_masters_for(config.auth_cache_ttl);
         let index = Arc::new(IndexSlot::default());
         let redis = Redis::open(&config)?.map(Arc::new);
         let streams = Arc::new(
@@ -91,7 +92,7 @@ impl Application {
             .rate_limits
             .map(|limits| Arc::new(RateLimiter::new(limits, redis.clone())));
         let answers = Answers::new(redis.clone(), config.cache_ttl, metrics.cache_requests());
-        let warm = Warm::new(redis.clone(), config.auth_cache_ttl);
+        let warm = Warm::new(redis.clone(), config.auth_cache_ttl, media.clone());
         let public = PublicAnswers::new(
             config.answer_cache_bytes,
             config.public_max_age,
@@ -122,6 +123,7 @@ impl Application {
         tracing::info!(address = %state.config.bind.ip(), port, scheme, "listening");
         let failure = Arc::new(Mutex::new(None));
         tokio::spawn(state.warm.clone().follow(shutdown.clone()));
+        tokio::spawn(state.warm.clone().forward_master_changes(shutdown.clone()));
         let background = tokio::spawn(open_index(state.clone(), shutdown.clone(), failure.clone()));
         Ok(Self {
             port,

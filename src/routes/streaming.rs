@@ -114,10 +114,10 @@ async fn entitled_source(
 ) -> ApiResult<HttpResponse> {
     let index = state.catalog()?;
     let account = caller(state, track, query, bearer).await?;
-    if !access::entitled(state, &account, track).await? {
+    if !access::entitled(&state.db, &state.warm, &account, track).await? {
         return Err(access::not_entitled(track));
     }
-    let source = tracks::source(state, index, track, cut).await?;
+    let source = tracks::source(&state.db, &state.media, index, track, cut).await?;
     let cap = state.config.max_streams_per_account;
     let sent = state.metrics.stream_bytes();
     stream::respond(req, source, state.config.stream_chunk_bytes, sent, || {
@@ -254,7 +254,14 @@ async fn preview(
     _: web::Query<NoQuery>,
 ) -> ApiResult<HttpResponse> {
     let index = state.catalog()?;
-    let source = tracks::source(&state, index, id.into_inner(), Cut::Preview).await?;
+    let source = tracks::source(
+        &state.db,
+        &state.media,
+        index,
+        id.into_inner(),
+        Cut::Preview,
+    )
+    .await?;
     let sent = state.metrics.stream_bytes();
     stream::respond(
         &req,
@@ -307,7 +314,7 @@ async fn stream_url(
             "there is no track with id {track}"
         )));
     }
-    if !access::entitled(&state, &caller.account, track).await? {
+    if !access::entitled(&state.db, &state.warm, &caller.account, track).await? {
         return Err(access::not_entitled(track));
     }
     let expires = now() + state.config.stream_url_ttl.as_secs() as i64;

@@ -127,7 +127,7 @@ async fn rest(
             let chunk = state.config.stream_chunk_bytes;
             let served = async {
                 let index = state.catalog()?;
-                let source = tracks::source(&state, index, track, cut).await?;
+                let source = tracks::source(&state.db, &state.media, index, track, cut).await?;
                 if cut == Cut::Preview {
                     stream::respond(&req, source, chunk, sent, || async { Ok(()) }).await
                 } else {

@@ -7,12 +7,12 @@ use bytes::Bytes;
 
 use super::Source;
 use crate::catalog::Kind;
+use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::media::encode::Rendition;
 use crate::media::renditions::Master;
-use crate::media::{self, AudioFile};
+use crate::media::{self, AudioFile, MediaStore};
 use crate::search::CatalogIndex;
-use crate::state::AppState;
 
 /// The longest preview.
 pub const PREVIEW_MS: u64 = media::encode::PREVIEW_MS;
@@ -61,17 +61,23 @@ fn updated(file: &AudioFile) -> SystemTime {
 }
 
 /// The master a track's renditions come from: its stored file, or its generated song.
-pub async fn master_of(state: &AppState, track: i64, milliseconds: u64) -> ApiResult<Master> {
-    Ok(match state.warm.audio_of(&state.db, track).await? {
+pub async fn master_of(
+    db: &Db,
+    store: &MediaStore,
+    track: i64,
+    milliseconds: u64,
+) -> ApiResult<Master> {
+    Ok(match store.master(db, track).await? {
         Some(file) => Master::Stored(file),
-        None => state.media.generated(track, milliseconds),
+        None => store.generated(track, milliseconds),
     })
 }
 
 /// The source of `cut` of a track, or a 404 when there is no such track. Every track has
 /// audio: a rendition missing from disk is rendered before this returns.
 pub async fn source(
-    state: &AppState,
+    db: &Db,
+    store: &MediaStore,
     index: &CatalogIndex,
     track: i64,
     cut: Cut,
@@ -81,9 +87,9 @@ pub async fn source(
         .ok_or_else(|| ApiError::NotFound(format!("there is no track with id {track}")))?;
     let entry: serde_json::Value = serde_json::from_str(&body).map_err(anyhow::Error::from)?;
     let milliseconds = entry["milliseconds"].as_u64().unwrap_or(0);
-    let master = master_of(state, track, milliseconds).await?;
+    let master = master_of(db, store, track, milliseconds).await?;
     let rendition = cut.rendition();
-    let rendered = state.media.rendition(&master, rendition).await?;
+    let rendered = store.rendition(&master, rendition).await?;
     let last_modified = match &master {
         // A stored master's renditions are as new as it is, wherever they were made.
         Master::Stored(file) => updated(file),

@@ -1,25 +1,30 @@
 //! What an authenticated range request needs to know, kept in memory so that once warm it
-//! costs no SQL: the account behind a bearer token or a signed URL's session, whether a
-//! customer owns a track, and a track's stored master (or that it has none).
+//! costs no SQL: the account behind a bearer token or a signed URL's session, and whether a
+//! customer owns a track. (A track's stored master is remembered by the media store, whose
+//! changes this module carries to the other instances.)
 //!
-//! Every entry is bounded in number and lives at most `CHINOOK_AUTH_CACHE_SECS`. Changes drop
-//! entries at once on this instance and, through a Redis channel, on every other one: a
-//! logout drops its token and its session (signed URLs check the session on every request),
-//! and an upload drops the track's master. Ownership is only ever remembered when true, and
+//! Every entry is bounded in number and lives at most `CHINOOK_AUTH_CACHE_SECS`, and a
+//! token's entry never outlives the token's expiry. Changes drop entries at once on this
+//! instance and, through a Redis channel, on every other one: a logout drops its token and
+//! its session (signed URLs check the session on every request), and a saved master or a
+//! deleted track drops the track's master. Ownership is only ever remembered when true, and
 //! owning only grows (a purchase adds rows, nothing removes them): a purchase makes no entry
-//! wrong, and the next request after it asks the database, which sees it. When Redis is down or not configured, the TTL bounds how long a peer may lag.
+//! wrong, and the next request after it asks the database, which sees it. When Redis is down
+//! or not configured, the TTL bounds how long a peer may lag.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use crate::cache::Redis;
 use crate::db::Db;
 use crate::error::ApiResult;
-use crate::media::{self, AudioFile};
-use crate::store::accounts::{self, Account};
+use crate::media::MediaStore;
+use crate::memo::Memo;
+use crate::store::accounts::{self, Account, Live};
 use crate::store::library;
 
 /// Entries per cache, at most.
@@ -30,26 +35,14 @@ const CHANNEL: &str = "warm-invalidate";
 
 #[derive(Clone)]
 pub struct Warm {
-    /// Token hash → account.
-    tokens: moka::sync::Cache<String, Account>,
-    /// Session id → account.
-    sessions: moka::sync::Cache<String, Account>,
+    /// Token hash → its account and expiry.
+    tokens: Memo<String, Live>,
+    /// Session id → its account and expiry.
+    sessions: Memo<String, Option<Live>>,
     /// (customer, track) pairs known to be owned.
-    owned: moka::sync::Cache<(i64, i64), ()>,
-    /// Track → its stored master, or `None` when it plays its generated song.
-    masters: moka::sync::Cache<i64, Option<AudioFile>>,
+    owned: Memo<(i64, i64), bool>,
+    media: MediaStore,
     redis: Option<Arc<Redis>>,
-}
-
-fn cache<K, V>(ttl: Duration) -> moka::sync::Cache<K, V>
-where
-    K: std::hash::Hash + Eq + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
-{
-    moka::sync::Cache::builder()
-        .max_capacity(ENTRIES)
-        .time_to_live(ttl)
-        .build()
 }
 
 /// A change that makes entries wrong, as sent between instances.
@@ -57,35 +50,37 @@ where
 enum Change {
     /// A token, by its hash, was revoked.
     Logout(String),
-    /// A track's master was replaced or removed.
-    Master(i64),
+    /// A track's master was replaced or removed; `None`: every track's.
+    Master(Option<i64>),
 }
 
 impl Change {
     fn encode(&self) -> String {
         match self {
             Change::Logout(hash) => format!("logout:{hash}"),
-            Change::Master(track) => format!("master:{track}"),
+            Change::Master(Some(track)) => format!("master:{track}"),
+            Change::Master(None) => "master:*".to_string(),
         }
     }
 
     fn decode(text: &str) -> Option<Self> {
         let (kind, value) = text.split_once(':')?;
-        match kind {
-            "logout" => Some(Change::Logout(value.to_string())),
-            "master" => value.parse().ok().map(Change::Master),
+        match (kind, value) {
+            ("logout", _) => Some(Change::Logout(value.to_string())),
+            ("master", "*") => Some(Change::Master(None)),
+            ("master", _) => value.parse().ok().map(|t| Change::Master(Some(t))),
             _ => None,
         }
     }
 }
 
 impl Warm {
-    pub fn new(redis: Option<Arc<Redis>>, ttl: Duration) -> Self {
+    pub fn new(redis: Option<Arc<Redis>>, ttl: Duration, media: MediaStore) -> Self {
         Self {
-            tokens: cache(ttl),
-            sessions: cache(ttl),
-            owned: cache(ttl),
-            masters: cache(ttl),
+            tokens: Memo::new(ENTRIES, ttl),
+            sessions: Memo::new(ENTRIES, ttl),
+            owned: Memo::new(ENTRIES, ttl),
+            media,
             redis,
         }
     }
@@ -93,12 +88,17 @@ impl Warm {
     /// The account of a live bearer token, as `accounts::authenticate` answers.
     pub async fn authenticate(&self, db: &Db, token: &str) -> ApiResult<Account> {
         let hash = accounts::token_hash(token);
-        if let Some(account) = self.tokens.get(&hash) {
-            return Ok(account);
+        if let Some(live) = self.tokens.get(&hash) {
+            if live.is_live() {
+                return Ok(live.account);
+            }
+            self.tokens.invalidate(&hash);
         }
-        let account = accounts::authenticate(db, token).await?;
-        self.tokens.insert(hash, account.clone());
-        Ok(account)
+        let live = self
+            .tokens
+            .get_or(hash, || accounts::authenticate_live(db, token), |_| true)
+            .await?;
+        Ok(live.account)
     }
 
     /// The account of a live `session` of `account`, as `accounts::session_account` answers.
@@ -108,36 +108,35 @@ impl Warm {
         account: i64,
         session: &str,
     ) -> ApiResult<Option<Account>> {
-        if let Some(found) = self.sessions.get(session) {
-            return Ok((found.id == account).then_some(found));
+        let key = session.to_string();
+        if let Some(Some(live)) = self.sessions.get(&key) {
+            if live.is_live() {
+                return Ok((live.account.id == account).then_some(live.account));
+            }
+            self.sessions.invalidate(&key);
         }
-        let found = accounts::session_account(db, account, session).await?;
-        if let Some(found) = &found {
-            self.sessions.insert(session.to_string(), found.clone());
-        }
-        Ok(found)
+        let found = self
+            .sessions
+            .get_or(
+                key,
+                || accounts::session_live(db, account, session),
+                Option::is_some,
+            )
+            .await?;
+        Ok(found
+            .filter(|live| live.account.id == account)
+            .map(|live| live.account))
     }
 
     /// Whether `customer` owns `track`.
     pub async fn owns(&self, db: &Db, customer: i64, track: i64) -> ApiResult<bool> {
-        if self.owned.contains_key(&(customer, track)) {
-            return Ok(true);
-        }
-        let owned = library::owns(db, customer, track).await?;
-        if owned {
-            self.owned.insert((customer, track), ());
-        }
-        Ok(owned)
-    }
-
-    /// A track's stored master, as `media::audio_of` answers.
-    pub async fn audio_of(&self, db: &Db, track: i64) -> ApiResult<Option<AudioFile>> {
-        if let Some(found) = self.masters.get(&track) {
-            return Ok(found);
-        }
-        let found = media::audio_of(db, track).await?;
-        self.masters.insert(track, found.clone());
-        Ok(found)
+        self.owned
+            .get_or(
+                (customer, track),
+                || library::owns(db, customer, track),
+                |owned| *owned,
+            )
+            .await
     }
 
     fn apply(&self, change: &Change) {
@@ -145,16 +144,20 @@ impl Warm {
             Change::Logout(hash) => {
                 self.tokens.invalidate(hash);
                 if let Some(session) = hash.get(..32) {
-                    self.sessions.invalidate(session);
+                    self.sessions.invalidate(&session.to_string());
                 }
             }
-            Change::Master(track) => self.masters.invalidate(track),
+            Change::Master(track) => self.media.forget_master(*track),
         }
     }
 
     /// Applies `change` here, then tells the other instances.
     async fn announce(&self, change: Change) {
         self.apply(&change);
+        self.publish(&change).await;
+    }
+
+    async fn publish(&self, change: &Change) {
         if let Some(redis) = &self.redis {
             redis.publish(CHANNEL, change.encode()).await;
         }
@@ -166,9 +169,24 @@ impl Warm {
             .await;
     }
 
-    /// The track's master was replaced or removed.
-    pub async fn master_changed(&self, track: i64) {
-        self.announce(Change::Master(track)).await;
+    /// Tells the other instances of every master this instance's media store saw change,
+    /// until `shutdown`. Announcements missed because too many came at once become one
+    /// "every master".
+    pub async fn forward_master_changes(self, shutdown: CancellationToken) {
+        let mut changes = self.media.master_changes();
+        loop {
+            let change = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                change = changes.recv() => change,
+            };
+            match change {
+                Ok(track) => self.publish(&Change::Master(track)).await,
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    self.publish(&Change::Master(None)).await
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
     }
 
     /// Applies the other instances' announcements until `shutdown`, resubscribing after a
@@ -213,10 +231,10 @@ impl Warm {
     }
 
     fn clear(&self) {
-        self.tokens.invalidate_all();
-        self.sessions.invalidate_all();
-        self.owned.invalidate_all();
-        self.masters.invalidate_all();
+        self.tokens.clear();
+        self.sessions.clear();
+        self.owned.clear();
+        self.media.forget_master(None);
     }
 }
 
@@ -226,7 +244,11 @@ mod tests {
 
     #[test]
     fn changes_survive_the_trip_between_instances() {
-        for change in [Change::Logout("ab".repeat(32)), Change::Master(3503)] {
+        for change in [
+            Change::Logout("ab".repeat(32)),
+            Change::Master(Some(3503)),
+            Change::Master(None),
+        ] {
             assert_eq!(Change::decode(&change.encode()), Some(change));
         }
         assert_eq!(Change::decode("master:x"), None);

@@ -208,7 +208,7 @@ async fn audio_and_covers_are_never_compressed_whole_or_ranged() {
     let app = TestApp::spawn().await;
     let index = app.state.catalog().unwrap();
     let cut = chinook::streaming::tracks::Cut::Stream;
-    let source = chinook::streaming::tracks::source(&app.state, index, 1, cut)
+    let source = chinook::streaming::tracks::source(&app.state.db, &app.state.media, index, 1, cut)
         .await
         .unwrap();
     let wav = std::fs::read(&source.path).unwrap();

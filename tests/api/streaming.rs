@@ -61,7 +61,7 @@ pub(crate) async fn give_audio(app: &TestApp, track: i64, milliseconds: u64) -> 
         )
         .await
         .unwrap();
-    media::save(&app.state.db, &file).await.unwrap();
+    app.state.media.save(&app.state.db, &file).await.unwrap();
     file
 }
 
@@ -91,7 +91,9 @@ pub(crate) struct Served {
 
 async fn rendition_of(app: &TestApp, track: i64, cut: Cut) -> (Served, Vec<u8>) {
     let index = app.state.catalog().unwrap();
-    let source = tracks::source(&app.state, index, track, cut).await.unwrap();
+    let source = tracks::source(&app.state.db, &app.state.media, index, track, cut)
+        .await
+        .unwrap();
     let bytes = std::fs::read(&source.path).unwrap();
     assert_eq!(bytes.len() as u64, source.file_len);
     let served = Served {
