@@ -41,3 +41,4 @@ mod streaming;
 mod subsonic;
 mod taxonomy;
 mod uploads;
+mod warm;
