@@ -24,6 +24,7 @@ use crate::search::{feed, CatalogIndex, IndexSlot};
 use crate::seed;
 use crate::state::{AppState, Lifecycle};
 use crate::streaming::access::{StreamLimiter, UrlSigner};
+use crate::streaming::stall::Socket;
 use crate::streaming::warm::Warm;
 
 pub struct Application {
@@ -264,6 +265,7 @@ fn serve(
         n => n,
     };
     let shutdown_timeout = config.shutdown_timeout.as_secs();
+    let send_timeout = config.send_timeout;
     let tls = config
         .tls
         .as_ref()
@@ -331,6 +333,9 @@ fn serve(
         }
         let peer = socket.and_then(|s| s.peer_addr().ok()).map(|a| a.ip());
         connections.on_connect(peer, extensions);
+        if let Some(socket) = socket.and_then(|s| Socket::of(s, send_timeout)) {
+            extensions.insert(socket);
+        }
     })
     // Signals are the binary's business; they cancel the shutdown token.
     .disable_signals()

@@ -32,6 +32,7 @@ mod renditions;
 mod replicas;
 mod search;
 mod seeding;
+mod send_timeout;
 mod shutdown;
 mod staff;
 mod staff_reports;
