@@ -275,6 +275,12 @@ pub struct Config {
     /// to the connection (or its client went away): a short file counts as long as a long
     /// one, and one purchase cannot feed listeners one after another at network speed.
     pub stream_linger: Duration,
+    /// How long a bearer token's or session's account, an ownership and a track's master are
+    /// remembered at most; logouts and uploads drop them sooner, on every instance.
+    pub auth_cache_ttl: Duration,
+    /// How long a response may wait for its client to take more bytes before the connection
+    /// is closed (and its place under the stream cap freed).
+    pub send_timeout: Duration,
     /// PEM certificate chain and private key: with both, the listener speaks TLS (HTTP/2 and
     /// HTTP/1.1 by ALPN) and responses carry HSTS.
     pub tls: Option<TlsFiles>,
@@ -503,6 +509,8 @@ const SETTINGS: &[(&str, &str)] = &[
     ("public_max_age_secs", "CHINOOK_PUBLIC_MAX_AGE_SECS"),
     ("stream_lease_ttl_secs", "CHINOOK_STREAM_LEASE_TTL_SECS"),
     ("stream_linger_secs", "CHINOOK_STREAM_LINGER_SECS"),
+    ("auth_cache_secs", "CHINOOK_AUTH_CACHE_SECS"),
+    ("send_timeout_secs", "CHINOOK_SEND_TIMEOUT_SECS"),
     ("tls_cert", "CHINOOK_TLS_CERT"),
     ("tls_key", "CHINOOK_TLS_KEY"),
     ("cors_origins", "CHINOOK_CORS_ORIGINS"),
@@ -838,6 +846,16 @@ impl Config {
                     number_in(raw, 0, 3600).map(Duration::from_secs)
                 })?
                 .unwrap_or(Duration::from_secs(10)),
+            auth_cache_ttl: layers
+                .get("auth_cache_secs", |raw| {
+                    number_in(raw, 1, 3600).map(Duration::from_secs)
+                })?
+                .unwrap_or(Duration::from_secs(30)),
+            send_timeout: layers
+                .get("send_timeout_secs", |raw| {
+                    number_in(raw, 1, 3600).map(Duration::from_secs)
+                })?
+                .unwrap_or(Duration::from_secs(30)),
         })
     }
 

@@ -24,6 +24,8 @@ use crate::search::{feed, CatalogIndex, IndexSlot};
 use crate::seed;
 use crate::state::{AppState, Lifecycle};
 use crate::streaming::access::{StreamLimiter, UrlSigner};
+use crate::streaming::stall::Socket;
+use crate::streaming::warm::Warm;
 
 pub struct Application {
     port: u16,
@@ -73,7 +75,8 @@ impl Application {
             config.media_cache_dir.clone(),
             config.media_cache_bytes,
             config.audio_max_secs,
-        );
+        )
+        .remembering_masters_for(config.auth_cache_ttl);
         let index = Arc::new(IndexSlot::default());
         let redis = Redis::open(&config)?.map(Arc::new);
         let streams = Arc::new(
@@ -90,6 +93,7 @@ impl Application {
             .rate_limits
             .map(|limits| Arc::new(RateLimiter::new(limits, redis.clone())));
         let answers = Answers::new(redis.clone(), config.cache_ttl, metrics.cache_requests());
+        let warm = Warm::new(redis.clone(), config.auth_cache_ttl, media.clone());
         let public = PublicAnswers::new(
             config.answer_cache_bytes,
             config.public_max_age,
@@ -108,6 +112,7 @@ impl Application {
             redis,
             limiter,
             answers,
+            warm,
             public,
         };
         let server = serve(listener, state.clone(), shutdown.clone())?;
@@ -118,6 +123,8 @@ impl Application {
         };
         tracing::info!(address = %state.config.bind.ip(), port, scheme, "listening");
         let failure = Arc::new(Mutex::new(None));
+        tokio::spawn(state.warm.clone().follow(shutdown.clone()));
+        tokio::spawn(state.warm.clone().forward_master_changes(shutdown.clone()));
         let background = tokio::spawn(open_index(state.clone(), shutdown.clone(), failure.clone()));
         Ok(Self {
             port,
@@ -258,6 +265,7 @@ fn serve(
         n => n,
     };
     let shutdown_timeout = config.shutdown_timeout.as_secs();
+    let send_timeout = config.send_timeout;
     let tls = config
         .tls
         .as_ref()
@@ -325,6 +333,9 @@ fn serve(
         }
         let peer = socket.and_then(|s| s.peer_addr().ok()).map(|a| a.ip());
         connections.on_connect(peer, extensions);
+        if let Some(socket) = socket.and_then(|s| Socket::of(s, send_timeout)) {
+            extensions.insert(socket);
+        }
     })
     // Signals are the binary's business; they cancel the shutdown token.
     .disable_signals()

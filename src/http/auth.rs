@@ -18,7 +18,7 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::accounts::{self, Account};
+use crate::store::accounts::Account;
 use crate::store::Role;
 
 /// A signed-in caller. Handlers that take it answer 401 to everyone else.
@@ -68,7 +68,7 @@ pub async fn middleware(
             bearer_token(req.request()),
             req.app_data::<web::Data<AppState>>().cloned(),
         ) {
-            match accounts::authenticate(&state.db, &token).await {
+            match state.warm.authenticate(&state.db, &token).await {
                 Ok(account) => {
                     req.extensions_mut()
                         .insert(Authenticated { account, token });
@@ -100,7 +100,7 @@ impl FromRequest for Authenticated {
         Box::pin(async move {
             let token = token?;
             let state = state.ok_or_else(|| anyhow::anyhow!("application state is missing"))?;
-            let account = accounts::authenticate(&state.db, &token).await?;
+            let account = state.warm.authenticate(&state.db, &token).await?;
             crate::db::request::acting_as(account.id);
             Ok(Authenticated { account, token })
         })

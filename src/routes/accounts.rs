@@ -107,6 +107,7 @@ async fn login(
 #[post("/auth/logout")]
 async fn logout(state: web::Data<AppState>, caller: Authenticated) -> ApiResult<HttpResponse> {
     accounts::logout(&state.db, &caller.token).await?;
+    state.warm.logged_out(&caller.token).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -309,8 +309,45 @@ pub fn token_hash(token: &str) -> String {
 
 /// The account a live token belongs to.
 pub async fn authenticate(db: &Db, token: &str) -> ApiResult<Account> {
-    let row: Option<AccountRow> = sqlx::query_as(
-        "SELECT a.account_id, a.email, a.role, a.customer_id, a.employee_id \
+    Ok(authenticate_live(db, token).await?.account)
+}
+
+/// An account behind a live token, and when that token expires (RFC 3339, as stored), so a
+/// remembered answer can stop at the expiry.
+#[derive(Debug, Clone)]
+pub struct Live {
+    pub account: Account,
+    pub expires_at: String,
+}
+
+impl Live {
+    /// Whether the token is still unexpired.
+    pub fn is_live(&self) -> bool {
+        self.expires_at > db::timestamp_now()
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct LiveRow {
+    #[sqlx(flatten)]
+    account: AccountRow,
+    expires_at: String,
+}
+
+impl TryFrom<LiveRow> for Live {
+    type Error = ApiError;
+    fn try_from(row: LiveRow) -> ApiResult<Self> {
+        Ok(Live {
+            account: row.account.try_into()?,
+            expires_at: row.expires_at,
+        })
+    }
+}
+
+/// `authenticate`, with the token's expiry.
+pub async fn authenticate_live(db: &Db, token: &str) -> ApiResult<Live> {
+    let row: Option<LiveRow> = sqlx::query_as(
+        "SELECT a.account_id, a.email, a.role, a.customer_id, a.employee_id, t.expires_at \
          FROM access_token t JOIN account a ON a.account_id = t.account_id \
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2",
     )
@@ -319,7 +356,7 @@ pub async fn authenticate(db: &Db, token: &str) -> ApiResult<Account> {
     // On the primary: a replica behind a logout would still accept the revoked token.
     .fetch_optional(db.primary())
     .await?;
-    row.map(Account::try_from).transpose()?.ok_or_else(|| {
+    row.map(Live::try_from).transpose()?.ok_or_else(|| {
         ApiError::Unauthorized("the bearer token is unknown, expired or revoked".into())
     })
 }
@@ -345,6 +382,13 @@ pub fn session_id(token: &str) -> String {
 /// The account of `session` (a `session_id`) when that session is live and belongs to
 /// `account`; `None` once it is logged out or expired, or when it never was.
 pub async fn session_account(db: &Db, account: i64, session: &str) -> ApiResult<Option<Account>> {
+    Ok(session_live(db, account, session)
+        .await?
+        .map(|live| live.account))
+}
+
+/// `session_account`, with the session's expiry.
+pub async fn session_live(db: &Db, account: i64, session: &str) -> ApiResult<Option<Live>> {
     if session.len() != 32
         || !session
             .bytes()
@@ -354,8 +398,8 @@ pub async fn session_account(db: &Db, account: i64, session: &str) -> ApiResult<
     }
     // Hashes starting with `session`: from it (inclusive) to it followed by `g`, which sorts
     // after every hex digit; a range, so the primary key's index serves it on both backends.
-    let row: Option<AccountRow> = sqlx::query_as(
-        "SELECT a.account_id, a.email, a.role, a.customer_id, a.employee_id \
+    let row: Option<LiveRow> = sqlx::query_as(
+        "SELECT a.account_id, a.email, a.role, a.customer_id, a.employee_id, t.expires_at \
          FROM access_token t JOIN account a ON a.account_id = t.account_id \
          WHERE t.token_hash >= $1 AND t.token_hash < $2 AND t.account_id = $3 \
          AND t.revoked_at IS NULL AND t.expires_at > $4 LIMIT 1",
@@ -367,7 +411,7 @@ pub async fn session_account(db: &Db, account: i64, session: &str) -> ApiResult<
     // On the primary, as for bearer tokens: a replica behind a logout would still stream.
     .fetch_optional(db.primary())
     .await?;
-    row.map(Account::try_from).transpose()
+    row.map(Live::try_from).transpose()
 }
 
 /// Revokes a token; later requests with it are 401.
