@@ -75,14 +75,22 @@ pub struct Registration {
     pub phone: Option<String>,
 }
 
-/// A bearer token just issued. The token itself is shown once and stored only as a hash.
+/// A session just started. The token itself is shown once and stored only as a hash.
 #[derive(Serialize, ToSchema)]
 pub struct Session {
-    pub token: String,
+    /// The bearer token. Absent with `session=cookie`, where it is in the HttpOnly
+    /// `chinook_session` cookie instead, out of page scripts' reach.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// `Bearer`, or `Cookie` with `session=cookie`.
     #[schema(example = "Bearer")]
     pub token_type: &'static str,
     /// RFC 3339 UTC.
     pub expires_at: String,
+    /// With `session=cookie` only: send it in `X-CSRF-Token` on every request other than
+    /// GET, HEAD and OPTIONS (it is also in the readable `chinook_csrf` cookie).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
 }
 
 // Passwords and tokens stay out of `Debug` output, and so out of any log line.
@@ -296,9 +304,10 @@ pub async fn issue_token(db: &Db, account_id: i64, ttl: Duration) -> ApiResult<S
     .await?;
     tx.commit().await?;
     Ok(Session {
-        token,
+        token: Some(token),
         token_type: "Bearer",
         expires_at,
+        csrf_token: None,
     })
 }
 

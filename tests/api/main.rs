@@ -32,6 +32,7 @@ mod renditions;
 mod replicas;
 mod search;
 mod seeding;
+mod session_cookie;
 mod shutdown;
 mod staff;
 mod staff_reports;
