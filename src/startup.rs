@@ -52,6 +52,7 @@ impl Application {
         // runs now, so reads use them from the first request.
         db.watch_replicas(shutdown.clone()).await;
         ensure_catalog(&db, &config).await?;
+        crate::store::accounts::backfill_email_skeletons(&db).await?;
         let cursor_secret = crate::catalog::cursor_secret(&db).await?;
         let signing_key = match &config.signing_key {
             Some(key) => key.expose().as_bytes().to_vec(),
