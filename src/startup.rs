@@ -54,6 +54,7 @@ impl Application {
         // runs now, so reads use them from the first request.
         db.watch_replicas(shutdown.clone()).await;
         ensure_catalog(&db, &config).await?;
+        crate::store::accounts::backfill_email_skeletons(&db).await?;
         let cursor_secret = crate::catalog::cursor_secret(&db).await?;
         let signing_key = match &config.signing_key {
             Some(key) => key.expose().as_bytes().to_vec(),
@@ -310,6 +311,8 @@ fn serve(
             .openapi(ApiDoc::openapi())
             .configure(routes::configure)
             .split_for_parts();
+        let mut doc = doc;
+        routes::cookie_alternative(&mut doc);
         let json = doc.to_json().expect("the OpenAPI document serialises");
         app.app_data(web::Data::new(KnownRoutes::from_openapi(&doc)))
             .app_data(web::Data::new(OpenApiJson(json)))

@@ -34,6 +34,7 @@ mod search;
 mod search_meaning;
 mod seeding;
 mod send_timeout;
+mod session_cookie;
 mod shutdown;
 mod staff;
 mod staff_reports;
