@@ -10,7 +10,10 @@ fn main() {
     println!("cargo:rerun-if-changed=migrations");
     println!("cargo:rerun-if-changed=static");
 
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("static");
+    // Read when the script runs, not when it was compiled: a target/ copied from another
+    // checkout keeps its compiled build script, which would embed that checkout's files.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest).join("static");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .expect("static/ is readable")
         .filter_map(Result::ok)

@@ -236,6 +236,8 @@ pub struct Config {
     pub stream_url_ttl: Duration,
     /// Full streams one account may have open at once; more is a 429.
     pub max_streams_per_account: usize,
+    /// How many playlists and entries one account may keep; more is a 409.
+    pub playlist_caps: PlaylistCaps,
     /// Largest audio upload, in bytes; more is a 413.
     pub max_audio_bytes: u64,
     /// Largest cover upload, in bytes; more is a 413.
@@ -275,11 +277,42 @@ pub struct Config {
     /// to the connection (or its client went away): a short file counts as long as a long
     /// one, and one purchase cannot feed listeners one after another at network speed.
     pub stream_linger: Duration,
+    /// How long a bearer token's or session's account, an ownership and a track's master are
+    /// remembered at most; logouts and uploads drop them sooner, on every instance.
+    pub auth_cache_ttl: Duration,
+    /// How long a response may wait for its client to take more bytes before the connection
+    /// is closed (and its place under the stream cap freed).
+    pub send_timeout: Duration,
     /// PEM certificate chain and private key: with both, the listener speaks TLS (HTTP/2 and
     /// HTTP/1.1 by ALPN) and responses carry HSTS.
     pub tls: Option<TlsFiles>,
     /// Origins browsers may call the API from (CORS); empty turns CORS off.
     pub cors: CorsPolicy,
+}
+
+/// What one account may keep in playlists. Each entry is a row every read of the playlist
+/// returns and a reorder sends back whole, so these bound one account's share of the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlaylistCaps {
+    /// Playlists per account.
+    pub playlists: i64,
+    /// Entries per playlist.
+    pub entries: usize,
+}
+
+impl PlaylistCaps {
+    /// A reorder sends every id: 8,000 ids of up to seven digits stay under the 64 KiB body
+    /// limit, so a larger cap would make a full playlist impossible to reorder.
+    pub const MOST_ENTRIES: u64 = 8_000;
+}
+
+impl Default for PlaylistCaps {
+    fn default() -> Self {
+        Self {
+            playlists: 1_000,
+            entries: 5_000,
+        }
+    }
 }
 
 /// The GCRA limits per class of request.
@@ -488,6 +521,11 @@ const SETTINGS: &[(&str, &str)] = &[
     ("app_password_key", "CHINOOK_APP_PASSWORD_KEY"),
     ("stream_url_ttl_secs", "CHINOOK_STREAM_URL_TTL_SECS"),
     ("max_streams_per_account", "CHINOOK_MAX_STREAMS_PER_ACCOUNT"),
+    (
+        "max_playlists_per_account",
+        "CHINOOK_MAX_PLAYLISTS_PER_ACCOUNT",
+    ),
+    ("max_playlist_entries", "CHINOOK_MAX_PLAYLIST_ENTRIES"),
     ("max_audio_bytes", "CHINOOK_MAX_AUDIO_BYTES"),
     ("cover_max_bytes", "CHINOOK_COVER_MAX_BYTES"),
     ("cover_max_dimension", "CHINOOK_COVER_MAX_DIMENSION"),
@@ -508,6 +546,8 @@ const SETTINGS: &[(&str, &str)] = &[
     ("public_max_age_secs", "CHINOOK_PUBLIC_MAX_AGE_SECS"),
     ("stream_lease_ttl_secs", "CHINOOK_STREAM_LEASE_TTL_SECS"),
     ("stream_linger_secs", "CHINOOK_STREAM_LINGER_SECS"),
+    ("auth_cache_secs", "CHINOOK_AUTH_CACHE_SECS"),
+    ("send_timeout_secs", "CHINOOK_SEND_TIMEOUT_SECS"),
     ("tls_cert", "CHINOOK_TLS_CERT"),
     ("tls_key", "CHINOOK_TLS_KEY"),
     ("cors_origins", "CHINOOK_CORS_ORIGINS"),
@@ -770,6 +810,18 @@ impl Config {
             max_streams_per_account: layers
                 .get("max_streams_per_account", |raw| number_in(raw, 1, 1000))?
                 .unwrap_or(3) as usize,
+            playlist_caps: PlaylistCaps {
+                playlists: layers
+                    .get("max_playlists_per_account", |raw| {
+                        number_in(raw, 1, 1_000_000)
+                    })?
+                    .map_or(PlaylistCaps::default().playlists, |n| n as i64),
+                entries: layers
+                    .get("max_playlist_entries", |raw| {
+                        number_in(raw, 1, PlaylistCaps::MOST_ENTRIES)
+                    })?
+                    .map_or(PlaylistCaps::default().entries, |n| n as usize),
+            },
             max_audio_bytes: layers
                 .get("max_audio_bytes", |raw| number_in(raw, 1024, 1 << 40))?
                 .unwrap_or(256 << 20),
@@ -843,6 +895,16 @@ impl Config {
                     number_in(raw, 0, 3600).map(Duration::from_secs)
                 })?
                 .unwrap_or(Duration::from_secs(10)),
+            auth_cache_ttl: layers
+                .get("auth_cache_secs", |raw| {
+                    number_in(raw, 1, 3600).map(Duration::from_secs)
+                })?
+                .unwrap_or(Duration::from_secs(30)),
+            send_timeout: layers
+                .get("send_timeout_secs", |raw| {
+                    number_in(raw, 1, 3600).map(Duration::from_secs)
+                })?
+                .unwrap_or(Duration::from_secs(30)),
         })
     }
 
@@ -1070,6 +1132,26 @@ mod tests {
         assert!(err.problem.contains("outside"), "{err}");
         let err = Config::from_sources(None, &env(&[("CHINOOK_WORKERS", "many")])).unwrap_err();
         assert!(err.problem.contains("not a whole number"), "{err}");
+    }
+
+    #[test]
+    fn playlist_caps_are_settings_within_what_a_reorder_body_can_carry() {
+        let config = Config::from_sources(None, &[]).unwrap();
+        assert_eq!(config.playlist_caps, PlaylistCaps::default());
+        let config = Config::from_sources(
+            None,
+            &env(&[
+                ("CHINOOK_MAX_PLAYLISTS_PER_ACCOUNT", "20"),
+                ("CHINOOK_MAX_PLAYLIST_ENTRIES", "8000"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.playlist_caps.playlists, 20);
+        assert_eq!(config.playlist_caps.entries, 8000);
+        let err = Config::from_sources(None, &env(&[("CHINOOK_MAX_PLAYLIST_ENTRIES", "8001")]))
+            .unwrap_err();
+        assert_eq!(err.setting, "CHINOOK_MAX_PLAYLIST_ENTRIES");
+        assert!(err.problem.contains("outside"), "{err}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod error;
 pub mod hex;
 pub mod http;
 pub mod media;
+pub mod memo;
 pub mod metrics;
 pub mod money;
 pub mod progress;

@@ -129,6 +129,7 @@ async fn stop_signal() {
 async fn migrate(config: Config) -> anyhow::Result<()> {
     let db = Db::connect(&config).await?;
     db.migrate().await?;
+    chinook::store::accounts::backfill_email_skeletons(&db).await?;
     let status = db.migration_status().await?;
     println!(
         "migrations: {} of {} applied on {}",

@@ -24,6 +24,8 @@ use crate::search::{feed, CatalogIndex, IndexSlot};
 use crate::seed;
 use crate::state::{AppState, Lifecycle};
 use crate::streaming::access::{StreamLimiter, UrlSigner};
+use crate::streaming::stall::Socket;
+use crate::streaming::warm::Warm;
 
 pub struct Application {
     port: u16,
@@ -52,6 +54,7 @@ impl Application {
         // runs now, so reads use them from the first request.
         db.watch_replicas(shutdown.clone()).await;
         ensure_catalog(&db, &config).await?;
+        crate::store::accounts::backfill_email_skeletons(&db).await?;
         let cursor_secret = crate::catalog::cursor_secret(&db).await?;
         let signing_key = match &config.signing_key {
             Some(key) => key.expose().as_bytes().to_vec(),
@@ -73,7 +76,8 @@ impl Application {
             config.media_cache_dir.clone(),
             config.media_cache_bytes,
             config.audio_max_secs,
-        );
+        )
+        .remembering_masters_for(config.auth_cache_ttl);
         let index = Arc::new(IndexSlot::default());
         let redis = Redis::open(&config)?.map(Arc::new);
         let streams = Arc::new(
@@ -90,6 +94,7 @@ impl Application {
             .rate_limits
             .map(|limits| Arc::new(RateLimiter::new(limits, redis.clone())));
         let answers = Answers::new(redis.clone(), config.cache_ttl, metrics.cache_requests());
+        let warm = Warm::new(redis.clone(), config.auth_cache_ttl, media.clone());
         let public = PublicAnswers::new(
             config.answer_cache_bytes,
             config.public_max_age,
@@ -108,6 +113,7 @@ impl Application {
             redis,
             limiter,
             answers,
+            warm,
             public,
         };
         let server = serve(listener, state.clone(), shutdown.clone())?;
@@ -118,6 +124,8 @@ impl Application {
         };
         tracing::info!(address = %state.config.bind.ip(), port, scheme, "listening");
         let failure = Arc::new(Mutex::new(None));
+        tokio::spawn(state.warm.clone().follow(shutdown.clone()));
+        tokio::spawn(state.warm.clone().forward_master_changes(shutdown.clone()));
         let background = tokio::spawn(open_index(state.clone(), shutdown.clone(), failure.clone()));
         Ok(Self {
             port,
@@ -258,6 +266,7 @@ fn serve(
         n => n,
     };
     let shutdown_timeout = config.shutdown_timeout.as_secs();
+    let send_timeout = config.send_timeout;
     let tls = config
         .tls
         .as_ref()
@@ -302,6 +311,8 @@ fn serve(
             .openapi(ApiDoc::openapi())
             .configure(routes::configure)
             .split_for_parts();
+        let mut doc = doc;
+        routes::cookie_alternative(&mut doc);
         let json = doc.to_json().expect("the OpenAPI document serialises");
         app.app_data(web::Data::new(KnownRoutes::from_openapi(&doc)))
             .app_data(web::Data::new(OpenApiJson(json)))
@@ -325,6 +336,9 @@ fn serve(
         }
         let peer = socket.and_then(|s| s.peer_addr().ok()).map(|a| a.ip());
         connections.on_connect(peer, extensions);
+        if let Some(socket) = socket.and_then(|s| Socket::of(s, send_timeout)) {
+            extensions.insert(socket);
+        }
     })
     // Signals are the binary's business; they cancel the shutdown token.
     .disable_signals()

@@ -14,6 +14,7 @@ use crate::media::MediaStore;
 use crate::metrics::Metrics;
 use crate::search::{Budget, CatalogIndex, Exhausted, IndexSlot};
 use crate::streaming::access::{StreamLimiter, UrlSigner};
+use crate::streaming::warm::Warm;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -36,6 +37,8 @@ pub struct AppState {
     pub limiter: Option<Arc<RateLimiter>>,
     /// Computed answers, in memory and in Redis.
     pub answers: Answers,
+    /// Tokens, sessions, ownership and masters, so a warm stream request costs no SQL.
+    pub warm: Warm,
     /// Whole public catalog answers, with their validators.
     pub public: PublicAnswers,
 }

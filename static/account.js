@@ -1,7 +1,7 @@
 // The visitor's pages: sign in and register, the cart and checkout, the library (with
 // downloads) and the invoices.
 
-import { api, query, session } from './api.js';
+import { api, query } from './api.js';
 import { state, signIn, register, signOut, checkout, removeFromCart } from './store.js';
 import { playTracks } from './player.js';
 import { trackTable, trackOf, link } from './views.js';
@@ -155,11 +155,7 @@ async function download(track, button) {
   button.disabled = true;
   const format = downloadFormat();
   try {
-    const response = await fetch(`/api/v1/tracks/${track.id}/download?format=${format}`, { headers: { authorization: `Bearer ${session.token}` } });
-    if (!response.ok) {
-      const problem = await response.json().catch(() => null);
-      throw new Error(problem?.detail || 'The download failed.');
-    }
+    const response = await api(`/tracks/${track.id}/download?format=${format}`, { raw: true, headers: { accept: '*/*' } });
     const disposition = response.headers.get('content-disposition') || '';
     const encoded = /filename\*=UTF-8''([^;]+)/i.exec(disposition);
     const name = encoded ? decodeURIComponent(encoded[1]) : `${track.name}.${format}`;

@@ -1,6 +1,17 @@
-// The API client: JSON in and out, the bearer token, and problems turned into sentences.
+// The API client: JSON in and out, the session's CSRF proof, and problems turned into
+// sentences. The one place that sends credentials.
+//
+// The session token lives in an HttpOnly cookie the browser sends by itself; no script here
+// can read it. What scripts do see is the readable `chinook_csrf` cookie: every request
+// other than GET and HEAD carries it back in `X-CSRF-Token`, which another site cannot do.
 
-const TOKEN_KEY = 'chinook.token';
+const CSRF_COOKIE = 'chinook_csrf';
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function csrfToken() {
+  const pair = document.cookie.split('; ').find((c) => c.startsWith(`${CSRF_COOKIE}=`));
+  return pair ? pair.slice(CSRF_COOKIE.length + 1) : null;
+}
 
 export class ApiError extends Error {
   constructor(status, message, problem) {
@@ -11,11 +22,10 @@ export class ApiError extends Error {
 }
 
 export const session = {
-  get token() { return localStorage.getItem(TOKEN_KEY); },
-  set token(value) {
-    if (value) localStorage.setItem(TOKEN_KEY, value);
-    else localStorage.removeItem(TOKEN_KEY);
-  },
+  /** Whether a session cookie was set (the server still decides whether it is valid). */
+  get signedIn() { return csrfToken() !== null; },
+  /** Forgets the session here; the server's logout clears and revokes it there. */
+  forget() { document.cookie = `${CSRF_COOKIE}=; Path=/; Max-Age=0; SameSite=Strict`; },
 };
 
 /** Words a person can act on, for a status the problem's detail does not explain. */
@@ -28,10 +38,14 @@ function fallbackMessage(status) {
   return 'That request could not be completed.';
 }
 
-/** Calls the API; resolves to the parsed JSON (or null), rejects with an ApiError in words. */
-export async function api(path, { method = 'GET', body, headers = {}, auth = true, signal } = {}) {
-  const init = { method, headers: { accept: 'application/json', ...headers }, signal };
-  if (auth && session.token) init.headers.authorization = `Bearer ${session.token}`;
+/**
+ * Calls the API; resolves to the parsed JSON (or null), or with `raw` to the Response itself
+ * (downloads); rejects with an ApiError in words.
+ */
+export async function api(path, { method = 'GET', body, headers = {}, auth = true, raw = false, signal } = {}) {
+  const init = { method, headers: { accept: 'application/json', ...headers }, signal, credentials: 'same-origin' };
+  const csrf = csrfToken();
+  if (auth && csrf && !SAFE.has(method.toUpperCase())) init.headers['x-csrf-token'] = csrf;
   if (body !== undefined) {
     init.headers['content-type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -43,13 +57,14 @@ export async function api(path, { method = 'GET', body, headers = {}, auth = tru
     if (e.name === 'AbortError') throw e;
     throw new ApiError(0, 'The store cannot be reached. Check your connection and try again.');
   }
+  if (raw && response.ok) return response;
   if (response.status === 204) return null;
   const type = response.headers.get('content-type') || '';
   const data = type.includes('json') ? await response.json().catch(() => null) : null;
   if (!response.ok) {
-    if (response.status === 401 && auth && session.token) {
-      // The token expired or was revoked: the person is signed out.
-      session.token = null;
+    if (response.status === 401 && auth && session.signedIn) {
+      // The session expired or was revoked: the person is signed out.
+      session.forget();
       window.dispatchEvent(new CustomEvent('chinook:signed-out'));
     }
     const detail = data && typeof data.detail === 'string' ? data.detail : '';

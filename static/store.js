@@ -63,7 +63,7 @@ export function clearCart() {
 
 /** Reads who is signed in and what they own; signed out when the token is gone. */
 export async function refreshAccount() {
-  if (!session.token) {
+  if (!session.signedIn) {
     state.me = null;
     state.owned = new Set();
     changed();
@@ -102,14 +102,13 @@ export function canStream(trackId) {
 }
 
 export async function signIn(email, password) {
-  const result = await api('/auth/login', { method: 'POST', body: { email, password }, auth: false });
-  session.token = result.token;
+  // The session comes back as cookies: an HttpOnly one with the token, and the CSRF token.
+  await api('/auth/login?session=cookie', { method: 'POST', body: { email, password }, auth: false });
   await refreshAccount();
 }
 
 export async function register(details) {
-  const result = await api('/auth/register', { method: 'POST', body: details, auth: false });
-  session.token = result.session.token;
+  await api('/auth/register?session=cookie', { method: 'POST', body: details, auth: false });
   await refreshAccount();
 }
 
@@ -117,7 +116,7 @@ export async function signOut() {
   try {
     await api('/auth/logout', { method: 'POST' });
   } finally {
-    session.token = null;
+    session.forget();
     await refreshAccount();
   }
 }

@@ -22,9 +22,12 @@ use crate::taxonomy::TermSet;
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// The text to search for: words are matched in any order; a word found nowhere as
-    /// typed is matched with one edit from four letters, two from eight; the last word is
-    /// also completed as a prefix.
+    /// The text to search for: words are matched in any order, with accents, case and
+    /// punctuation ignored (`&`, `and` and `n'` are one word); words may be typed joined
+    /// ("acdc") or split ("super nova"); a word found nowhere as typed is matched with one
+    /// edit from four letters, two from eight; the last word is also completed as a prefix.
+    /// When no entry matches every word, the words matching fewest are dropped (see
+    /// `dropped_words`). Ties rank by type, then id.
     pub q: Option<String>,
     /// `track`, `album`, `artist`, or a comma-separated mix (default all three).
     #[serde(rename = "type")]
@@ -167,6 +170,15 @@ pub struct SearchPage {
     pub data: Vec<SearchHit>,
     /// How many entries match in all.
     pub total: usize,
+    /// The words of `q` the results match, folded as they are searched (`&`, `and` and a lone
+    /// `n` are all `and`). Normally every word; see `dropped_words`.
+    pub matched_words: Vec<String>,
+    /// Words of `q` left out: when no entry matches every word, the word matching fewest
+    /// entries on its own is dropped, then the next, until something matches.
+    pub dropped_words: Vec<String>,
+    /// `q` as the results spell it, when a word was found only by its near spellings
+    /// ("metalica" → "metallica"). Absent when every word matched as typed.
+    pub did_you_mean: Option<String>,
     pub facets: SearchFacets,
     pub page: PageInfo,
 }
@@ -350,6 +362,9 @@ pub fn search(
     Ok(SearchPage {
         data,
         total: results.total,
+        matched_words: results.used,
+        dropped_words: results.dropped,
+        did_you_mean: results.did_you_mean,
         facets,
         page: PageInfo {
             next_cursor,

@@ -1,5 +1,6 @@
 //! Pools, connections and transactions that count the statements run through them, per
-//! pool role (`db_queries_total{role}`).
+//! pool role and by whether an HTTP request or a background task ran them
+//! (`db_queries_total{role, during}`).
 //!
 //! sqlx has no hook per statement, so the count sits in the executors the domain code
 //! already passes to every query: `&Pool`, `&mut Conn` and `&mut Tx` run each statement
@@ -11,16 +12,54 @@ use std::ops::DerefMut;
 
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
-use prometheus::IntCounter;
+use std::future::Future;
+
+use prometheus::{IntCounter, IntCounterVec};
 use sqlx::any::{AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Describe, Either, Execute, Executor};
+
+tokio::task_local! {
+    /// Set for the whole of an HTTP request, authentication included.
+    static IN_REQUEST: ();
+}
+
+/// Runs `request` so that its statements count as `during="request"`: what a request costs
+/// in SQL, apart from background work (the change feed's polls, replica checks).
+pub async fn during_request<F: Future>(request: F) -> F::Output {
+    IN_REQUEST.scope((), request).await
+}
+
+/// A pool role's statement counters.
+#[derive(Clone, Debug)]
+pub struct Queries {
+    request: IntCounter,
+    background: IntCounter,
+}
+
+impl Queries {
+    /// The counters of `role` in `db_queries_total{role, during}`.
+    pub fn of(all: &IntCounterVec, role: &str) -> Self {
+        Self {
+            request: all.with_label_values(&[role, "request"]),
+            background: all.with_label_values(&[role, "background"]),
+        }
+    }
+
+    fn inc(&self) {
+        if IN_REQUEST.try_with(|_| ()).is_ok() {
+            self.request.inc();
+        } else {
+            self.background.inc();
+        }
+    }
+}
 
 /// A pool whose statements count towards its role.
 #[derive(Clone, Debug)]
 pub struct Pool {
     pool: AnyPool,
-    queries: IntCounter,
+    queries: Queries,
 }
 
 /// One connection (a transaction, or a connection held for several reads) whose statements
@@ -28,7 +67,7 @@ pub struct Pool {
 #[derive(Debug)]
 pub struct Counted<C> {
     conn: C,
-    queries: IntCounter,
+    queries: Queries,
 }
 
 /// What a `Counted` runs its statements on: a pool connection, a transaction, or a borrow
@@ -45,7 +84,7 @@ pub type Conn = Counted<PoolConnection<Any>>;
 pub type Tx<'c> = Counted<sqlx::Transaction<'c, Any>>;
 
 impl Pool {
-    pub(super) fn new(pool: AnyPool, queries: IntCounter) -> Self {
+    pub(super) fn new(pool: AnyPool, queries: Queries) -> Self {
         Self { pool, queries }
     }
 

@@ -24,7 +24,7 @@ use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
 pub use crate::config::Backend;
 use crate::config::Config;
-pub use counted::{Conn, Connected, Counted, Pool, Tx};
+pub use counted::{during_request, Conn, Connected, Counted, Pool, Queries, Tx};
 pub use migrate::MigrationStatus;
 pub use replica::ReplicaStatus;
 use router::{ReadFor, Router};
@@ -67,10 +67,13 @@ impl Db {
             .log_statements(tracing::log::LevelFilter::Debug)
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
         let queries = IntCounterVec::new(
-            Opts::new("db_queries_total", "Statements run on each database pool"),
-            &["role"],
+            Opts::new(
+                "db_queries_total",
+                "Statements run on each database pool, during a request or in the background",
+            ),
+            &["role", "during"],
         )?;
-        let counter = |role: &str| queries.with_label_values(&[role]);
+        let counter = |role: &str| Queries::of(&queries, role);
         let router = Arc::new(Router::new(config, &queries)?);
         let db = match backend {
             Backend::Sqlite => {

@@ -11,7 +11,7 @@ use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use prometheus::IntCounter;
+use super::counted::Queries;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{ConnectOptions, Row};
 
@@ -69,11 +69,7 @@ pub struct ReplicaStatus {
 impl Replica {
     /// A lazily connected pool: a replica that is down at start-up must not stop the
     /// service, it just stays out of the rotation until a check reaches it.
-    pub fn new(
-        url: &DatabaseUrl,
-        max_connections: u32,
-        queries: IntCounter,
-    ) -> anyhow::Result<Self> {
+    pub fn new(url: &DatabaseUrl, max_connections: u32, queries: Queries) -> anyhow::Result<Self> {
         let options = AnyConnectOptions::from_str(url.expose())?
             .log_statements(tracing::log::LevelFilter::Debug)
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));

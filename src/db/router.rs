@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use prometheus::IntCounterVec;
 use tokio_util::sync::CancellationToken;
 
-use super::counted::{Conn, Pool};
+use super::counted::{Conn, Pool, Queries};
 use super::replica::{Replica, ReplicaStatus};
 use crate::config::Config;
 
@@ -60,7 +60,7 @@ impl Router {
             .replica_urls
             .iter()
             .map(|url| {
-                let counter = queries.with_label_values(&["replica"]);
+                let counter = Queries::of(queries, "replica");
                 Replica::new(url, config.db_max_connections, counter)
             })
             .collect::<anyhow::Result<Vec<_>>>()?;

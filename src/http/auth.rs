@@ -1,5 +1,6 @@
-//! The `Authenticated` extractor, a request's bearer token resolved to its account, and the
-//! role-checking extractors built on it (`Admin`, `Staff`, `Customer`).
+//! The `Authenticated` extractor, a request's bearer token (or the store front's session
+//! cookie, `session_cookie`) resolved to its account, and the role-checking extractors built
+//! on it (`Admin`, `Staff`, `Customer`).
 //!
 //! Checks go in one order everywhere: who is calling (401), whether they may (403), then the
 //! path, query and body. The `middleware` resolves a bearer token before routing, so these
@@ -10,22 +11,23 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
-use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, ResponseError};
 
 use crate::error::ApiError;
+use crate::http::session_cookie;
 use crate::state::AppState;
-use crate::store::accounts::{self, Account};
+use crate::store::accounts::Account;
 use crate::store::Role;
 
 /// A signed-in caller. Handlers that take it answer 401 to everyone else.
 #[derive(Clone)]
 pub struct Authenticated {
     pub account: Account,
-    /// The bearer token the request carried, for logout.
+    /// The bearer token the request carried (or its session cookie's), for logout.
     pub token: String,
 }
 
@@ -54,21 +56,51 @@ pub fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
 #[derive(Clone)]
 struct Refused(String);
 
-/// Resolves the bearer token of an API request, if it has one, before anything else reads the
-/// request: the account goes into the request's extensions (for the extractors and the rate
-/// limiter), and so does a refusal. A lookup that failed for another reason (the database is
-/// down) is left to the extractor, which answers with that error.
+/// Signing in speaks for nobody yet, so a cookie left from an earlier session is ignored
+/// there rather than asked for its CSRF proof (a lost logout must not lock the store out).
+const SIGN_IN: [&str; 2] = ["/api/v1/auth/login", "/api/v1/auth/register"];
+
+/// The session token a request carries: its bearer token, else its session cookie (`true`).
+fn carried(req: &HttpRequest) -> Option<(String, bool)> {
+    match bearer_token(req) {
+        Ok(token) => Some((token, false)),
+        Err(_) if SIGN_IN.contains(&req.path()) => None,
+        Err(_) => session_cookie::cookie(req, session_cookie::SESSION).map(|token| (token, true)),
+    }
+}
+
+fn csrf_refusal() -> ApiError {
+    ApiError::Forbidden(format!(
+        "this request is signed in by the session cookie, so it must send the session's CSRF \
+         token (the `{}` cookie, or `csrf_token` from sign-in) in the `X-CSRF-Token` header",
+        session_cookie::CSRF
+    ))
+}
+
+/// Resolves the bearer token (or session cookie) of an API request, if it has one, before
+/// anything else reads the request: the account goes into the request's extensions (for the
+/// extractors and the rate limiter), and so does a refusal. A lookup that failed for another
+/// reason (the database is down) is left to the extractor, which answers with that error.
+///
+/// A cookie is sent by the browser whoever made the page, so a request it authenticates with
+/// an unsafe method must also prove it came from the store front's own scripts (its CSRF
+/// token), or it is a 403 before anything else runs.
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let path = req.path();
     if path.starts_with("/api/") || path.starts_with("/stream/") {
-        if let (Ok(token), Some(state)) = (
-            bearer_token(req.request()),
+        if let (Some((token, by_cookie)), Some(state)) = (
+            carried(req.request()),
             req.app_data::<web::Data<AppState>>().cloned(),
         ) {
-            match accounts::authenticate(&state.db, &token).await {
+            match state.warm.authenticate(&state.db, &token).await {
+                Ok(_) if by_cookie && !session_cookie::csrf_holds(req.request(), &token) => {
+                    return Ok(req
+                        .into_response(csrf_refusal().error_response())
+                        .map_into_right_body());
+                }
                 Ok(account) => {
                     req.extensions_mut()
                         .insert(Authenticated { account, token });
@@ -80,7 +112,7 @@ pub async fn middleware(
             }
         }
     }
-    next.call(req).await
+    next.call(req).await.map(|r| r.map_into_left_body())
 }
 
 impl FromRequest for Authenticated {
@@ -95,12 +127,18 @@ impl FromRequest for Authenticated {
         if let Some(Refused(why)) = req.extensions().get::<Refused>().cloned() {
             return Box::pin(async move { Err(ApiError::Unauthorized(why)) });
         }
-        let token = bearer_token(req);
+        // Reached when the middleware's lookup failed for a reason other than the token (or
+        // outside /api/): a cookie still needs its CSRF proof here.
+        let token = match carried(req) {
+            Some((token, true)) if !session_cookie::csrf_holds(req, &token) => Err(csrf_refusal()),
+            Some((token, _)) => Ok(token),
+            None => bearer_token(req),
+        };
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let token = token?;
             let state = state.ok_or_else(|| anyhow::anyhow!("application state is missing"))?;
-            let account = accounts::authenticate(&state.db, &token).await?;
+            let account = state.warm.authenticate(&state.db, &token).await?;
             crate::db::request::acting_as(account.id);
             Ok(Authenticated { account, token })
         })

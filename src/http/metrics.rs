@@ -22,7 +22,7 @@ pub async fn middleware(
     // The pattern comes from the path alone, so it is known before routing.
     let route = req.match_pattern();
     let method = req.method().clone();
-    let result = next.call(req).await;
+    let result = crate::db::during_request(next.call(req)).await;
     let status = match &result {
         Ok(response) => response.status(),
         Err(e) => e.as_response_error().status_code(),

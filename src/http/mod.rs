@@ -15,6 +15,7 @@ pub mod page;
 pub mod ratelimit;
 pub mod read_your_writes;
 pub mod request_id;
+pub mod session_cookie;
 pub mod tls;
 
 use actix_web::middleware::DefaultHeaders;

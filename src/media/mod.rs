@@ -6,6 +6,7 @@
 pub mod cover;
 pub mod encode;
 pub mod flight;
+pub mod masters;
 pub mod pcm;
 pub mod renditions;
 pub mod synth;
@@ -14,11 +15,10 @@ pub mod upload;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::Context;
-use sqlx::Row;
-
 use crate::config::SeedAudio;
 use crate::db::Db;
+use anyhow::Context;
+pub use masters::audio_of;
 use renditions::Renditions;
 
 /// A track's audio file, as its row describes it.
@@ -42,6 +42,8 @@ pub struct MediaStore {
     generated_max_ms: u64,
     /// Cover variants being made, one render per variant however many ask.
     covers: Arc<flight::Flights<Vec<u8>>>,
+    /// Which stored master each track has, remembered.
+    masters: masters::Masters,
 }
 
 impl std::fmt::Debug for MediaStore {
@@ -78,6 +80,7 @@ impl MediaStore {
             renditions: Arc::new(Renditions::new(cache_dir, cache_bytes)),
             generated_max_ms: generated_max_secs.saturating_mul(1000),
             covers: Arc::default(),
+            masters: masters::Masters::new(masters::DEFAULT_TTL),
         }
     }
 
@@ -165,49 +168,6 @@ fn write_atomically(path: &Path, content: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The audio file of a track, when it has one.
-pub async fn audio_of(db: &Db, track: i64) -> anyhow::Result<Option<AudioFile>> {
-    let row = sqlx::query(
-        "SELECT path, content_type, bytes, etag, updated_at FROM track_audio WHERE track_id = $1",
-    )
-    .bind(track)
-    .fetch_optional(db.reader())
-    .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let bytes: i64 = row.try_get(2)?;
-    Ok(Some(AudioFile {
-        track_id: track,
-        path: row.try_get(0)?,
-        content_type: row.try_get(1)?,
-        bytes: bytes.max(0) as u64,
-        etag: row.try_get(3)?,
-        updated_at: row.try_get(4)?,
-    }))
-}
-
-/// Records `file` as its track's audio, returning the row it replaced.
-pub async fn save(db: &Db, file: &AudioFile) -> anyhow::Result<Option<AudioFile>> {
-    let previous = audio_of(db, file.track_id).await?;
-    sqlx::query(
-        "INSERT INTO track_audio (track_id, path, content_type, bytes, etag, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (track_id) DO UPDATE SET path = excluded.path, \
-           content_type = excluded.content_type, bytes = excluded.bytes, etag = excluded.etag, \
-           updated_at = excluded.updated_at",
-    )
-    .bind(file.track_id)
-    .bind(&file.path)
-    .bind(&file.content_type)
-    .bind(file.bytes as i64)
-    .bind(&file.etag)
-    .bind(&file.updated_at)
-    .execute(db.writer())
-    .await?;
-    Ok(previous)
-}
-
 /// Stores generated masters (FLAC) for the tracks `which` names that have no stored master,
 /// each as long as the track up to `max_secs`, so they live in the media store rather than
 /// the cache (a media volume prepared ahead, say). Every track has generated audio without
@@ -245,7 +205,7 @@ pub async fn seed_audio(
         .context("the encoder made nothing")?
         .1;
         let file = store.write(track, flac, "audio/flac", "flac").await?;
-        save(db, &file).await?;
+        store.save(db, &file).await?;
         written += 1;
     }
     Ok(written)

@@ -131,7 +131,12 @@ macro_rules! admin_routes {
             id: web::Path<i64>,
         ) -> ApiResult<HttpResponse> {
             state.catalog()?;
-            $erase(&state.db, id.into_inner()).await?;
+            let id = id.into_inner();
+            $erase(&state.db, id).await?;
+            if $kind == Kind::Track {
+                // Its `track_audio` row went with it: no instance may keep serving it.
+                state.media.master_changed(id);
+            }
             applied(&state).await?;
             Ok(HttpResponse::NoContent().finish())
         }

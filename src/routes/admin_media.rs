@@ -9,7 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::catalog::write;
 use crate::error::{ApiResult, Problem, WriteProblems};
 use crate::http::auth::Admin;
-use crate::media::{self, upload};
+use crate::media::upload;
 use crate::routes::admin;
 use crate::state::AppState;
 
@@ -71,7 +71,7 @@ async fn upload_audio(
     let mut entry = write::track(&state.db, track).await?;
     let received = upload::receive(&state.media, track, body, state.config.max_audio_bytes).await?;
     let file = received.file;
-    let previous = media::save(&state.db, &file).await?;
+    let previous = state.media.save(&state.db, &file).await?;
     if let Some(old) = previous.filter(|old| old.path != file.path) {
         // Unlinking leaves the files readable to whoever has them open.
         if let Ok(path) = state.media.path_of(&old.path) {

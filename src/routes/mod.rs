@@ -26,7 +26,9 @@ mod streaming;
 mod subsonic;
 mod taxonomy;
 
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -70,6 +72,39 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+        components.add_security_scheme(
+            "session_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "chinook_session",
+                "The store front's HttpOnly session cookie, from `POST /auth/login?session=cookie`. \
+                 Every request other than GET, HEAD and OPTIONS it authenticates must carry the \
+                 session's CSRF token in `X-CSRF-Token`, or it is a 403.",
+            ))),
+        );
+    }
+}
+
+/// Every operation a bearer token opens is open to the session cookie too: added once the
+/// routes are registered, so no route can declare one and forget the other.
+pub fn cookie_alternative(doc: &mut utoipa::openapi::OpenApi) {
+    let bearer = SecurityRequirement::new("bearer", Vec::<String>::new());
+    let cookie = SecurityRequirement::new("session_cookie", Vec::<String>::new());
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+            &mut item.head,
+        ];
+        for operation in operations.into_iter().flatten() {
+            if let Some(security) = &mut operation.security {
+                if security.contains(&bearer) && !security.contains(&cookie) {
+                    security.push(cookie.clone());
+                }
+            }
+        }
     }
 }
 
@@ -111,5 +146,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(configure)
         .split_for_parts();
+    let mut doc = doc;
+    cookie_alternative(&mut doc);
     doc
 }

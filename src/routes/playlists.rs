@@ -163,7 +163,7 @@ async fn list_own(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created; `Location` names it", body = OwnPlaylist),
-        (status = 409, description = "You have as many playlists as an account may", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "You have as many playlists as an account may keep (`CHINOOK_MAX_PLAYLISTS_PER_ACCOUNT`, 1,000 by default); the problem names the cap", body = Problem, content_type = "application/problem+json"),
         OwnerProblems,
         BodyProblems,
     )
@@ -175,7 +175,13 @@ async fn create(
     body: Json<PlaylistInput>,
 ) -> ApiResult<HttpResponse> {
     state.catalog()?;
-    let playlist = playlists::create(&state.db, customer.customer_id, body.into_inner()).await?;
+    let playlist = playlists::create(
+        &state.db,
+        state.config.playlist_caps,
+        customer.customer_id,
+        body.into_inner(),
+    )
+    .await?;
     applied(&state).await?;
     Ok(HttpResponse::Created()
         .insert_header((
@@ -271,7 +277,7 @@ async fn remove(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The playlist as it now is", body = OwnPlaylist),
-        (status = 409, description = "A track is on the playlist already (without `allow_duplicates`), or the playlist would be too long", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A track is on the playlist already (without `allow_duplicates`), or the playlist would hold more entries than a playlist may (`CHINOOK_MAX_PLAYLIST_ENTRIES`, 5,000 by default); the problem says which, with the cap", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "You have no playlist with this id (there is none, or it is another's)", body = Problem, content_type = "application/problem+json"),
         OwnerProblems,
         BodyProblems,
@@ -287,6 +293,7 @@ async fn add_tracks(
     state.catalog()?;
     let playlist = playlists::add_tracks(
         &state.db,
+        state.config.playlist_caps,
         customer.customer_id,
         id.into_inner(),
         body.into_inner(),
@@ -319,6 +326,7 @@ async fn reorder(
     state.catalog()?;
     let playlist = playlists::reorder(
         &state.db,
+        state.config.playlist_caps,
         customer.customer_id,
         id.into_inner(),
         body.into_inner(),

@@ -84,7 +84,9 @@ async fn caller(
                 signature: signature.clone(),
             };
             let account = state.signer.verify(track, &signed, now())?;
-            accounts::session_account(&state.db, account, session)
+            state
+                .warm
+                .session_account(&state.db, account, session)
                 .await?
                 .ok_or_else(|| {
                     ApiError::Forbidden(
@@ -112,7 +114,7 @@ async fn entitled_source(
 ) -> ApiResult<HttpResponse> {
     let index = state.catalog()?;
     let account = caller(state, track, query, bearer).await?;
-    if !access::entitled(&state.db, &account, track).await? {
+    if !access::entitled(&state.db, &state.warm, &account, track).await? {
         return Err(access::not_entitled(track));
     }
     let source = tracks::source(&state.db, &state.media, index, track, cut).await?;
@@ -312,7 +314,7 @@ async fn stream_url(
             "there is no track with id {track}"
         )));
     }
-    if !access::entitled(&state.db, &caller.account, track).await? {
+    if !access::entitled(&state.db, &state.warm, &caller.account, track).await? {
         return Err(access::not_entitled(track));
     }
     let expires = now() + state.config.stream_url_ttl.as_secs() as i64;

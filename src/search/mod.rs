@@ -13,6 +13,7 @@ mod query;
 mod schema;
 mod terms;
 mod update;
+mod words;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -11,13 +11,14 @@ use tantivy::schema::{
 use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, SimpleTokenizer, TextAnalyzer};
 use tantivy::{Index, TantivyDocument};
 
+use super::words;
 use crate::catalog::{Entry, Kind, Record};
 
 /// Bumped whenever fields or their options change; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 
-/// Lower-cased and accent-folded words, so "vinicius" finds "Vinícius".
-pub const TOKENIZER: &str = "folded";
+/// The words search matches (see `words::search_analyzer`).
+pub const TOKENIZER: &str = "words";
 
 /// Numeric fast fields, each also indexed for exact filters.
 pub const FAST_U64_FIELDS: [&str; 10] = [
@@ -45,6 +46,10 @@ pub struct CatalogSchema {
     pub body: Field,
     pub name_sort: Field,
     pub name_exact: Field,
+    /// The joined forms of the name's neighbouring words (see `words::joined_forms`).
+    pub name_joined: Field,
+    /// The joined forms of the artist's and album's words.
+    pub context_joined: Field,
     pub members: Field,
     /// Hierarchical facets of the attached terms, `/type/root/…/slug`.
     pub taxonomy: Field,
@@ -58,6 +63,7 @@ pub fn key(kind: Kind, id: u64) -> u64 {
     (kind.code() << 48) | id
 }
 
+/// Lower-cased and accent-folded words, as sort keys are made of.
 pub fn folded_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(LowerCaser)
@@ -66,7 +72,9 @@ pub fn folded_analyzer() -> TextAnalyzer {
 }
 
 pub fn register_tokenizers(index: &Index) {
-    index.tokenizers().register(TOKENIZER, folded_analyzer());
+    index
+        .tokenizers()
+        .register(TOKENIZER, words::search_analyzer());
 }
 
 fn build_schema() -> Schema {
@@ -87,6 +95,14 @@ fn build_schema() -> Schema {
     // The whole folded name as one term, so a query that is (nearly) the entire name ranks
     // above names that merely contain its words.
     builder.add_text_field("name_exact", STRING);
+    // Each joined form is one term; frequencies let BM25 weigh them like words.
+    let joined = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(tantivy::tokenizer::RAW_TOKENIZER_NAME)
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
+    builder.add_text_field("name_joined", joined.clone());
+    builder.add_text_field("context_joined", joined);
     // The sort key of the name, as a column: lists sort by it.
     builder.add_text_field(
         "name_sort",
@@ -134,6 +150,8 @@ impl CatalogSchema {
             body: field("body")?,
             name_sort: field("name_sort")?,
             name_exact: field("name_exact")?,
+            name_joined: field("name_joined")?,
+            context_joined: field("context_joined")?,
             members: field("members")?,
             taxonomy: field("taxonomy")?,
             order: field("order")?,
@@ -152,6 +170,8 @@ impl CatalogSchema {
             self.artist,
             self.album,
             self.composer,
+            self.name_joined,
+            self.context_joined,
             self.taxonomy,
             self.order,
         ];
@@ -192,7 +212,19 @@ impl CatalogSchema {
             Entry::Track(..) | Entry::Album(..) | Entry::Artist(_)
         ) {
             doc.add_text(self.name, entry.name());
-            doc.add_text(self.name_exact, super::list::sort_key(entry.name()));
+            // With its spaces and without, so "acdc" is as much the whole name as "ac dc".
+            let whole = words::words_of(entry.name());
+            doc.add_text(self.name_exact, whole.join(" "));
+            if whole.len() > 1 {
+                doc.add_text(self.name_exact, whole.concat());
+                let typed = words::as_typed(entry.name()).concat();
+                if typed != whole.concat() {
+                    doc.add_text(self.name_exact, typed);
+                }
+            }
+            for form in words::joined_forms(entry.name()) {
+                doc.add_text(self.name_joined, form);
+            }
         }
         doc.add_text(self.body, entry.to_json());
         doc.add_text(self.name_sort, super::list::sort_key(entry.name()));
@@ -224,6 +256,11 @@ impl CatalogSchema {
         let mut text = |field: Field, value: &Option<String>| {
             if let Some(value) = value {
                 doc.add_text(field, value);
+                if field != self.composer {
+                    for form in words::joined_forms(value) {
+                        doc.add_text(self.context_joined, form);
+                    }
+                }
             }
         };
         match entry {

@@ -486,7 +486,8 @@ pub(super) async fn write(
     entries.finish(conn, &progress).await?;
 
     let mut logins =
-        BatchInsert::with_suffix("account", ACCOUNT_COLUMNS, "ON CONFLICT (email) DO NOTHING");
+        // An account already there, or one whose address looks like it (the same skeleton).
+        BatchInsert::with_suffix("account", ACCOUNT_COLUMNS, "ON CONFLICT DO NOTHING");
     for c in &data.customer {
         let row = accounts.row(&c.contact.email, Role::Customer, Some(c.customer_id), None);
         logins.push(conn, row, &progress).await?;

@@ -128,6 +128,7 @@ pub async fn seed(
     let accounts = AccountSeed {
         password_hash: demo_hash,
         created_at: db::timestamp_now(),
+        skeletons: Default::default(),
     };
     match prepared {
         Prepared::Dataset(data) => dataset::write(&mut tx, &data, &accounts, interactive).await?,
@@ -168,6 +169,9 @@ enum Prepared {
 pub(crate) struct AccountSeed {
     pub password_hash: String,
     pub created_at: String,
+    /// Skeletons given out so far: a generated address that looks like an earlier one
+    /// (`hall10` and `hal110`) keeps no skeleton rather than failing the seed.
+    pub skeletons: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl AccountSeed {
@@ -178,8 +182,16 @@ impl AccountSeed {
         customer: Option<i64>,
         employee: Option<i64>,
     ) -> Vec<rows::Value> {
+        let email = email.to_lowercase();
+        let looks = crate::store::email::skeleton(&email);
+        let fresh = self
+            .skeletons
+            .lock()
+            .expect("the skeleton set is never poisoned")
+            .insert(looks.clone());
         vec![
-            email.to_lowercase().into(),
+            fresh.then_some(looks).into(),
+            email.into(),
             self.password_hash.as_str().into(),
             role.as_str().into(),
             customer.into(),
@@ -190,6 +202,7 @@ impl AccountSeed {
 }
 
 pub(crate) const ACCOUNT_COLUMNS: &[&str] = &[
+    "email_skeleton",
     "email",
     "password_hash",
     "role",

@@ -75,14 +75,22 @@ pub struct Registration {
     pub phone: Option<String>,
 }
 
-/// A bearer token just issued. The token itself is shown once and stored only as a hash.
+/// A session just started. The token itself is shown once and stored only as a hash.
 #[derive(Serialize, ToSchema)]
 pub struct Session {
-    pub token: String,
+    /// The bearer token. Absent with `session=cookie`, where it is in the HttpOnly
+    /// `chinook_session` cookie instead, out of page scripts' reach.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// `Bearer`, or `Cookie` with `session=cookie`.
     #[schema(example = "Bearer")]
     pub token_type: &'static str,
     /// RFC 3339 UTC.
     pub expires_at: String,
+    /// With `session=cookie` only: send it in `X-CSRF-Token` on every request other than
+    /// GET, HEAD and OPTIONS (it is also in the readable `chinook_csrf` cookie).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
 }
 
 // Passwords and tokens stay out of `Debug` output, and so out of any log line.
@@ -170,13 +178,26 @@ pub async fn register(db: &Db, form: Registration) -> ApiResult<Account> {
     let postal_code = optional("postal_code", form.postal_code.as_deref())?;
     let phone = optional("phone", form.phone.as_deref())?;
 
+    let looks = super::email::skeleton(&email);
     let taken = || ApiError::Conflict(format!("an account with email {email} already exists"));
-    let exists: Option<i64> = sqlx::query_scalar("SELECT account_id FROM account WHERE email = $1")
-        .bind(&email)
-        .fetch_optional(db.writer())
-        .await?;
-    if exists.is_some() {
-        return Err(taken());
+    let look_alike = || {
+        ApiError::Conflict(format!(
+            "email {email} looks like the address of an existing account (as `rn` can pass \
+             for `m`, or `1` for `l`); use another address"
+        ))
+    };
+    let existing: Option<String> = sqlx::query_scalar(
+        "SELECT email FROM account WHERE email = $1 OR email_skeleton = $2 \
+         ORDER BY email = $1 DESC LIMIT 1",
+    )
+    .bind(&email)
+    .bind(&looks)
+    .fetch_optional(db.writer())
+    .await?;
+    match existing {
+        Some(same) if same == email => return Err(taken()),
+        Some(_) => return Err(look_alike()),
+        None => {}
     }
     let password_hash = password::hash(form.password).await?;
 
@@ -209,10 +230,11 @@ pub async fn register(db: &Db, form: Registration) -> ApiResult<Account> {
     .fetch_one(&mut tx)
     .await?;
     let inserted = sqlx::query_scalar::<_, i64>(
-        "INSERT INTO account (email, password_hash, role, customer_id, created_at) \
-         VALUES ($1, $2, 'customer', $3, $4) RETURNING account_id",
+        "INSERT INTO account (email, email_skeleton, password_hash, role, customer_id, \
+         created_at) VALUES ($1, $2, $3, 'customer', $4, $5) RETURNING account_id",
     )
     .bind(&email)
+    .bind(&looks)
     .bind(&password_hash)
     .bind(customer_id)
     .bind(db::timestamp_now())
@@ -220,8 +242,15 @@ pub async fn register(db: &Db, form: Registration) -> ApiResult<Account> {
     .await;
     let account_id = match inserted {
         Ok(id) => id,
-        // Two sign-ups with one email raced past the check above; the constraint decides.
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(taken()),
+        // Two sign-ups with one email (or two look-alikes) raced past the check above; the
+        // constraints decide.
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(if e.message().contains("skeleton") {
+                look_alike()
+            } else {
+                taken()
+            });
+        }
         Err(e) => return Err(e.into()),
     };
     tx.commit().await?;
@@ -232,6 +261,50 @@ pub async fn register(db: &Db, form: Registration) -> ApiResult<Account> {
         customer_id: Some(customer_id),
         employee_id: None,
     })
+}
+
+/// Fills in the skeleton of accounts stored before it was kept (or seeded without it). An
+/// address whose skeleton another account has already is left without one, and said so:
+/// both keep signing in, and new look-alikes of either are still refused by the other's.
+pub async fn backfill_email_skeletons(db: &Db) -> ApiResult<()> {
+    let missing: Vec<(i64, String)> =
+        sqlx::query_as("SELECT account_id, email FROM account WHERE email_skeleton IS NULL")
+            .fetch_all(db.writer())
+            .await?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut tx = db.writer().begin().await?;
+    let mut clashes = Vec::new();
+    for (id, email) in &missing {
+        let looks = super::email::skeleton(email);
+        let clash: Option<i64> =
+            sqlx::query_scalar("SELECT account_id FROM account WHERE email_skeleton = $1")
+                .bind(&looks)
+                .fetch_optional(&mut tx)
+                .await?;
+        if clash.is_some() {
+            clashes.push(email.as_str());
+            continue;
+        }
+        sqlx::query("UPDATE account SET email_skeleton = $1 WHERE account_id = $2")
+            .bind(&looks)
+            .bind(id)
+            .execute(&mut tx)
+            .await?;
+    }
+    tx.commit().await?;
+    if !clashes.is_empty() {
+        tracing::warn!(
+            accounts = ?clashes,
+            "these addresses look like another account's; they keep no skeleton of their own"
+        );
+    }
+    tracing::info!(
+        filled = missing.len() - clashes.len(),
+        "email skeletons filled in"
+    );
+    Ok(())
 }
 
 /// Checks credentials and issues a token. Every failure is the same 401, so the answer
@@ -296,9 +369,10 @@ pub async fn issue_token(db: &Db, account_id: i64, ttl: Duration) -> ApiResult<S
     .await?;
     tx.commit().await?;
     Ok(Session {
-        token,
+        token: Some(token),
         token_type: "Bearer",
         expires_at,
+        csrf_token: None,
     })
 }
 
@@ -309,8 +383,45 @@ pub fn token_hash(token: &str) -> String {
 
 /// The account a live token belongs to.
 pub async fn authenticate(db: &Db, token: &str) -> ApiResult<Account> {
-    let row: Option<AccountRow> = sqlx::query_as(
-        "SELECT a.account_id, a.email, a.role, a.customer_id, a.employee_id \
+    Ok(authenticate_live(db, token).await?.account)
+}
+
+/// An account behind a live token, and when that token expires (RFC 3339, as stored), so a
+/// remembered answer can stop at the expiry.
+#[derive(Debug, Clone)]
+pub struct Live {
+    pub account: Account,
+    pub expires_at: String,
+}
+
+impl Live {
+    /// Whether the token is still unexpired.
+    pub fn is_live(&self) -> bool {
+        self.expires_at > db::timestamp_now()
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct LiveRow {
+    #[sqlx(flatten)]
+    account: AccountRow,
+    expires_at: String,
+}
+
+impl TryFrom<LiveRow> for Live {
+    type Error = ApiError;
+    fn try_from(row: LiveRow) -> ApiResult<Self> {
+        Ok(Live {
+            account: row.account.try_into()?,
+            expires_at: row.expires_at,
+        })
+    }
+}
+
+/// `authenticate`, with the token's expiry.
+pub async fn authenticate_live(db: &Db, token: &str) -> ApiResult<Live> {
+    let row: Option<LiveRow> = sqlx::query_as(
+        "SELECT a.account_id, a.email, a.role, a.customer_id, a.employee_id, t.expires_at \
          FROM access_token t JOIN account a ON a.account_id = t.account_id \
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2",
     )
@@ -319,7 +430,7 @@ pub async fn authenticate(db: &Db, token: &str) -> ApiResult<Account> {
     // On the primary: a replica behind a logout would still accept the revoked token.
     .fetch_optional(db.primary())
     .await?;
-    row.map(Account::try_from).transpose()?.ok_or_else(|| {
+    row.map(Live::try_from).transpose()?.ok_or_else(|| {
         ApiError::Unauthorized("the bearer token is unknown, expired or revoked".into())
     })
 }
@@ -345,6 +456,13 @@ pub fn session_id(token: &str) -> String {
 /// The account of `session` (a `session_id`) when that session is live and belongs to
 /// `account`; `None` once it is logged out or expired, or when it never was.
 pub async fn session_account(db: &Db, account: i64, session: &str) -> ApiResult<Option<Account>> {
+    Ok(session_live(db, account, session)
+        .await?
+        .map(|live| live.account))
+}
+
+/// `session_account`, with the session's expiry.
+pub async fn session_live(db: &Db, account: i64, session: &str) -> ApiResult<Option<Live>> {
     if session.len() != 32
         || !session
             .bytes()
@@ -354,8 +472,8 @@ pub async fn session_account(db: &Db, account: i64, session: &str) -> ApiResult<
     }
     // Hashes starting with `session`: from it (inclusive) to it followed by `g`, which sorts
     // after every hex digit; a range, so the primary key's index serves it on both backends.
-    let row: Option<AccountRow> = sqlx::query_as(
-        "SELECT a.account_id, a.email, a.role, a.customer_id, a.employee_id \
+    let row: Option<LiveRow> = sqlx::query_as(
+        "SELECT a.account_id, a.email, a.role, a.customer_id, a.employee_id, t.expires_at \
          FROM access_token t JOIN account a ON a.account_id = t.account_id \
          WHERE t.token_hash >= $1 AND t.token_hash < $2 AND t.account_id = $3 \
          AND t.revoked_at IS NULL AND t.expires_at > $4 LIMIT 1",
@@ -367,7 +485,7 @@ pub async fn session_account(db: &Db, account: i64, session: &str) -> ApiResult<
     // On the primary, as for bearer tokens: a replica behind a logout would still stream.
     .fetch_optional(db.primary())
     .await?;
-    row.map(Account::try_from).transpose()
+    row.map(Live::try_from).transpose()
 }
 
 /// Revokes a token; later requests with it are 401.

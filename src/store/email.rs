@@ -4,9 +4,13 @@
 //! invisible characters), and its domain a DNS name, stored in its IDNA ASCII form (no IP
 //! literals), whose non-ASCII labels are in one script and do not merely look like ASCII
 //! (`exаmple` with a Cyrillic `а` is refused, as is an all-Cyrillic `аррӏе`).
+//!
+//! Beyond one address on its own, a new address must not look like one already registered:
+//! their UTS #39 skeletons (`skeleton`) may not be equal, so `rn` cannot pass for `m`, nor
+//! `1` for `l` or `0` for `o`. The skeleton is kept in a column with a unique index.
 
 use unicode_normalization::UnicodeNormalization;
-use unicode_security::{skeleton, RestrictionLevel, RestrictionLevelDetection};
+use unicode_security::{RestrictionLevel, RestrictionLevelDetection};
 
 use crate::text::invisible;
 
@@ -82,6 +86,20 @@ fn check_local(local: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// What an address looks like: the UTS #39 skeleton of its local part and of its domain in
+/// Unicode, lower-cased (the skeleton of `0` is `O`, and addresses are compared lower-case)
+/// and composed again (a skeleton is decomposed).
+/// Two addresses a reader could take for each other have the same one.
+pub fn skeleton(email: &str) -> String {
+    let (local, domain) = email.rsplit_once('@').unwrap_or((email, ""));
+    let (domain, _) = idna::domain_to_unicode(domain);
+    let looks: String = unicode_security::skeleton(local)
+        .chain(std::iter::once('@'))
+        .chain(unicode_security::skeleton(&domain))
+        .collect();
+    looks.nfc().collect::<String>().to_lowercase()
+}
+
 /// The domain in its IDNA ASCII form.
 fn check_domain(domain: &str) -> Result<String, String> {
     let ascii = idna::domain_to_ascii_strict(domain)
@@ -114,7 +132,7 @@ fn check_domain(domain: &str) -> Result<String, String> {
                 "the domain label `{label}` mixes scripts (as a Cyrillic а among Latin letters does)"
             ));
         }
-        let looks_like: String = skeleton(label).collect();
+        let looks_like: String = unicode_security::skeleton(label).collect();
         if looks_like.is_ascii() {
             return Err(format!(
                 "the domain label `{label}` looks like the ASCII `{looks_like}` but is not"
@@ -141,6 +159,30 @@ mod tests {
             normalize("first.last+tag@mail.example.org").unwrap(),
             "first.last+tag@mail.example.org"
         );
+    }
+
+    #[test]
+    fn look_alike_addresses_share_a_skeleton_and_different_ones_do_not() {
+        use super::skeleton;
+        for (one, other) in [
+            ("mary@example.com", "rnary@example.com"),
+            ("bill@example.com", "bi11@example.com"),
+            ("bob@example.com", "b0b@example.com"),
+            ("ada@example.com", "ada@exarnple.com"),
+        ] {
+            let (a, b) = (normalize(one).unwrap(), normalize(other).unwrap());
+            assert_eq!(skeleton(&a), skeleton(&b), "{one} and {other}");
+        }
+        for (one, other) in [
+            ("mary@example.com", "mark@example.com"),
+            ("ada@example.com", "ada@example.org"),
+            ("ada@example.com", "ad@example.com"),
+        ] {
+            assert_ne!(skeleton(one), skeleton(other), "{one} and {other}");
+        }
+        // An IDNA domain is compared as it reads, not as its punycode.
+        let idn = normalize("ada@bücher.de").unwrap();
+        assert!(skeleton(&idn).ends_with("@bücher.de"), "{}", skeleton(&idn));
     }
 
     #[test]

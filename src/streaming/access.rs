@@ -10,19 +10,20 @@ use std::time::Duration;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+use super::warm::Warm;
 use crate::cache::Redis;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::store::accounts::Account;
-use crate::store::{library, Role};
+use crate::store::Role;
 
 /// Whether `account` may stream and download `track`: staff and admins always; a customer
 /// who owns it: bought it, or has it on an imported Chinook invoice.
-pub async fn entitled(db: &Db, account: &Account, track: i64) -> ApiResult<bool> {
+pub async fn entitled(db: &Db, warm: &Warm, account: &Account, track: i64) -> ApiResult<bool> {
     match account.role {
         Role::Staff | Role::Admin => Ok(true),
         Role::Customer => match account.customer_id {
-            Some(customer) => library::owns(db, customer, track).await,
+            Some(customer) => warm.owns(db, customer, track).await,
             None => Ok(false),
         },
     }

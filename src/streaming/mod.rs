@@ -9,7 +9,9 @@
 pub mod access;
 mod file;
 pub mod range;
+pub mod stall;
 pub mod tracks;
+pub mod warm;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -200,12 +202,21 @@ pub async fn respond<T: Send + 'static, Admitted: Future<Output = ApiResult<T>>>
     } else {
         Some(admit().await?)
     };
+    // HEAD sends no body, so there is nothing to wait for.
+    let socket = (method != Method::HEAD)
+        .then(|| req.conn_data::<stall::Socket>().cloned())
+        .flatten();
     let held = move |body: BoxStream<'static, std::io::Result<Bytes>>| {
-        body.chain(stream::once(async move {
-            drop(keep_alive);
-            Ok(Bytes::new())
-        }))
-        .boxed()
+        let body = body
+            .chain(stream::once(async move {
+                drop(keep_alive);
+                Ok(Bytes::new())
+            }))
+            .boxed();
+        match socket {
+            Some(socket) => stall::cut_when_stalled(body, socket),
+            None => body,
+        }
     };
     match ranges {
         Ranges::Unsatisfiable => Err(ApiError::RangeNotSatisfiable(total)),

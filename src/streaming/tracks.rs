@@ -67,7 +67,7 @@ pub async fn master_of(
     track: i64,
     milliseconds: u64,
 ) -> ApiResult<Master> {
-    Ok(match media::audio_of(db, track).await? {
+    Ok(match store.master(db, track).await? {
         Some(file) => Master::Stored(file),
         None => store.generated(track, milliseconds),
     })

@@ -195,7 +195,7 @@ async fn media(
     // Renditions are one per cut here; these are accepted and checked, not yet choices.
     params.number::<u64>("maxBitRate")?;
     params.number::<u64>("timeOffset")?;
-    let entitled = access::entitled(&state.db, &account, track).await?;
+    let entitled = access::entitled(&state.db, &state.warm, &account, track).await?;
     let cut = match (download, entitled) {
         (true, true) => Cut::Download,
         (true, false) => {

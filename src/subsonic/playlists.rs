@@ -232,6 +232,7 @@ async fn add(state: &AppState, customer: i64, id: i64, tracks: Vec<i64>) -> Resu
     for chunk in tracks.chunks(playlists::MAX_TRACKS_AT_ONCE) {
         playlists::add_tracks(
             &state.db,
+            state.config.playlist_caps,
             customer,
             id,
             TrackAddition {
@@ -280,6 +281,7 @@ pub async fn create(
             let name = params.required("name")?;
             playlists::create(
                 &state.db,
+                state.config.playlist_caps,
                 customer,
                 PlaylistInput {
                     name: name.to_string(),

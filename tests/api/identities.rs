@@ -66,6 +66,76 @@ async fn look_alike_and_non_plain_addresses_are_refused() {
 }
 
 #[tokio::test]
+async fn an_address_that_looks_like_a_registered_one_is_refused() {
+    let app = TestApp::spawn().await;
+    new_customer(&app, "mary@example.com").await;
+    new_customer(&app, "bill@example.com").await;
+    let mut wrong = Vec::new();
+    for (email, status, says) in [
+        (
+            "rnary@example.com",
+            409,
+            "looks like the address of an existing account",
+        ),
+        ("mary@exarnple.com", 409, "looks like"),
+        ("bi11@example.com", 409, "looks like"),
+        ("biil@example.com", 201, ""),
+        ("MARY@example.com", 409, "already exists"),
+        // A seeded customer's address (Luís, at embraer.com.br) is protected the same way.
+        ("luisg@ernbraer.com.br", 409, "looks like"),
+        ("iuisg@embraer.com.br", 201, ""),
+    ] {
+        let response = app
+            .post_json("/api/v1/auth/register", &sign_up(email, "Mary"))
+            .await;
+        let got = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let detail = body["detail"].as_str().unwrap_or_default();
+        if got != status || !detail.contains(says) {
+            wrong.push(format!(
+                "{email:?} → {got} {detail:?}, expected {status} saying {says:?}"
+            ));
+        }
+        if status == 409 {
+            assert_eq!(body["type"], "/problems/conflict", "{body}");
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let db = app.state.db.writer();
+    let bare: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM account WHERE email_skeleton IS NULL")
+        .fetch_one(db)
+        .await
+        .unwrap();
+    assert_eq!(
+        bare, 0,
+        "every seeded and registered account has its skeleton"
+    );
+
+    // Accounts stored before the column existed get theirs when the service starts.
+    sqlx::query("UPDATE account SET email_skeleton = NULL WHERE email = 'mary@example.com'")
+        .execute(db)
+        .await
+        .unwrap();
+    chinook::store::accounts::backfill_email_skeletons(&app.state.db)
+        .await
+        .unwrap();
+    let filled: Option<String> =
+        sqlx::query_scalar("SELECT email_skeleton FROM account WHERE email = 'mary@example.com'")
+            .fetch_one(db)
+            .await
+            .unwrap();
+    assert_eq!(filled.as_deref(), Some("rnary@exarnple.corn"));
+    let response = app
+        .post_json(
+            "/api/v1/auth/register",
+            &sign_up("rnary@example.com", "Mary"),
+        )
+        .await;
+    assert_problem(response, 409).await;
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn names_refuse_bidirectional_overrides_and_invisible_only_text() {
     let app = TestApp::spawn().await;
     for (name, says) in [

@@ -21,7 +21,7 @@ use crate::streaming::{give_audio, place_rendition};
 const ADMIN: &str = "andrew@chinookcorp.com";
 
 /// The app on the shared test Redis, under a prefix of its own.
-async fn on_redis(adjust: impl FnOnce(&mut Config)) -> TestApp {
+pub(crate) async fn on_redis(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let url = require_redis();
     TestApp::spawn_with(|config| {
         use_redis(config, &url);
@@ -46,7 +46,7 @@ fn cache(app: &TestApp, layer: &str, result: &str) -> u64 {
     )
 }
 
-async fn until(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> bool) {
+pub(crate) async fn until(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> bool) {
     let deadline = Instant::now() + limit;
     while !check().await {
         assert!(

@@ -61,7 +61,7 @@ pub(crate) async fn give_audio(app: &TestApp, track: i64, milliseconds: u64) -> 
         )
         .await
         .unwrap();
-    media::save(&app.state.db, &file).await.unwrap();
+    app.state.media.save(&app.state.db, &file).await.unwrap();
     file
 }
 
@@ -118,7 +118,7 @@ async fn first_email(app: &TestApp, sql: &str, track: i64) -> String {
 }
 
 /// A customer with an invoice line for `track`.
-async fn owner_of(app: &TestApp, track: i64) -> String {
+pub(crate) async fn owner_of(app: &TestApp, track: i64) -> String {
     first_email(
         app,
         "SELECT a.email FROM account a JOIN invoice i ON i.customer_id = a.customer_id \

@@ -37,10 +37,16 @@ after(async () => {
   await browser?.close();
 });
 
-/** A fresh context and page; page errors fail the test. */
-async function open(t, { viewport = DESKTOP, token } = {}) {
+/**
+ * A fresh context and page; page errors fail the test. With `email`, the context is signed in
+ * as the store front signs in: a session cookie (its own cookie jar, shared with the page).
+ */
+async function open(t, { viewport = DESKTOP, email } = {}) {
   const context = await browser.newContext({ viewport, baseURL: BASE });
-  if (token) await context.addInitScript((value) => localStorage.setItem('chinook.token', value), token);
+  if (email) {
+    const response = await context.request.post('/api/v1/auth/login?session=cookie', { data: { email, password: PASSWORD } });
+    assert.equal(response.status(), 200, await response.text());
+  }
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -49,6 +55,16 @@ async function open(t, { viewport = DESKTOP, token } = {}) {
     assert.deepEqual(errors, [], 'the page threw no errors');
   });
   return page;
+}
+
+/** Signs in as a person does, through the account page's form. */
+async function signInThroughForm(page, email) {
+  await goto(page, '/account');
+  const signIn = page.getByRole('form', { name: 'Sign in' });
+  await signIn.getByLabel('Email').fill(email);
+  await signIn.getByLabel('Password').fill(PASSWORD);
+  await signIn.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Test' }).waitFor();
 }
 
 async function goto(page, path) {
@@ -122,12 +138,7 @@ test('log in, buy a track, find it in the library, play it in full and seek mid-
     if (/\/api\/v1\/tracks\/1\/stream\?/.test(r.url())) streams.push({ range: r.headers().range || '', request: r });
   });
 
-  await goto(page, '/account');
-  const signIn = page.getByRole('form', { name: 'Sign in' });
-  await signIn.getByLabel('Email').fill(email);
-  await signIn.getByLabel('Password').fill(PASSWORD);
-  await signIn.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('link', { name: 'Test' }).waitFor();
+  await signInThroughForm(page, email);
 
   await goto(page, '/albums/1');
   await page.getByRole('button', { name: /Add “For Those About To Rock \(We Salute You\)” to cart/ }).click();
@@ -164,8 +175,8 @@ test('log in, buy a track, find it in the library, play it in full and seek mid-
 });
 
 test('a double-clicked checkout creates one invoice', async (t) => {
-  const { token } = await newCustomer('double');
-  const page = await open(t, { token });
+  const { email, token } = await newCustomer('double');
+  const page = await open(t, { email });
   const keys = [];
   page.on('request', (r) => {
     if (r.url().endsWith('/api/v1/purchases') && r.method() === 'POST') keys.push(r.headers()['idempotency-key']);
@@ -354,4 +365,49 @@ test('an error from the API is shown in words', async (t) => {
   await message.waitFor();
   const text = await message.textContent();
   assert.ok(!text.includes('{') && text.length > 10, `a sentence, not JSON: ${text}`);
+});
+
+test('the session is an HttpOnly cookie page scripts cannot read, and unsafe requests need the CSRF proof', async (t) => {
+  const { email } = await newCustomer('cookie');
+  const page = await open(t);
+  await signInThroughForm(page, email);
+
+  const cookies = await page.context().cookies();
+  const session = cookies.find((c) => c.name === 'chinook_session');
+  assert.ok(session, `a session cookie: ${cookies.map((c) => c.name)}`);
+  assert.equal(session.httpOnly, true);
+  assert.equal(session.sameSite, 'Strict');
+  assert.equal(session.secure, false, 'plain HTTP here; Secure over TLS');
+  const seen = await page.evaluate(() => ({
+    cookie: document.cookie,
+    stored: Object.keys(localStorage).map((k) => `${k}=${localStorage.getItem(k)}`).join('\n'),
+  }));
+  assert.ok(!seen.cookie.includes(session.value) && !seen.cookie.includes('chinook_session'), `document.cookie: ${seen.cookie}`);
+  assert.ok(!seen.stored.includes(session.value) && !seen.stored.includes('chinook.token'), `localStorage: ${seen.stored}`);
+  assert.match(seen.cookie, /chinook_csrf=[0-9a-f]{64}/, 'the CSRF token is readable');
+
+  // A page script's own POST, with the cookie but without the proof, is refused...
+  const post = (withProof) => page.evaluate(async (proof) => {
+    const headers = { 'content-type': 'application/json' };
+    if (proof) headers['x-csrf-token'] = document.cookie.split('; ').find((c) => c.startsWith('chinook_csrf=')).slice(13);
+    const r = await fetch('/api/v1/me/playlists', { method: 'POST', headers, body: JSON.stringify({ name: 'From the page' }) });
+    return { status: r.status, type: r.headers.get('content-type'), body: await r.json() };
+  }, withProof);
+  const refused = await post(false);
+  assert.equal(refused.status, 403);
+  assert.match(refused.type, /^application\/problem\+json/);
+  assert.match(refused.body.detail, /X-CSRF-Token/);
+  // ...and with it, it works.
+  const made = await post(true);
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  assert.equal(made.body.name, 'From the page');
+
+  // Signing out clears the cookie and revokes the session on the server.
+  await goto(page, '/account');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByText('You are signed out.').waitFor();
+  const left = (await page.context().cookies()).map((c) => c.name);
+  assert.ok(!left.includes('chinook_session') && !left.includes('chinook_csrf'), `cookies left: ${left}`);
+  const replayed = await fetch(`${BASE}/api/v1/me`, { headers: { cookie: `chinook_session=${session.value}` } });
+  assert.equal(replayed.status, 401, 'the old cookie is revoked');
 });

@@ -24,11 +24,6 @@ pub use write::{add_tracks, create, delete, remove_track, reorder, update};
 
 /// Most tracks one request may add.
 pub const MAX_TRACKS_AT_ONCE: usize = 1_000;
-/// Most entries a customer's playlist may hold; a reorder sends them all, and 5,000 ids of
-/// up to seven digits stay under the 64 KiB body limit.
-pub const MAX_PLAYLIST_TRACKS: usize = 5_000;
-/// Most playlists one customer may have.
-pub const MAX_PLAYLISTS: i64 = 1_000;
 
 /// Who may read a playlist: its owner alone, or anyone through the catalog.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]

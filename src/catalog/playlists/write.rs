@@ -17,11 +17,11 @@ use super::order::{
     single_move,
 };
 use super::{
-    entries, owned, view, OwnPlaylist, PlaylistInput, TrackAddition, TrackOrder, MAX_PLAYLISTS,
-    MAX_PLAYLIST_TRACKS, MAX_TRACKS_AT_ONCE,
+    entries, owned, view, OwnPlaylist, PlaylistInput, TrackAddition, TrackOrder, MAX_TRACKS_AT_ONCE,
 };
 use crate::catalog::write::check_name;
 use crate::catalog::Kind;
+use crate::config::PlaylistCaps;
 use crate::db::{Connected, Counted, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::search::feed::CatalogWrite;
@@ -33,16 +33,22 @@ fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::Validation(message.into())
 }
 
-pub async fn create(db: &Db, customer: i64, input: PlaylistInput) -> ApiResult<OwnPlaylist> {
+pub async fn create(
+    db: &Db,
+    caps: PlaylistCaps,
+    customer: i64,
+    input: PlaylistInput,
+) -> ApiResult<OwnPlaylist> {
     let name = check_name("name", &input.name)?;
     let mut write = CatalogWrite::begin(db).await?;
     let have: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM playlist WHERE customer_id = $1")
         .bind(customer)
         .fetch_one(&mut write.tx)
         .await?;
-    if have >= MAX_PLAYLISTS {
+    if have >= caps.playlists {
         return Err(ApiError::Conflict(format!(
-            "you have {have} playlists, the most one account may have; delete one first"
+            "you have {have} playlists and an account may have at most {}; delete one first",
+            caps.playlists
         )));
     }
     let id: i64 = sqlx::query_scalar(
@@ -102,6 +108,7 @@ pub async fn delete(db: &Db, customer: i64, id: i64) -> ApiResult<()> {
 
 pub async fn add_tracks(
     db: &Db,
+    caps: PlaylistCaps,
     customer: i64,
     id: i64,
     addition: TrackAddition,
@@ -156,10 +163,10 @@ pub async fn add_tracks(
             )));
         }
     }
-    if have + tracks.len() > MAX_PLAYLIST_TRACKS {
+    if have + tracks.len() > caps.entries {
         return Err(ApiError::Conflict(format!(
-            "playlist {id} has {have} tracks and a playlist holds at most {MAX_PLAYLIST_TRACKS}; \
-             {} more do not fit",
+            "playlist {id} has {have} tracks and a playlist holds at most {}; {} more do not fit",
+            caps.entries,
             tracks.len()
         )));
     }
@@ -215,12 +222,19 @@ pub async fn remove_track(
 }
 
 /// Puts the playlist's entries in a new order.
-pub async fn reorder(db: &Db, customer: i64, id: i64, order: TrackOrder) -> ApiResult<OwnPlaylist> {
+pub async fn reorder(
+    db: &Db,
+    caps: PlaylistCaps,
+    customer: i64,
+    id: i64,
+    order: TrackOrder,
+) -> ApiResult<OwnPlaylist> {
     let new = order.track_ids;
-    if new.len() > MAX_PLAYLIST_TRACKS {
+    if new.len() > caps.entries {
         return Err(invalid(format!(
-            "track_ids names {} tracks; a playlist holds at most {MAX_PLAYLIST_TRACKS}",
-            new.len()
+            "track_ids names {} tracks; a playlist holds at most {}",
+            new.len(),
+            caps.entries
         )));
     }
     let mut write = CatalogWrite::begin(db).await?;

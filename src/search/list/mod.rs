@@ -78,13 +78,7 @@ pub struct ListPage {
 
 /// The sort key of a name: lower-cased, accents folded, punctuation dropped.
 pub fn sort_key(name: &str) -> String {
-    let mut analyzer = super::schema::folded_analyzer();
-    let mut stream = analyzer.token_stream(name);
-    let mut words = Vec::new();
-    while stream.advance() {
-        words.push(stream.token().text.clone());
-    }
-    words.join(" ")
+    super::words::as_typed(name).join(" ")
 }
 
 /// When a filtered list walks the order and when it reads the filter's matches.

@@ -16,6 +16,7 @@
 
 mod facets;
 mod passes;
+mod wording;
 
 use std::collections::HashMap;
 use std::ops::Bound;
@@ -25,10 +26,12 @@ use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{Searcher, TantivyDocument, Term};
 
-use super::{schema, CatalogIndex};
+use super::words::words_of;
+use super::CatalogIndex;
 use crate::catalog::Kind;
 use facets::facet_table;
 use passes::{Alternative, Plan};
+use wording::Seen;
 
 /// Longest search text accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -76,6 +79,12 @@ pub struct SearchResults {
     pub hits: Vec<Hit>,
     pub total: usize,
     pub facets: Facets,
+    /// The words the results match, in the query's order.
+    pub used: Vec<String>,
+    /// The words left out because no entry matched them together with the rest.
+    pub dropped: Vec<String>,
+    /// The query as its typos were read, when a word matched only as a near spelling.
+    pub did_you_mean: Option<String>,
 }
 
 /// The words to search for, or why the text cannot be searched.
@@ -83,12 +92,7 @@ pub fn words(text: &str) -> Result<Vec<String>, String> {
     if text.chars().count() > MAX_QUERY_CHARS {
         return Err(format!("q has more than {MAX_QUERY_CHARS} characters"));
     }
-    let mut analyzer = schema::folded_analyzer();
-    let mut stream = analyzer.token_stream(text);
-    let mut words = Vec::new();
-    while stream.advance() {
-        words.push(stream.token().text.clone());
-    }
+    let words = words_of(text);
     if words.is_empty() {
         return Err("q needs at least one letter or digit".into());
     }
@@ -118,60 +122,114 @@ impl CatalogIndex {
         ]
     }
 
+    /// The fields of joined forms, weighed as the name and as what surrounds it.
+    fn joined_fields(&self) -> [(Field, f32); 2] {
+        [
+            (self.schema.name_joined, 4.0),
+            (self.schema.context_joined, 1.5),
+        ]
+    }
+
+    /// What to run for `words` (the whole query or what is kept of it), with the word at
+    /// `prefix` also completed; and which words are found nowhere as typed.
     fn plan(
         &self,
         searcher: &Searcher,
         request: &SearchRequest,
-        prefix_last: bool,
-    ) -> anyhow::Result<Plan> {
+        words: &[&str],
+        prefix: Option<usize>,
+    ) -> anyhow::Result<(Plan, Vec<usize>)> {
         let mut plan = Plan::default();
-        let last = request.words.len().saturating_sub(1);
-        let mut all_known = true;
-        for (i, word) in request.words.iter().enumerate() {
+        let mut unknown = Vec::new();
+        let occurs = |field: Field, text: &str| -> anyhow::Result<bool> {
+            Ok(searcher.doc_freq(&Term::from_field_text(field, text))? > 0)
+        };
+        for (i, word) in words.iter().enumerate() {
+            let mut alternatives = Vec::new();
             // Typos are forgiven for words that appear nowhere as typed: a word that exists
             // is taken as meant, which keeps common words from expanding into huge unions.
             let mut known = false;
             for (field, _) in self.text_fields() {
-                known |= searcher.doc_freq(&Term::from_field_text(field, word))? > 0;
+                known |= occurs(field, word)?;
             }
-            all_known &= known;
-            let mut alternatives = Vec::new();
-            for (field, boost) in self.text_fields() {
+            // A word that is a name's words run together ("acdc", "gunsnroses").
+            for (field, boost) in self.joined_fields() {
+                if occurs(field, word)? {
+                    known = true;
+                    let term = Term::from_field_text(field, word);
+                    alternatives.push(Alternative::Term(term, IndexRecordOption::WithFreqs, boost));
+                }
+            }
+            // A name's one word typed as two ("super nova"): both words accept it.
+            let mut split = false;
+            let neighbours = [
+                i.checked_sub(1)
+                    .map(|before| format!("{}{word}", words[before])),
+                words.get(i + 1).map(|after| format!("{word}{after}")),
+            ];
+            for together in neighbours.iter().flatten() {
+                for (field, boost) in self.text_fields() {
+                    if occurs(field, together)? {
+                        split = true;
+                        let term = Term::from_field_text(field, together);
+                        alternatives.push(Alternative::Term(
+                            term,
+                            IndexRecordOption::WithFreqs,
+                            boost,
+                        ));
+                    }
+                }
+            }
+            if !known && !split {
+                unknown.push(i);
+            }
+            let edits = allowed_edits(word);
+            for (field, boost) in self.text_fields().into_iter().chain(self.joined_fields()) {
                 let term = Term::from_field_text(field, word);
-                alternatives.push(Alternative::Term(
-                    term.clone(),
-                    IndexRecordOption::WithFreqs,
-                    boost,
-                ));
-                let edits = allowed_edits(word);
+                if self.text_fields().iter().any(|(text, _)| *text == field) {
+                    alternatives.push(Alternative::Term(
+                        term.clone(),
+                        IndexRecordOption::WithFreqs,
+                        boost,
+                    ));
+                }
                 if edits > 0 && !known {
                     let fuzzy = FuzzyTermQuery::new(term, edits, true);
                     alternatives.push(Alternative::Constant(Box::new(fuzzy), boost * 0.5));
                 }
-                if prefix_last && i == last {
-                    alternatives.push(Alternative::Prefix(field, word.clone(), boost * 0.75));
+                if prefix == Some(i) {
+                    alternatives.push(Alternative::Prefix(field, word.to_string(), boost * 0.75));
                 }
             }
             plan.must.push(alternatives);
         }
-        // When a word has a typo, its matches score alike; a query that is an entry's whole
-        // name (within the same edits) then ranks that entry first, so "metalica" puts the
-        // artist Metallica above albums named after them. It walks every name, so it runs
-        // only in that case.
-        if !all_known {
-            let whole = request.words.join(" ");
-            let term = Term::from_field_text(self.schema.name_exact, &whole);
-            plan.should.push(Alternative::Term(
-                term.clone(),
-                IndexRecordOption::Basic,
-                8.0,
-            ));
-            let edits = allowed_edits(&whole);
-            if edits > 0 {
-                let near = FuzzyTermQuery::new(term, edits, true);
-                plan.should.push(Alternative::Constant(Box::new(near), 6.0));
-            }
+        // A query that is an entry's whole name, spaced or joined, ranks that entry above
+        // names that merely contain its words. When a word has a typo its matches score
+        // alike, so the whole name within the same edits counts too, and "metalica" puts the
+        // artist Metallica above albums named after them. That walks every name, so it runs
+        // only then.
+        let whole = words.join(" ");
+        let mut wholes = vec![whole.clone()];
+        if words.len() > 1 {
+            wholes.push(words.concat());
         }
+        for whole in wholes {
+            let term = Term::from_field_text(self.schema.name_exact, &whole);
+            plan.should
+                .push(Alternative::Term(term, IndexRecordOption::Basic, 8.0));
+        }
+        let edits = allowed_edits(&whole);
+        if !unknown.is_empty() && edits > 0 {
+            let term = Term::from_field_text(self.schema.name_exact, &whole);
+            let near = FuzzyTermQuery::new(term, edits, true);
+            plan.should.push(Alternative::Constant(Box::new(near), 6.0));
+        }
+        self.filter(request, &mut plan)?;
+        Ok((plan, unknown))
+    }
+
+    /// The request's kinds and filters, as clauses every match must meet.
+    fn filter(&self, request: &SearchRequest, plan: &mut Plan) -> anyhow::Result<()> {
         // Only tracks, albums and artists carry searchable text, so all three need no filter.
         if request.kinds.len() < 3 {
             let kind = self.schema.field("kind");
@@ -206,18 +264,18 @@ impl CatalogIndex {
             );
             plan.must.push(vec![Alternative::Scored(Box::new(range))]);
         }
-        Ok(plan)
+        Ok(())
     }
 
     pub fn search(&self, request: &SearchRequest) -> anyhow::Result<SearchResults> {
         let searcher = self.reader.searcher();
-        let plan = self.plan(&searcher, request, true)?;
         let terms = self.term_set()?;
-        let run = plan.run(&searcher, request.offset, request.limit, Some(terms))?;
-        let snippets = SnippetGenerator::create(&searcher, &plan.terms(), self.schema.name)?;
-        let mut hits = Vec::with_capacity(run.top.len());
-        for (score, address) in run.top {
-            let doc: TantivyDocument = searcher.doc(address)?;
+        let found = self.best_match(&searcher, request, Some(terms))?;
+        let snippets = SnippetGenerator::create(&searcher, &found.plan.terms(), self.schema.name)?;
+        let mut hits = Vec::with_capacity(found.run.top.len());
+        let mut seen = Seen::default();
+        for (score, address) in &found.run.top {
+            let doc: TantivyDocument = searcher.doc(*address)?;
             let kind_code = doc
                 .get_first(self.schema.field("kind"))
                 .and_then(|v| v.as_u64())
@@ -235,24 +293,41 @@ impl CatalogIndex {
                 .get_first(self.schema.name)
                 .and_then(|v| v.as_str())
                 .unwrap_or("");
+            for (field, _) in self.text_fields() {
+                if let Some(text) = doc.get_first(field).and_then(|v| v.as_str()) {
+                    seen.add(text);
+                }
+            }
             hits.push(Hit {
                 kind,
-                score,
+                score: *score,
                 body,
                 highlight: (!snippet.is_empty()).then(|| whole_name_highlight(name, &snippet)),
             });
         }
+        let did_you_mean = found.did_you_mean(&request.words, &seen);
         Ok(SearchResults {
             hits,
-            total: run.total,
-            facets: run.facets,
+            total: found.run.total,
+            facets: found.run.facets,
+            used: found
+                .used
+                .iter()
+                .map(|&i| request.words[i].clone())
+                .collect(),
+            dropped: (0..request.words.len())
+                .filter(|i| !found.used.contains(i))
+                .map(|i| request.words[i].clone())
+                .collect(),
+            did_you_mean,
         })
     }
 
     /// Names that complete the text as typed, best first.
     pub fn suggest(&self, request: &SearchRequest) -> anyhow::Result<Vec<(Kind, String)>> {
         let searcher = self.reader.searcher();
-        let plan = self.plan(&searcher, request, true)?;
+        let words: Vec<&str> = request.words.iter().map(String::as_str).collect();
+        let (plan, _) = self.plan(&searcher, request, &words, words.len().checked_sub(1))?;
         let run = plan.run(&searcher, 0, request.limit, None)?;
         let mut out = Vec::with_capacity(run.top.len());
         for (_, address) in run.top {

@@ -105,20 +105,28 @@ impl Plan {
             if let Some(tally) = tally.as_mut() {
                 count_facets(searcher, reader, &matches, &mut counts, tally)?;
             }
+            // Ties are broken by kind and id, not by where documents happen to sit, so the
+            // order is the same however the index was built.
+            let fast = reader.fast_fields();
+            let kinds = fast.u64("kind")?.first_or_default_col(0);
+            let ids = fast.u64("id")?.first_or_default_col(0);
             matches.for_each(|position, doc| {
                 let score = scores[position];
-                // Documents come by ascending address, so one that only ties the worst kept
-                // ranks below it.
-                if top.len() == keep && score <= worst {
+                if keep == 0 || (top.len() == keep && score < worst) {
                     return;
                 }
+                let ranked = Ranked {
+                    score,
+                    key: (kinds.get_val(doc), ids.get_val(doc)),
+                    address: DocAddress::new(ord as u32, doc),
+                };
                 if top.len() == keep {
+                    if top.peek().is_some_and(|worst| ranked >= *worst) {
+                        return;
+                    }
                     top.pop();
                 }
-                top.push(Ranked {
-                    score,
-                    address: DocAddress::new(ord as u32, doc),
-                });
+                top.push(ranked);
                 if top.len() == keep {
                     worst = top.peek().map_or(Score::INFINITY, |worst| worst.score);
                 }
@@ -544,10 +552,11 @@ impl Matches {
     }
 }
 
-/// A hit kept for the page: better is less, by descending score then ascending address, as
-/// tantivy's `TopDocs` orders them.
+/// A hit kept for the page: better is less, by descending score then ascending kind and id.
 struct Ranked {
     score: Score,
+    /// (kind, id): the lower ranks first among equal scores.
+    key: (u64, u64),
     address: DocAddress,
 }
 
@@ -557,7 +566,7 @@ impl Ord for Ranked {
             .score
             .partial_cmp(&self.score)
             .unwrap_or(Ordering::Equal)
-            .then_with(|| self.address.cmp(&other.address))
+            .then_with(|| self.key.cmp(&other.key))
     }
 }
 

@@ -383,3 +383,54 @@ async fn a_full_playlist_and_a_full_account_are_a_409_with_the_cap() {
         .await;
     assert!(theirs > id, "another customer's cap is their own");
 }
+
+#[tokio::test]
+async fn the_caps_are_settings_and_the_409_names_the_configured_one() {
+    let store = Store::open_with(|config| {
+        config.playlist_caps.playlists = 2;
+        config.playlist_caps.entries = 3;
+    })
+    .await;
+    let first = store.create(&store.luis, "One", "private").await;
+    store.create(&store.luis, "Two", "public").await;
+    let response = store
+        .call(
+            Method::POST,
+            "/api/v1/me/playlists",
+            Some(&store.luis),
+            Some(json!({"name": "Three"})),
+        )
+        .await;
+    refused(response, 409, "at most 2").await;
+    store.create(&store.leonie, "Leonie's own", "private").await;
+
+    let path = format!("/api/v1/me/playlists/{first}/tracks");
+    let response = store
+        .call(
+            Method::POST,
+            &path,
+            Some(&store.luis),
+            Some(json!({"track_ids": [1, 2, 3]})),
+        )
+        .await;
+    assert_eq!(response.status(), 200, "three entries fit a cap of three");
+    let response = store
+        .call(
+            Method::POST,
+            &path,
+            Some(&store.luis),
+            Some(json!({"track_ids": [4]})),
+        )
+        .await;
+    refused(response, 409, "at most 3; 1 more do not fit").await;
+    let response = store
+        .call(
+            Method::PUT,
+            &path,
+            Some(&store.luis),
+            Some(json!({"track_ids": [3, 2, 1, 4]})),
+        )
+        .await;
+    refused(response, 422, "a playlist holds at most 3").await;
+    assert_eq!(track_ids(&store.own(&store.luis, first).await), [1, 2, 3]);
+}

@@ -8,11 +8,11 @@ mod long;
 
 use std::time::{Duration, Instant};
 
-use reqwest::Method;
-use serde_json::{json, Value};
-
 use crate::helpers::{assert_problem, TestApp, DEMO_PASSWORD};
 use crate::taxonomy::{all_pages, ids};
+use chinook::config::Config;
+use reqwest::Method;
+use serde_json::{json, Value};
 
 pub const LUIS: &str = "luisg@embraer.com.br";
 pub const LEONIE: &str = "leonekohler@surfeu.de";
@@ -26,7 +26,11 @@ pub struct Store {
 
 impl Store {
     pub async fn open() -> Self {
-        let app = TestApp::spawn().await;
+        Self::open_with(|_| {}).await
+    }
+
+    pub async fn open_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let app = TestApp::spawn_with(adjust).await;
         let luis = app.login(LUIS, DEMO_PASSWORD).await;
         let leonie = app.login(LEONIE, DEMO_PASSWORD).await;
         Self { app, luis, leonie }

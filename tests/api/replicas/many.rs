@@ -168,9 +168,10 @@ async fn a_purchase_made_through_one_instance_streams_through_the_other() {
     let bytes = streamed.bytes().await.unwrap();
     let index = first.state.catalog().unwrap();
     let cut = chinook::streaming::tracks::Cut::Stream;
-    let source = chinook::streaming::tracks::source(db, &first.state.media, index, track, cut)
-        .await
-        .unwrap();
+    let source =
+        chinook::streaming::tracks::source(&first.state.db, &first.state.media, index, track, cut)
+            .await
+            .unwrap();
     let on_disk = std::fs::read(&source.path).unwrap();
     assert_eq!(bytes.len() as u64, source.file_len);
     assert_eq!(bytes, on_disk, "every byte of the stream rendition");
