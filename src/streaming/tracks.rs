@@ -27,15 +27,21 @@ pub enum Cut {
     Download,
     /// The whole track, to keep: MP3 at 320 kbit/s.
     DownloadMp3,
+    /// The whole track, to play: MP3 at 320 kbit/s (a Subsonic player allowed the rate).
+    StreamHigh,
+    /// The whole track as its stored master, untouched; a generated master has no file, so
+    /// its lossless FLAC stands in.
+    Master,
 }
 
 impl Cut {
+    /// The rendition served; `Master` serves a stored master's own file instead.
     fn rendition(self) -> Rendition {
         match self {
             Cut::Stream => Rendition::Stream,
             Cut::Preview => Rendition::Preview,
-            Cut::Download => Rendition::Flac,
-            Cut::DownloadMp3 => Rendition::Mp3,
+            Cut::Download | Cut::Master => Rendition::Flac,
+            Cut::DownloadMp3 | Cut::StreamHigh => Rendition::Mp3,
         }
     }
 }
@@ -88,6 +94,9 @@ pub async fn source(
     let entry: serde_json::Value = serde_json::from_str(&body).map_err(anyhow::Error::from)?;
     let milliseconds = entry["milliseconds"].as_u64().unwrap_or(0);
     let master = master_of(db, store, track, milliseconds).await?;
+    if let (Cut::Master, Master::Stored(file)) = (cut, &master) {
+        return master_source(store, file).await;
+    }
     let rendition = cut.rendition();
     let rendered = store.rendition(&master, rendition).await?;
     let last_modified = match &master {
@@ -101,7 +110,7 @@ pub async fn source(
             &entry,
             rendition.extension(),
         )?)),
-        Cut::Stream | Cut::Preview => None,
+        Cut::Stream | Cut::Preview | Cut::StreamHigh | Cut::Master => None,
     };
     Ok(Source {
         prefix: Bytes::new(),
@@ -118,6 +127,36 @@ pub async fn source(
             "private, no-cache"
         },
         disposition,
+    })
+}
+
+/// A stored master's own file, opened before anything is promised (as renditions are), so a
+/// master replaced meanwhile is still served whole.
+async fn master_source(store: &MediaStore, file: &AudioFile) -> ApiResult<Source> {
+    let path = store.path_of(&file.path)?;
+    let opened = {
+        let path = path.clone();
+        tokio::task::spawn_blocking(move || {
+            let opened = std::fs::File::open(&path)?;
+            let len = opened.metadata()?.len();
+            Ok::<_, std::io::Error>((opened, len))
+        })
+        .await
+        .map_err(anyhow::Error::from)?
+    };
+    let (opened, file_len) = opened
+        .map_err(|e| anyhow::anyhow!("the stored master {} cannot be opened: {e}", file.path))?;
+    Ok(Source {
+        prefix: Bytes::new(),
+        path,
+        file: Some(std::sync::Arc::new(opened)),
+        offset: 0,
+        file_len,
+        content_type: file.content_type.clone(),
+        etag: file.etag.clone(),
+        last_modified: updated(file),
+        cache_control: "private, no-cache",
+        disposition: None,
     })
 }
 

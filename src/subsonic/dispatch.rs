@@ -7,11 +7,10 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::wire::{Payload, API_VERSION};
-use super::{album_lists, annotate, auth, browse, info, lists, playlists, search, system};
+use super::{album_lists, annotate, auth, browse, info, lists, media, playlists, search, system};
 use super::{Failure, Params, Shared};
 use crate::state::AppState;
 use crate::store::accounts::Account;
-use crate::streaming::access;
 use crate::streaming::tracks::Cut;
 
 /// What a request gets.
@@ -177,68 +176,9 @@ async fn run(
         "getArtistInfo2" => answer(info::artist_info2(state, shared, params).await),
         "getAlbumInfo2" => answer(info::album_info2(state, shared, params).await),
         "getSimilarSongs2" => answer(info::similar_songs2(state, shared, &account, params).await),
-        "stream" | "download" => media(state, account, params, method == "download").await,
-        "getCoverArt" => cover(state, shared, params).await,
+        "stream" => media::stream(state, account, params).await,
+        "download" => media::download(state, account, params).await,
+        "getCoverArt" => media::cover(state, shared, params).await,
         other => Err(Failure::not_found(format!("there is no method {other}"))),
     }
-}
-
-/// An owner (or staff) gets the whole track; anyone else the preview from `stream` and a
-/// code 50 from `download`.
-async fn media(
-    state: &AppState,
-    account: Account,
-    params: &Params,
-    download: bool,
-) -> Result<Reply, Failure> {
-    let track = super::ids::Id::expect("id", params.required("id")?, super::ids::Id::Track)?;
-    // Renditions are one per cut here; these are accepted and checked, not yet choices.
-    params.number::<u64>("maxBitRate")?;
-    params.number::<u64>("timeOffset")?;
-    let entitled = access::entitled(&state.db, &state.warm, &account, track).await?;
-    let cut = match (download, entitled) {
-        (true, true) => Cut::Download,
-        (true, false) => {
-            return Err(Failure::not_authorized(format!(
-                "song tr-{track} is not in your library: buy it to download it"
-            )))
-        }
-        (false, true) => Cut::Stream,
-        (false, false) => Cut::Preview,
-    };
-    Ok(Reply::Audio {
-        track,
-        cut,
-        account,
-    })
-}
-
-/// Covers come in fixed sizes: the smallest that is at least as large as asked, else the
-/// largest.
-async fn cover(state: &AppState, shared: &Arc<Shared>, params: &Params) -> Result<Reply, Failure> {
-    use super::ids::Id;
-    use crate::media::cover::{DEFAULT_SIZE, SIZES};
-    let raw = params.required("id")?;
-    let album = match Id::parse(raw) {
-        Some(Id::Album(id)) => id,
-        Some(Id::Track(id)) => {
-            let track = super::reads::on_index(state, shared, move |index, _, _| {
-                super::entries::entry(index, crate::catalog::Kind::Track, id)
-            })
-            .await?
-            .ok_or_else(|| Failure::not_found(format!("there is no song {raw}")))?;
-            super::entries::int(&track, "album_id")
-                .ok_or_else(|| Failure::not_found(format!("song {raw} has no album cover")))?
-        }
-        _ => return Err(Failure::not_found(format!("{raw} names no cover art"))),
-    };
-    let size = match params.number::<u32>("size")? {
-        None => DEFAULT_SIZE,
-        Some(asked) => SIZES
-            .iter()
-            .copied()
-            .find(|s| *s >= asked)
-            .unwrap_or(SIZES[SIZES.len() - 1]),
-    };
-    Ok(Reply::Cover { album, size })
 }

@@ -13,6 +13,7 @@ pub mod ids;
 mod info;
 mod lists;
 mod marks;
+mod media;
 mod offsets;
 pub mod params;
 mod playlists;

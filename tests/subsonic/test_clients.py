@@ -2,6 +2,7 @@
 answers equal to SQL, the store's rules, JSON answers valid against the spec's OpenAPI
 document, and XML answers well-formed with the same data under the spec's element names."""
 
+import asyncio
 import json
 import urllib.parse
 import urllib.request
@@ -120,16 +121,37 @@ def test_playlist_entries_equal_sql_and_stay_private(url, token_client, db, othe
     token_client.delete_playlist(made.id)
 
 
+def read_all(client, response):
+    """The body of a response py-opensonic hands back unread; reading it ends the stream, so
+    it stops counting against the account's open streams."""
+    return asyncio.run_coroutine_threadsafe(response.read(), client._loop).result()
+
+
 def test_owners_stream_in_full_and_others_hear_previews(url, token_client, other_app_password, db):
-    # The owner's stream is the whole MP3 rendition; its size is what ranges are out of.
+    # The owner's stream is the whole MP3 rendition (128 kbit/s unless asked otherwise); its
+    # size is what ranges are out of.
     status, content_type, body = raw(url, "stream", "json", id="tr-1")
     assert status == 200 and content_type == "audio/mpeg" and (body[:3] == b"ID3" or body[0] == 0xFF)
     size = len(body)
-    full = token_client.stream("tr-1", byte_range="bytes=0-99")
+    full = token_client.stream("tr-1", max_bit_rate=128, byte_range="bytes=0-99")
     assert full.status == 206 and full.headers["Content-Range"] == f"bytes 0-99/{size}"
+    assert read_all(token_client, full) == body[:100]
+    # The library's default, maxBitRate=0, is no limit: the 320 kbit/s MP3, larger.
+    unlimited = token_client.stream("tr-1", byte_range="bytes=0-99")
+    assert unlimited.status == 206 and unlimited.headers["Content-Type"] == "audio/mpeg"
+    assert int(unlimited.headers["Content-Range"].split("/")[1]) > size * 2
+    assert len(read_all(token_client, unlimited)) == 100
+    # format=raw is the stored master itself, as its track_audio row describes it.
+    (master_type, master_bytes), = db.execute(
+        "SELECT content_type, bytes FROM track_audio WHERE track_id = 1").fetchall()
+    original = token_client.stream("tr-1", tformat="raw", byte_range="bytes=0-99")
+    assert original.status == 206 and original.headers["Content-Type"] == master_type
+    assert original.headers["Content-Range"] == f"bytes 0-99/{master_bytes}"
+    assert len(read_all(token_client, original)) == 100
     other = connect(url, username=OTHER, password=other_app_password)
     preview = other.stream("tr-1", byte_range="bytes=0-99")
     assert preview.status == 206 and int(preview.headers["Content-Range"].split("/")[1]) < size
+    assert len(read_all(other, preview)) == 100
     other.cleanup()
     _, _, clip = raw(url, "stream", "json", id="tr-1", u=OTHER)
     assert len(clip) < size
