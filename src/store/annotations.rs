@@ -2,8 +2,6 @@
 //! tracks, albums and artists, plays (scrobbles), and the saved play queue. Every read is of
 //! one account's own rows, bounded by the page or the ids asked about.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 use sqlx::Row;
 use utoipa::ToSchema;
@@ -37,11 +35,6 @@ impl Item {
             _ => None,
         }
     }
-}
-
-/// Ids inlined into an `IN (...)` list: they are integers, so nothing can be injected.
-fn id_list(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// Stars the items; starring twice keeps the first date.
@@ -78,16 +71,6 @@ pub async fn unstar(db: &Db, account: i64, items: &[(Item, i64)]) -> ApiResult<(
     tx.commit().await?;
     db.note_write(account).await;
     Ok(())
-}
-
-/// When each of `ids` was starred, for those that are.
-pub async fn stars_of(
-    db: &Db,
-    account: i64,
-    item: Item,
-    ids: &[i64],
-) -> ApiResult<HashMap<i64, String>> {
-    marks_of(db, account, item, ids, "star", "starred_at").await
 }
 
 /// The account's starred items of one kind, newest star first.
@@ -148,52 +131,6 @@ pub async fn rate(db: &Db, account: i64, item: Item, id: i64, rating: u8) -> Api
     tx.commit().await?;
     db.note_write(account).await;
     Ok(())
-}
-
-pub async fn ratings_of(
-    db: &Db,
-    account: i64,
-    item: Item,
-    ids: &[i64],
-) -> ApiResult<HashMap<i64, i64>> {
-    marks_of(db, account, item, ids, "rating", "rating").await
-}
-
-/// One column of the account's marks (stars or ratings) on `ids`, for those that have one.
-/// `table` and `column` are this module's own names, never input.
-async fn marks_of<T>(
-    db: &Db,
-    account: i64,
-    item: Item,
-    ids: &[i64],
-    table: &'static str,
-    column: &'static str,
-) -> ApiResult<HashMap<i64, T>>
-where
-    T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
-{
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let sql = format!(
-        "SELECT item_id, {column} FROM {table} WHERE account_id = $1 AND kind = $2 \
-         AND item_id IN ({})",
-        id_list(ids)
-    );
-    let sql = sql.as_str();
-    let rows = db
-        .read(|pool| async move {
-            sqlx::query(sql)
-                .bind(account)
-                .bind(item.as_str())
-                .fetch_all(&pool)
-                .await
-        })
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
 }
 
 /// The account's rated items of one kind, best first.
@@ -272,48 +209,4 @@ pub async fn annotations(
         });
     }
     Ok(out)
-}
-
-/// Which of `tracks` the customer owns (bought, or on an imported invoice).
-pub async fn owned_among(
-    db: &Db,
-    customer: i64,
-    tracks: &[i64],
-) -> ApiResult<std::collections::HashSet<i64>> {
-    if tracks.is_empty() {
-        return Ok(Default::default());
-    }
-    let sql = format!(
-        "SELECT track_id FROM customer_track WHERE customer_id = $1 AND track_id IN ({})",
-        id_list(tracks)
-    );
-    let sql = sql.as_str();
-    let owned: Vec<i64> = db
-        .read(|pool| async move {
-            sqlx::query_scalar(sql)
-                .bind(customer)
-                .fetch_all(&pool)
-                .await
-        })
-        .await?;
-    Ok(owned.into_iter().collect())
-}
-
-/// The content type and size of the audio file of each of `tracks` that has one.
-pub async fn audio_among(db: &Db, tracks: &[i64]) -> ApiResult<HashMap<i64, (String, i64)>> {
-    if tracks.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let sql = format!(
-        "SELECT track_id, content_type, bytes FROM track_audio WHERE track_id IN ({})",
-        id_list(tracks)
-    );
-    let sql = sql.as_str();
-    let rows = db
-        .read(|pool| async move { sqlx::query(sql).fetch_all(&pool).await })
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
 }

@@ -6,6 +6,7 @@ pub mod annotations;
 pub mod email;
 pub mod invoices;
 pub mod library;
+pub mod page_marks;
 pub mod password;
 pub mod player_credentials;
 pub mod plays;

@@ -1,17 +1,10 @@
 //! Plays and the play queue, per account: scrobbles counted per track (with the album, so
 //! album lists group without a join), and the queue a player saves to resume elsewhere.
 
-use std::collections::HashMap;
-
 use sqlx::Row;
 
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
-
-/// Ids inlined into an `IN (...)` list: they are integers, so nothing can be injected.
-fn id_list(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-}
 
 /// Counts one play of `track` (on `album`) at `at` (RFC 3339).
 pub async fn scrobble(
@@ -36,30 +29,6 @@ pub async fn scrobble(
     .await?;
     db.note_write(account).await;
     Ok(())
-}
-
-/// Play counts and last plays of the tracks that have been played.
-pub async fn plays_of(
-    db: &Db,
-    account: i64,
-    tracks: &[i64],
-) -> ApiResult<HashMap<i64, (i64, String)>> {
-    if tracks.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let sql = format!(
-        "SELECT track_id, plays, last_played FROM play_count WHERE account_id = $1 \
-         AND track_id IN ({})",
-        id_list(tracks)
-    );
-    let sql = sql.as_str();
-    let rows = db
-        .read(|pool| async move { sqlx::query(sql).bind(account).fetch_all(&pool).await })
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
 }
 
 /// Albums by the account's plays: most played (`frequent`) or last played first.

@@ -1,6 +1,6 @@
 //! The account's marks on the entries of one answer: which tracks it owns (or that it may
 //! hear in full as staff), their audio files, and its stars, ratings and plays, fetched once
-//! per page with queries bounded by the page's ids.
+//! per page in one query bounded by the page's ids.
 
 use std::collections::{HashMap, HashSet};
 
@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 use super::Failure;
 use crate::state::AppState;
 use crate::store::accounts::Account;
-use crate::store::annotations::{self, Item};
+use crate::store::annotations::Item;
+use crate::store::page_marks::{page_marks, PageIds};
 use crate::store::Role;
 
 /// The account's marks on the entries of one answer.
@@ -25,8 +26,8 @@ pub struct Marks {
 }
 
 impl Marks {
-    /// Fetches the marks for these tracks, albums and artists: a few queries, each bounded
-    /// by the ids given.
+    /// Fetches the marks for these tracks, albums and artists: one query for the page,
+    /// bounded by the ids given.
     pub async fn fetch(
         state: &AppState,
         account: &Account,
@@ -34,29 +35,24 @@ impl Marks {
         albums: &[i64],
         artists: &[i64],
     ) -> Result<Self, Failure> {
-        let db = &state.db;
-        let mut marks = Marks {
-            everything: matches!(account.role, Role::Staff | Role::Admin),
-            ..Default::default()
+        let customer = match account.role {
+            Role::Customer => account.customer_id,
+            Role::Staff | Role::Admin => None,
         };
-        if let (Role::Customer, Some(customer)) = (account.role, account.customer_id) {
-            marks.owned = annotations::owned_among(db, customer, tracks).await?;
-        }
-        marks.audio = annotations::audio_among(db, tracks).await?;
-        for (item, ids) in [
-            (Item::Track, tracks),
-            (Item::Album, albums),
-            (Item::Artist, artists),
-        ] {
-            for (id, at) in annotations::stars_of(db, account.id, item, ids).await? {
-                marks.stars.insert((item, id), at);
-            }
-            for (id, rating) in annotations::ratings_of(db, account.id, item, ids).await? {
-                marks.ratings.insert((item, id), rating);
-            }
-        }
-        marks.plays = crate::store::plays::plays_of(db, account.id, tracks).await?;
-        Ok(marks)
+        let ids = PageIds {
+            tracks,
+            albums,
+            artists,
+        };
+        let found = page_marks(&state.db, account.id, customer, ids).await?;
+        Ok(Marks {
+            everything: matches!(account.role, Role::Staff | Role::Admin),
+            owned: found.owned,
+            audio: found.audio,
+            stars: found.stars,
+            ratings: found.ratings,
+            plays: found.plays,
+        })
     }
 
     pub fn full_stream(&self, track: i64) -> bool {

@@ -4,7 +4,9 @@
 
 mod auth;
 mod browse;
+mod marks;
 mod playlists;
+mod renditions;
 mod store;
 mod wire;
 
