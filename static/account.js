@@ -1,9 +1,10 @@
-// The visitor's pages: sign in and register, the cart and checkout, the library (with
-// downloads) and the invoices.
+// The visitor's pages: sign in and register (and, signed in, the account with its music
+// players section), the cart and checkout, the library (with downloads) and the invoices.
 
 import { api, query } from './api.js';
 import { state, signIn, register, signOut, checkout, removeFromCart } from './store.js';
 import { playTracks } from './player.js';
+import { playersSection } from './players.js';
 import { trackTable, trackOf, link } from './views.js';
 import { h, price, sum, notify, loading, icon } from './ui.js';
 
@@ -55,6 +56,7 @@ export async function account(main, navigate) {
             navigate('/');
           },
         }, 'Sign out')),
+      playersSection(state.me.email),
     );
     return;
   }

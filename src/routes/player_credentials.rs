@@ -14,13 +14,14 @@ use crate::http::page::{PageParams, PageRequest, Paged};
 use crate::state::AppState;
 use crate::store::annotations::{self, Annotation};
 use crate::store::player_credentials::{
-    self as credentials, ApiKey, NewApiKey, NewAppPassword, SealKey,
+    self as credentials, ApiKey, AppPassword, NewApiKey, NewAppPassword, SealKey,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_keys)
         .service(create_key)
         .service(revoke_key)
+        .service(app_password)
         .service(create_app_password)
         .service(delete_app_password)
         .service(list_annotations);
@@ -113,6 +114,29 @@ fn seal_key(state: &AppState) -> ApiResult<SealKey> {
     })?;
     SealKey::from_hex(key.expose())
         .map_err(|e| anyhow::anyhow!("CHINOOK_APP_PASSWORD_KEY passed its check but {e}").into())
+}
+
+/// Whether you have an app password, and since when; never the password itself.
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = AppPassword),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "You have no app password", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/me/subsonic/app-password")]
+async fn app_password(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+) -> ApiResult<HttpResponse> {
+    let made = credentials::app_password_made(&state.db, caller.account.id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("you have no app password".into()))?;
+    Ok(HttpResponse::Ok().json(made))
 }
 
 /// Makes your app password for Subsonic players, replacing any earlier one. Players use it

@@ -270,6 +270,23 @@ pub async fn set_app_password(db: &Db, key: &SealKey, account: i64) -> ApiResult
     })
 }
 
+/// When the account's app password was made, if it has one (never the password).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppPassword {
+    /// RFC 3339 UTC.
+    pub created_at: String,
+}
+
+pub async fn app_password_made(db: &Db, account: i64) -> ApiResult<Option<AppPassword>> {
+    // From the primary, as the keys are: the page asks right after making or removing one.
+    let created_at: Option<String> =
+        sqlx::query_scalar("SELECT created_at FROM subsonic_app_password WHERE account_id = $1")
+            .bind(account)
+            .fetch_optional(db.primary())
+            .await?;
+    Ok(created_at.map(|created_at| AppPassword { created_at }))
+}
+
 pub async fn delete_app_password(db: &Db, account: i64) -> ApiResult<bool> {
     let done = sqlx::query("DELETE FROM subsonic_app_password WHERE account_id = $1")
         .bind(account)

@@ -2,94 +2,22 @@
 // real server on the real Chinook dataset (scripts/test-browser starts it and sets
 // CHINOOK_URL). Each test has a fresh browser context, so no state leaks between them.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  BASE, PHONE, DESKTOP, useBrowser, open, signInThroughForm, goto, newCustomer, apiAs,
+  lowContrastText,
+} from './browser.js';
 
-const BASE = process.env.CHINOOK_URL;
-const PASSWORD = 'correct horse battery';
 // Into target/ unless asked (CHINOOK_SCREENSHOTS=docs/screenshots refreshes the README's), so
 // a test run leaves the working tree clean.
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SCREENSHOTS = resolve(ROOT, process.env.CHINOOK_SCREENSHOTS || join('target', 'screenshots'));
-const PHONE = { width: 360, height: 760 };
-const DESKTOP = { width: 1280, height: 800 };
 
-let browser;
-
-before(async () => {
-  assert.ok(BASE, 'CHINOOK_URL must name the server (scripts/test-browser sets it)');
-  // Playwright gives the browser a fresh --user-data-dir of its own in a temporary folder
-  // (it refuses one passed here) and removes it on close.
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-  });
-});
-
-after(async () => {
-  await browser?.close();
-});
-
-/**
- * A fresh context and page; page errors fail the test. With `email`, the context is signed in
- * as the store front signs in: a session cookie (its own cookie jar, shared with the page).
- */
-async function open(t, { viewport = DESKTOP, email } = {}) {
-  const context = await browser.newContext({ viewport, baseURL: BASE });
-  if (email) {
-    const response = await context.request.post('/api/v1/auth/login?session=cookie', { data: { email, password: PASSWORD } });
-    assert.equal(response.status(), 200, await response.text());
-  }
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  t.after(async () => {
-    await context.close();
-    assert.deepEqual(errors, [], 'the page threw no errors');
-  });
-  return page;
-}
-
-/** Signs in as a person does, through the account page's form. */
-async function signInThroughForm(page, email) {
-  await goto(page, '/account');
-  const signIn = page.getByRole('form', { name: 'Sign in' });
-  await signIn.getByLabel('Email').fill(email);
-  await signIn.getByLabel('Password').fill(PASSWORD);
-  await signIn.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('link', { name: 'Test' }).waitFor();
-}
-
-async function goto(page, path) {
-  await page.goto(path);
-  await page.waitForSelector('html[data-ready]');
-}
-
-/** A new customer account through the API; its bearer token. */
-async function newCustomer(label) {
-  const email = `${label}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
-  const response = await fetch(`${BASE}/api/v1/auth/register`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password: PASSWORD, first_name: 'Test', last_name: label }),
-  });
-  assert.equal(response.status, 201, await response.clone().text());
-  const body = await response.json();
-  return { email, token: body.session.token };
-}
-
-async function apiAs(token, path) {
-  const response = await fetch(`${BASE}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
-  assert.equal(response.status, 200, `${path}: ${response.status}`);
-  return response.json();
-}
+useBrowser();
 
 /** Waits until the player's audio has played past `seconds`. */
 async function playedPast(page, seconds) {
@@ -301,44 +229,6 @@ test('the phone layout has no horizontal overflow, and screenshots of the main p
     }
   }
 });
-
-/** Text whose colour against its background is below WCAG AA (4.5:1, or 3:1 for large text). */
-function lowContrastText() {
-  const parse = (c) => (c.match(/[\d.]+/g) || []).map(Number);
-  const luminance = ([r, g, b]) => {
-    const lin = (v) => { const s = v / 255; return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4; };
-    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
-  };
-  const background = (el) => {
-    for (let e = el; e; e = e.parentElement) {
-      const style = getComputedStyle(e);
-      if (style.backgroundImage !== 'none') return null; // a gradient: judged by eye
-      const [r, g, b, a = 1] = parse(style.backgroundColor);
-      if (a > 0.5) return [r, g, b];
-    }
-    return [255, 255, 255];
-  };
-  const failures = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    const el = node.parentElement;
-    if (!node.textContent.trim() || !el || el.closest('[hidden], .visually-hidden, svg, .toasts')) continue;
-    const rect = el.getBoundingClientRect();
-    if (!rect.width || !rect.height) continue;
-    const style = getComputedStyle(el);
-    if (style.visibility === 'hidden' || Number(style.opacity) < 0.5) continue;
-    const bg = background(el);
-    if (!bg) continue;
-    const fg = parse(style.color);
-    const [hi, lo] = [luminance(fg), luminance(bg)].sort((a, b) => b - a);
-    const ratio = (hi + 0.05) / (lo + 0.05);
-    const size = parseFloat(style.fontSize);
-    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
-    const disabled = el.closest('button:disabled, input:disabled');
-    if (!disabled && ratio < (large ? 3 : 4.5)) failures.push(`${node.textContent.trim().slice(0, 30)}: ${ratio.toFixed(2)}`);
-  }
-  return failures;
-}
 
 test('text passes WCAG AA contrast on the main pages', async (t) => {
   const page = await open(t);
