@@ -141,3 +141,84 @@ async fn the_docs_page_loads_its_script_and_the_document() {
         .starts_with("text/javascript"));
     assert!(script.bytes().await.unwrap().len() > 100_000);
 }
+
+/// The schema a `$ref` names, from the document's components.
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(reference) => {
+            let name = reference.rsplit('/').next().unwrap();
+            &doc["components"]["schemas"][name]
+        }
+        None => schema,
+    }
+}
+
+/// The JSON schema of one operation's response (or of its request body, for `"request"`).
+fn body_schema<'a>(doc: &'a Value, path: &str, method: &str, status: &str) -> &'a Value {
+    let operation = &doc["paths"][path][method];
+    assert!(operation.is_object(), "{method} {path} is documented");
+    let content = if status == "request" {
+        &operation["requestBody"]["content"]["application/json"]
+    } else {
+        &operation["responses"][status]["content"]["application/json"]
+    };
+    assert!(
+        content.is_object(),
+        "{method} {path} {status} has a JSON body"
+    );
+    resolve(doc, &content["schema"])
+}
+
+fn properties(schema: &Value) -> Vec<String> {
+    let mut names: Vec<String> = schema["properties"]
+        .as_object()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_player_credential_endpoints_are_documented_with_their_schemas() {
+    let doc = serde_json::to_value(chinook::routes::openapi()).unwrap();
+    let keys = "/api/v1/me/subsonic/api-keys";
+    let request = body_schema(&doc, keys, "post", "request");
+    assert_eq!(properties(request), ["name"]);
+    assert_eq!(request["required"], serde_json::json!(["name"]));
+    let made = body_schema(&doc, keys, "post", "201");
+    assert_eq!(properties(made), ["created_at", "id", "key", "name"]);
+    let listed = body_schema(&doc, keys, "get", "200");
+    assert_eq!(listed["type"], "array");
+    let key = resolve(&doc, &listed["items"]);
+    assert_eq!(
+        properties(key),
+        ["created_at", "id", "name"],
+        "never the key"
+    );
+    let revoke = &doc["paths"]["/api/v1/me/subsonic/api-keys/{id}"]["delete"];
+    assert!(revoke["responses"]["204"].is_object() && revoke["responses"]["404"].is_object());
+
+    let app_password = "/api/v1/me/subsonic/app-password";
+    let made = body_schema(&doc, app_password, "post", "201");
+    assert_eq!(properties(made), ["created_at", "password"]);
+    let status = body_schema(&doc, app_password, "get", "200");
+    assert_eq!(properties(status), ["created_at"], "never the password");
+    let remove = &doc["paths"][app_password]["delete"];
+    assert!(remove["responses"]["204"].is_object() && remove["responses"]["404"].is_object());
+    for (path, method) in [
+        (keys, "get"),
+        (keys, "post"),
+        ("/api/v1/me/subsonic/api-keys/{id}", "delete"),
+        (app_password, "get"),
+        (app_password, "post"),
+        (app_password, "delete"),
+    ] {
+        let operation = &doc["paths"][path][method];
+        assert_eq!(
+            operation["security"][0]["bearer"],
+            serde_json::json!([]),
+            "{method} {path}"
+        );
+        assert!(operation["responses"]["401"].is_object(), "{method} {path}");
+    }
+}
