@@ -26,6 +26,14 @@ fn token(secret: &str, salt: &str) -> String {
     format!("{:x}", hasher.finalize())
 }
 
+/// `GET /api/v1/me/subsonic/app-password`: its status and body.
+async fn app_password_status(app: &TestApp, bearer: &str) -> (u16, Value) {
+    let path = "/api/v1/me/subsonic/app-password";
+    let got = rest(app, reqwest::Method::GET, path, bearer, None).await;
+    let status = got.status().as_u16();
+    (status, got.json().await.unwrap())
+}
+
 async fn rest(
     app: &TestApp,
     method: reqwest::Method,
@@ -216,6 +224,13 @@ async fn token_auth_needs_an_app_password_and_never_takes_the_account_password()
     assert_eq!(made.status(), 201);
     let made: Value = made.json().await.unwrap();
     let secret = made["password"].as_str().unwrap().to_string();
+    // GET says there is one and since when, never what it is.
+    let (got, body) = app_password_status(&app, &bearer).await;
+    assert_eq!(got, 200);
+    assert_eq!(
+        body,
+        serde_json::json!({ "created_at": made["created_at"] })
+    );
     let (nonce, ciphertext): (String, String) =
         sqlx::query_as("SELECT nonce, ciphertext FROM subsonic_app_password")
             .fetch_one(app.state.db.reader())
@@ -267,6 +282,8 @@ async fn token_auth_needs_an_app_password_and_never_takes_the_account_password()
     .await;
     assert_eq!(deleted.status(), 204);
     assert_eq!(code(&call(&app, "ping", &with_app_password, &[]).await), 41);
+    let (got, body) = app_password_status(&app, &bearer).await;
+    assert_eq!(got, 404, "{body}");
 }
 
 #[tokio::test]
