@@ -5,6 +5,7 @@
 
 pub mod cache;
 pub mod catalog;
+pub mod cidr;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod media;
 pub mod memo;
 pub mod metrics;
 pub mod money;
+pub mod paging;
 pub mod progress;
 pub mod routes;
 pub mod search;

@@ -2,6 +2,7 @@
 //! representations live here, with the SQL that reads them to build the search index; reads
 //! of the API are served from that index (see `search`), never from SQL.
 
+pub mod changes;
 pub mod export;
 mod filters;
 pub mod list;

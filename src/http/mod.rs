@@ -11,7 +11,6 @@ pub mod draining;
 pub mod extractors;
 pub mod json;
 pub mod metrics;
-pub mod page;
 pub mod ratelimit;
 pub mod read_your_writes;
 pub mod request_id;

@@ -18,7 +18,7 @@ use crate::catalog::Track;
 use crate::error::{ApiResult, Problem};
 use crate::http::auth::Customer;
 use crate::http::json::{merge_patch, Json};
-use crate::http::page::{PageParams, Paged};
+use crate::paging::{PageParams, Paged};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {

@@ -92,7 +92,7 @@ async fn purchase(
 /// is logged, and the tracks' popularity is read again at their next change or rebuild.
 async fn popularity_changed(state: &AppState, tracks: &[i64]) {
     let logged = async {
-        let mut write = crate::search::feed::CatalogWrite::begin(&state.db).await?;
+        let mut write = crate::catalog::changes::CatalogWrite::begin(&state.db).await?;
         write.touch_all(crate::catalog::Kind::Track, tracks.iter().copied());
         write.commit().await?;
         let index = state.catalog()?;

@@ -68,7 +68,7 @@ impl Stamp {
             schema_version: SCHEMA_VERSION,
             catalog_source: read("source").await?,
             catalog_version: read("catalog_version").await?,
-            change_seq: feed::last_change(db).await?,
+            change_seq: crate::catalog::changes::last_change(db).await?,
         })
     }
 

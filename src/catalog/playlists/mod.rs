@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use super::Kind;
 use crate::db::{Connected, Counted, Db};
 use crate::error::{ApiError, ApiResult};
-use crate::http::page::{PageParams, PageRequest, Paged};
+use crate::paging::{PageParams, PageRequest, Paged};
 use crate::search::CatalogIndex;
 
 pub use write::{add_tracks, create, delete, remove_track, reorder, update};
