@@ -14,6 +14,7 @@ pub mod http;
 pub mod media;
 pub mod memo;
 pub mod metrics;
+pub mod model;
 pub mod money;
 pub mod paging;
 pub mod progress;

@@ -13,7 +13,6 @@ mod query;
 mod schema;
 mod terms;
 mod update;
-mod words;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -30,7 +29,7 @@ use crate::catalog::{self, Kind};
 use crate::db::Db;
 use crate::progress::Progress;
 pub use budget::{Budget, Exhausted};
-pub use list::{sort_key, Key, ListPage, ListRequest, ListTuning, SortField, SortValue};
+pub use list::{Key, ListPage, ListRequest, ListTuning, SortField, SortValue};
 pub use query::{
     words, Facets, Hit, SearchRequest, SearchResults, MAX_QUERY_CHARS, MAX_QUERY_WORDS,
 };

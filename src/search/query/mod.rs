@@ -26,7 +26,7 @@ use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{Searcher, TantivyDocument, Term};
 
-use super::words::words_of;
+use crate::model::words::words_of;
 use super::CatalogIndex;
 use crate::catalog::Kind;
 use facets::facet_table;

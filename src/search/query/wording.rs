@@ -9,7 +9,7 @@ use tantivy::Searcher;
 
 use super::passes::{Plan, Run};
 use super::{allowed_edits, SearchRequest};
-use crate::search::words::{edit_distance, joined, words_of};
+use crate::model::words::{edit_distance, joined, words_of};
 use crate::search::CatalogIndex;
 use crate::taxonomy::TermSet;
 
