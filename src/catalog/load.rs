@@ -11,7 +11,7 @@ use super::{Album, Artist, Entry, Group, Kind, Record, Track};
 use crate::config::Backend;
 use crate::db::Db;
 use crate::money::Cents;
-use crate::taxonomy::Term;
+use crate::model::Term;
 
 /// Which entries to read.
 #[derive(Debug, Clone)]

@@ -9,6 +9,7 @@ pub mod list;
 mod load;
 pub mod playlists;
 pub mod search;
+pub mod taxonomy;
 pub mod write;
 
 pub use crate::model::{Album, Artist, Entry, Group, Kind, Record, Track};

@@ -12,7 +12,7 @@ use crate::http::auth::Admin;
 use crate::http::json::{merge_patch, Json};
 use crate::state::AppState;
 use crate::taxonomy::views::{self, TermPage};
-use crate::taxonomy::write::{self, Attachments, TermInput};
+use crate::catalog::taxonomy::write::{self, Attachments, TermInput};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_term)

@@ -6,9 +6,7 @@
 //! `genre:rock` also finds what is filed under `genre:heavy-metal` below it. Trees, counts
 //! and term pages are read from the index (see `TermSet`).
 
-pub mod seed;
 pub mod views;
-pub mod write;
 
 pub use crate::model::terms::{is_slug, slugify, Term, ENTITY_KINDS, MAX_SLUG};
 pub use crate::model::tree::{Counts, KindCounts, TermCounts, TermSet, TermTally};

@@ -13,7 +13,7 @@ use crate::catalog::Kind;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::money::Cents;
-use crate::taxonomy::seed::{refile_track, Filing};
+use crate::catalog::taxonomy::seed::{refile_track, Filing};
 
 /// A day: no track is longer.
 const MAX_MILLISECONDS: i64 = 86_400_000;

@@ -11,7 +11,7 @@ use super::passes::{Plan, Run};
 use super::{allowed_edits, SearchRequest};
 use crate::model::words::{edit_distance, joined, words_of};
 use crate::search::CatalogIndex;
-use crate::taxonomy::TermSet;
+use crate::model::tree::TermSet;
 
 /// The search that answered: its plan and run, the words it kept (by their place in the
 /// query), and which of those were found nowhere as typed.

@@ -13,7 +13,7 @@ use sqlx::Row;
 use crate::db::Tx;
 use utoipa::ToSchema;
 
-use super::{is_slug, slugify, ENTITY_KINDS, MAX_SLUG};
+use crate::model::terms::{is_slug, slugify, ENTITY_KINDS, MAX_SLUG};
 use crate::catalog::changes::CatalogWrite;
 use crate::catalog::write::check_name;
 use crate::catalog::Kind;

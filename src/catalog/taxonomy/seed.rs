@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
-use super::slugify;
+use crate::model::terms::slugify;
 use crate::db::{Connected, Counted};
 
 /// Where each known genre goes, by slug: (child, parent).
