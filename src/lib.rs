@@ -3,6 +3,7 @@
 //! The binary (`main.rs`) is a thin command line over this library; the integration tests
 //! start the same application on a random port.
 
+pub mod browse;
 pub mod cache;
 pub mod catalog;
 pub mod cidr;

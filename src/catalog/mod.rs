@@ -4,11 +4,8 @@
 
 pub mod changes;
 pub mod export;
-mod filters;
-pub mod list;
 mod load;
 pub mod playlists;
-pub mod search;
 pub mod taxonomy;
 pub mod write;
 

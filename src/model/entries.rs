@@ -171,4 +171,3 @@ impl Entry {
         value.expect("catalog entries serialise")
     }
 }
-

@@ -7,12 +7,12 @@ use serde_json::{Map, Value};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::admin::applied;
+use crate::catalog::taxonomy::write::{self, Attachments, TermInput};
 use crate::error::{ApiError, ApiResult, Problem, WriteProblems};
 use crate::http::auth::Admin;
 use crate::http::json::{merge_patch, Json};
 use crate::state::AppState;
 use crate::taxonomy::views::{self, TermPage};
-use crate::catalog::taxonomy::write::{self, Attachments, TermInput};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_term)

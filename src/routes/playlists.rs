@@ -124,7 +124,7 @@ async fn public_tracks(
     id: web::Path<i64>,
     params: web::Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
-    let page = playlists::public_tracks(
+    let page = crate::browse::playlists::public_tracks(
         state.catalog()?,
         id.into_inner(),
         &params,

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::catalog::list::{ListParams, ListQuery};
+use crate::browse::list::{ListParams, ListQuery};
 use crate::catalog::Kind;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;

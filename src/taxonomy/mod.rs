@@ -10,4 +10,3 @@ pub mod views;
 
 pub use crate::model::terms::{is_slug, slugify, Term, ENTITY_KINDS, MAX_SLUG};
 pub use crate::model::tree::{Counts, KindCounts, TermCounts, TermSet, TermTally};
-

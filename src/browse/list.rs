@@ -7,8 +7,8 @@ use serde_json::Value;
 use utoipa::IntoParams;
 
 pub(crate) use super::filters::{term_facets, TrackFilters};
-use super::Kind;
 use crate::error::{ApiError, ApiResult};
+use crate::model::Kind;
 pub use crate::paging::PageInfo;
 pub(crate) use crate::paging::{decode_cursor, encode_cursor, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::search::{Budget, CatalogIndex, ListRequest, SortField};
