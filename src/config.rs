@@ -260,7 +260,7 @@ pub struct Config {
     /// The request limits; `None` switches rate limiting off (benchmarks).
     pub rate_limits: Option<RateLimits>,
     /// Peers whose `X-Forwarded-For` is believed (load balancers, reverse proxies).
-    pub trusted_proxies: Vec<crate::http::client_ip::Cidr>,
+    pub trusted_proxies: Vec<crate::cidr::Cidr>,
     /// How long a computed answer (taxonomy tree, report, popular tracks) is kept at most;
     /// changes invalidate it sooner.
     pub cache_ttl: Duration,
@@ -650,7 +650,7 @@ impl Config {
             .unwrap_or_else(|| data_dir.join("media-cache"));
         let demo_password = layers
             .get("demo_password", |raw| {
-                crate::store::password::validate(raw).map(|()| Secret::new(raw))
+                crate::text::password::validate(raw).map(|()| Secret::new(raw))
             })?
             .unwrap_or_else(|| Secret::new(DEFAULT_DEMO_PASSWORD));
 
@@ -799,8 +799,7 @@ impl Config {
                 }
             })?,
             app_password_key: layers.get("app_password_key", |raw| {
-                crate::store::player_credentials::SealKey::from_hex(raw)
-                    .map(|_| Secret::new(raw.trim()))
+                crate::hex::decode_key(raw).map(|_| Secret::new(raw.trim()))
             })?,
             stream_url_ttl: layers
                 .get("stream_url_ttl_secs", |raw| {
@@ -868,7 +867,7 @@ impl Config {
                     raw.split(',')
                         .map(str::trim)
                         .filter(|s| !s.is_empty())
-                        .map(crate::http::client_ip::Cidr::parse)
+                        .map(crate::cidr::Cidr::parse)
                         .collect::<Result<Vec<_>, _>>()
                 })?
                 .unwrap_or_default(),

@@ -1,4 +1,5 @@
-//! Lower-case hex for digests, secrets and tags (sha2 0.11's output no longer formats as hex).
+//! Lower-case hex for digests, secrets and tags (sha2 0.11's output no longer formats as hex),
+//! and keys read back from hex.
 
 use sha2::{Digest, Sha256};
 
@@ -15,6 +16,19 @@ pub fn encode(bytes: &[u8]) -> String {
 /// The SHA-256 of `data`, as 64 hex digits.
 pub fn sha256(data: impl AsRef<[u8]>) -> String {
     encode(&Sha256::digest(data.as_ref()))
+}
+
+/// A 32-byte key written as 64 hex digits (surrounding spaces ignored), as settings give keys.
+pub fn decode_key(hex: &str) -> Result<[u8; 32], String> {
+    let hex = hex.trim();
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err("must be 64 hex digits (32 bytes)".into());
+    }
+    let mut key = [0u8; 32];
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|e| e.to_string())?;
+    }
+    Ok(key)
 }
 
 #[cfg(test)]

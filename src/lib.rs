@@ -3,8 +3,10 @@
 //! The binary (`main.rs`) is a thin command line over this library; the integration tests
 //! start the same application on a random port.
 
+pub mod browse;
 pub mod cache;
 pub mod catalog;
+pub mod cidr;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -13,7 +15,9 @@ pub mod http;
 pub mod media;
 pub mod memo;
 pub mod metrics;
+pub mod model;
 pub mod money;
+pub mod paging;
 pub mod progress;
 pub mod routes;
 pub mod search;

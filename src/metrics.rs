@@ -6,7 +6,6 @@
 //! A metric is exported only while there is something real behind it: replica lag only
 //! for replicas a check has measured.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -16,11 +15,6 @@ use prometheus::{
     exponential_buckets, Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
 };
-
-use crate::cache::Redis;
-use crate::db::Db;
-use crate::search::IndexSlot;
-use crate::streaming::access::StreamLimiter;
 
 /// What `/metrics` answers with: the Prometheus text exposition format.
 pub const CONTENT_TYPE: &str = prometheus::TEXT_FORMAT;
@@ -45,13 +39,23 @@ pub struct Metrics {
     feed_wakeups: IntCounterVec,
 }
 
-/// What is sampled when scraped rather than counted as it happens.
-pub struct Sources {
-    pub db: Db,
-    pub index: Arc<IndexSlot>,
-    pub streams: Arc<StreamLimiter>,
-    /// Redis, when configured, for `redis_degraded`.
-    pub redis: Option<Arc<Redis>>,
+/// What is sampled when scraped rather than counted as it happens. Start-up says where each
+/// figure comes from, so this module depends on none of the parts it reports on.
+pub type Sources = Box<dyn Fn() -> Snapshot + Send + Sync>;
+
+/// The figures of one scrape. A figure that is `None` has nothing real behind it yet.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// Per pool: its role label, connections open and connections idle.
+    pub pools: Vec<(&'static str, u32, usize)>,
+    /// Per replica a check has measured: its name and lag in milliseconds.
+    pub replica_lag_ms: Vec<(String, u64)>,
+    /// Whether Redis's circuit breaker is open, when Redis is configured.
+    pub redis_degraded: Option<bool>,
+    /// Full streams and downloads playing now.
+    pub open_streams: usize,
+    /// Documents the index reader sees, once the index is warm.
+    pub index_documents: Option<u64>,
 }
 
 impl Metrics {
@@ -129,7 +133,6 @@ impl Metrics {
         metrics.register(Box::new(metrics.cache_requests.clone()))?;
         metrics.register(Box::new(metrics.rate_limited.clone()))?;
         metrics.register(Box::new(metrics.feed_wakeups.clone()))?;
-        metrics.register(Box::new(sources.db.queries()))?;
         metrics.register(Box::new(Sampled::new(sources)?))?;
         Ok(metrics)
     }
@@ -273,10 +276,10 @@ impl Sampled {
     fn sample(&self) -> prometheus::Result<Vec<MetricFamily>> {
         let mut families = Vec::new();
 
+        let snapshot = (self.sources)();
         let pools = pool_gauge()?;
-        for (role, pool) in self.sources.db.pools() {
-            let size = i64::from(pool.size());
-            let idle = pool.num_idle() as i64;
+        for (role, size, idle) in snapshot.pools {
+            let (size, idle) = (i64::from(size), idle as i64);
             // Added, not set: every replica's pool counts under the one `replica` role.
             pools.with_label_values(&[role, "idle"]).add(idle);
             pools
@@ -286,32 +289,29 @@ impl Sampled {
         families.extend(pools.collect());
 
         // Only replicas that a check has measured: one never reached has no lag to show.
-        let replicas = self.sources.db.replicas();
-        if replicas.iter().any(|r| r.lag_ms.is_some()) {
+        if !snapshot.replica_lag_ms.is_empty() {
             let lag = replica_lag_gauge()?;
-            for replica in replicas {
-                if let Some(ms) = replica.lag_ms {
-                    lag.with_label_values(&[replica.name.as_str()])
-                        .set(ms as f64 / 1000.0);
-                }
+            for (replica, ms) in snapshot.replica_lag_ms {
+                lag.with_label_values(&[replica.as_str()])
+                    .set(ms as f64 / 1000.0);
             }
             families.extend(lag.collect());
         }
 
         // Only with Redis configured: without it there is nothing to be degraded.
-        if let Some(redis) = &self.sources.redis {
+        if let Some(is_degraded) = snapshot.redis_degraded {
             let degraded = redis_gauge()?;
-            degraded.set(i64::from(redis.degraded()));
+            degraded.set(i64::from(is_degraded));
             families.extend(degraded.collect());
         }
 
         let streams = streams_gauge()?;
-        streams.set(self.sources.streams.total_open() as i64);
+        streams.set(snapshot.open_streams as i64);
         families.extend(streams.collect());
 
-        if let Some(index) = self.sources.index.get() {
+        if let Some(count) = snapshot.index_documents {
             let documents = documents_gauge()?;
-            documents.set(index.documents() as i64);
+            documents.set(count as i64);
             families.extend(documents.collect());
         }
 

@@ -18,7 +18,7 @@ use crate::cache::{Answers, RateLimiter, Redis};
 use crate::config::Config;
 use crate::db::Db;
 use crate::http::{self, extractors};
-use crate::metrics::{Metrics, Sources};
+use crate::metrics::{Metrics, Snapshot, Sources};
 use crate::routes::{self, ApiDoc, KnownRoutes, OpenApiJson};
 use crate::search::{feed, CatalogIndex, IndexSlot};
 use crate::seed;
@@ -84,12 +84,8 @@ impl Application {
             StreamLimiter::new(redis.clone(), config.stream_lease_ttl)
                 .lingering(config.stream_linger),
         );
-        let metrics = Metrics::new(Sources {
-            db: db.clone(),
-            index: index.clone(),
-            streams: streams.clone(),
-            redis: redis.clone(),
-        })?;
+        let metrics = Metrics::new(scraped(&db, &index, &streams, &redis))?;
+        metrics.register(Box::new(db.queries()))?;
         let limiter = config
             .rate_limits
             .map(|limits| Arc::new(RateLimiter::new(limits, redis.clone())));
@@ -183,6 +179,31 @@ impl Application {
         }
         served.context("the HTTP server failed")
     }
+}
+
+/// Where each figure `/metrics` samples at a scrape comes from.
+fn scraped(
+    db: &Db,
+    index: &Arc<IndexSlot>,
+    streams: &Arc<StreamLimiter>,
+    redis: &Option<Arc<Redis>>,
+) -> Sources {
+    let (db, index, streams, redis) = (db.clone(), index.clone(), streams.clone(), redis.clone());
+    Box::new(move || Snapshot {
+        pools: db
+            .pools()
+            .into_iter()
+            .map(|(role, pool)| (role, pool.size(), pool.num_idle()))
+            .collect(),
+        replica_lag_ms: db
+            .replicas()
+            .into_iter()
+            .filter_map(|replica| Some((replica.name, replica.lag_ms?)))
+            .collect(),
+        redis_degraded: redis.as_ref().map(|redis| redis.degraded()),
+        open_streams: streams.total_open(),
+        index_documents: index.get().map(|index| index.documents()),
+    })
 }
 
 /// Opens (or builds) and warms the index while the server already answers probes, then

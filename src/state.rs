@@ -88,6 +88,21 @@ impl AppState {
         }
     }
 
+    /// Runs a catalog write, which commits its own `CatalogWrite`, then brings this
+    /// instance's index up to the change log and announces the new end of the log to the
+    /// other instances, so the writer's next read (here or through a peer that heard) sees
+    /// it. While the index warms nothing is written: the write would not be readable back.
+    pub async fn write_catalog<T>(
+        &self,
+        write: impl AsyncFnOnce(&Db) -> ApiResult<T>,
+    ) -> ApiResult<T> {
+        let index = self.catalog()?;
+        let written = write(&self.db).await?;
+        index.catch_up(&self.db).await?;
+        crate::search::feed::announce(self.redis.as_deref(), index.applied_change()).await;
+        Ok(written)
+    }
+
     /// A public catalog answer to `key` through the answer cache, at the generation the index
     /// holds now: read before `compute` runs, so the answer is never older than its key.
     pub async fn public_answer<F, Fut>(

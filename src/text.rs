@@ -1,6 +1,6 @@
 //! What a name shown to other people may contain: no bidirectional overrides, embeddings or
 //! isolates (which make text read differently from how it is stored), and not only invisible
-//! characters (which make a blank look like a name).
+//! characters (which make a blank look like a name); and what a password must be.
 
 /// Unicode's Default_Ignorable_Code_Point set: characters that render as nothing.
 pub fn invisible(c: char) -> bool {
@@ -29,6 +29,54 @@ pub fn name_problem(field: &str, value: &str) -> Option<String> {
         return Some(format!("{field} must contain a visible character"));
     }
     None
+}
+
+/// A free-text query parameter, trimmed: at most `max` characters and no control characters
+/// (a NUL is more than some databases will store, so it must never reach a query). `None`
+/// when it is absent or blank.
+pub fn text_param(
+    name: &str,
+    raw: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, crate::error::ApiError> {
+    let Some(value) = raw.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if value.chars().count() > max {
+        return Err(crate::error::ApiError::BadRequest(format!(
+            "{name} is at most {max} characters"
+        )));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(crate::error::ApiError::BadRequest(format!(
+            "{name} must not contain control characters"
+        )));
+    }
+    Ok(Some(value.to_string()))
+}
+
+/// What a new password must be. A leaf, so that settings are checked by the same rules.
+pub mod password {
+    pub const MIN_CHARS: usize = 8;
+    pub const MAX_CHARS: usize = 128;
+
+    /// Checks a new password against the rules; the error says which rule failed.
+    pub fn validate(password: &str) -> Result<(), String> {
+        let chars = password.chars().count();
+        if chars < MIN_CHARS {
+            return Err(format!("a password needs at least {MIN_CHARS} characters"));
+        }
+        if chars > MAX_CHARS {
+            return Err(format!("a password has at most {MAX_CHARS} characters"));
+        }
+        if password.chars().any(char::is_control) {
+            return Err("a password must not contain control characters".into());
+        }
+        if password.trim().is_empty() {
+            return Err("a password must not be only spaces".into());
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

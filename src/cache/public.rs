@@ -1,4 +1,4 @@
-//! Public catalog answers (lists, details, search, suggest) kept whole in this process's
+//! Public catalog answers (lists, details, search, suggest, taxonomy views) kept whole in this process's
 //! memory, with HTTP validators, so a repeated read costs a lookup and a revalidation
 //! costs nothing but the comparison.
 //!

@@ -10,8 +10,8 @@ use tokio::sync::mpsc::Sender;
 use super::{Album, Artist, Entry, Group, Kind, Record, Track};
 use crate::config::Backend;
 use crate::db::Db;
+use crate::model::Term;
 use crate::money::Cents;
-use crate::taxonomy::Term;
 
 /// Which entries to read.
 #[derive(Debug, Clone)]

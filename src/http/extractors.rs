@@ -5,6 +5,7 @@ use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::web;
 
 use crate::error::ApiError;
+pub use crate::text::text_param;
 
 pub fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
@@ -49,24 +50,4 @@ pub fn path_config() -> web::PathConfig {
         };
         ApiError::BadRequest(detail).into()
     })
-}
-
-/// A free-text query parameter, trimmed: at most `max` characters and no control characters
-/// (a NUL is more than some databases will store, so it must never reach a query). `None`
-/// when it is absent or blank.
-pub fn text_param(name: &str, raw: Option<&str>, max: usize) -> Result<Option<String>, ApiError> {
-    let Some(value) = raw.map(str::trim).filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    if value.chars().count() > max {
-        return Err(ApiError::BadRequest(format!(
-            "{name} is at most {max} characters"
-        )));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(ApiError::BadRequest(format!(
-            "{name} must not contain control characters"
-        )));
-    }
-    Ok(Some(value.to_string()))
 }

@@ -11,7 +11,7 @@ pub mod draining;
 pub mod extractors;
 pub mod json;
 pub mod metrics;
-pub mod page;
+pub mod problem;
 pub mod ratelimit;
 pub mod read_your_writes;
 pub mod request_id;

@@ -25,15 +25,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(delete_track);
 }
 
-/// Applies the change log to this instance's index, so the write is visible to the next
-/// read here; other instances follow through the change feed.
-pub(super) async fn applied(state: &AppState) -> ApiResult<()> {
-    let index = state.catalog()?;
-    index.catch_up(&state.db).await?;
-    crate::search::feed::announce(state.redis.as_deref(), index.applied_change()).await;
-    Ok(())
-}
-
 /// The entry as the index now has it.
 /// `created` is the collection the entry was created in, for its `Location`.
 fn entry(state: &AppState, kind: Kind, id: i64, created: Option<&str>) -> ApiResult<HttpResponse> {
@@ -78,9 +69,9 @@ macro_rules! admin_routes {
             state: web::Data<AppState>,
             body: Json<$input>,
         ) -> ApiResult<HttpResponse> {
-            state.catalog()?;
-            let id = $insert(&state.db, body.into_inner()).await?;
-            applied(&state).await?;
+            let id = state
+                .write_catalog(async |db| $insert(db, body.into_inner()).await)
+                .await?;
             entry(&state, $kind, id, Some($collection))
         }
 
@@ -103,12 +94,12 @@ macro_rules! admin_routes {
             id: web::Path<i64>,
             patch: Json<Map<String, Value>>,
         ) -> ApiResult<HttpResponse> {
-            state.catalog()?;
             let id = id.into_inner();
             let current = $read(&state.db, id).await?;
             let changed: $input = merge_patch(&current, patch.into_inner())?;
-            $change(&state.db, id, changed).await?;
-            applied(&state).await?;
+            state
+                .write_catalog(async |db| $change(db, id, changed).await)
+                .await?;
             entry(&state, $kind, id, None)
         }
 
@@ -130,14 +121,17 @@ macro_rules! admin_routes {
             state: web::Data<AppState>,
             id: web::Path<i64>,
         ) -> ApiResult<HttpResponse> {
-            state.catalog()?;
             let id = id.into_inner();
-            $erase(&state.db, id).await?;
-            if $kind == Kind::Track {
-                // Its `track_audio` row went with it: no instance may keep serving it.
-                state.media.master_changed(id);
-            }
-            applied(&state).await?;
+            state
+                .write_catalog(async |db| {
+                    $erase(db, id).await?;
+                    if $kind == Kind::Track {
+                        // Its `track_audio` row went with it: no instance may keep serving it.
+                        state.media.master_changed(id);
+                    }
+                    Ok(())
+                })
+                .await?;
             Ok(HttpResponse::NoContent().finish())
         }
     };

@@ -10,7 +10,6 @@ use crate::catalog::write;
 use crate::error::{ApiResult, Problem, WriteProblems};
 use crate::http::auth::Admin;
 use crate::media::upload;
-use crate::routes::admin;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -67,6 +66,8 @@ async fn upload_audio(
     body: web::Payload,
 ) -> ApiResult<web::Json<StoredAudio>> {
     let track = id.into_inner();
+    // Refused while the index warms, before anything is stored: the write that follows
+    // could not be read back.
     state.catalog()?;
     let mut entry = write::track(&state.db, track).await?;
     let received = upload::receive(&state.media, track, body, state.config.max_audio_bytes).await?;
@@ -81,8 +82,9 @@ async fn upload_audio(
     }
     entry.milliseconds = i64::try_from(received.duration_ms).unwrap_or(i64::MAX);
     entry.bytes = i64::try_from(file.bytes).ok();
-    write::update_track(&state.db, track, entry).await?;
-    admin::applied(&state).await?;
+    state
+        .write_catalog(async |db| write::update_track(db, track, entry).await)
+        .await?;
     Ok(web::Json(StoredAudio {
         track_id: track,
         content_type: file.content_type,

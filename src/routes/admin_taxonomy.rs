@@ -6,13 +6,12 @@ use actix_web::{delete, patch, post, web, HttpResponse};
 use serde_json::{Map, Value};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::admin::applied;
+use crate::catalog::taxonomy::write::{self, Attachments, TermInput};
 use crate::error::{ApiError, ApiResult, Problem, WriteProblems};
 use crate::http::auth::Admin;
 use crate::http::json::{merge_patch, Json};
 use crate::state::AppState;
 use crate::taxonomy::views::{self, TermPage};
-use crate::taxonomy::write::{self, Attachments, TermInput};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_term)
@@ -52,10 +51,10 @@ async fn create_term(
     taxonomy: web::Path<String>,
     body: Json<TermInput>,
 ) -> ApiResult<HttpResponse> {
-    state.catalog()?;
     let taxonomy = taxonomy.into_inner();
-    let slug = write::create(&state.db, &taxonomy, body.into_inner()).await?;
-    applied(&state).await?;
+    let slug = state
+        .write_catalog(async |db| write::create(db, &taxonomy, body.into_inner()).await)
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,
@@ -88,12 +87,12 @@ async fn update_term(
     path: web::Path<(String, String)>,
     patch: Json<Map<String, Value>>,
 ) -> ApiResult<web::Json<TermPage>> {
-    state.catalog()?;
     let (taxonomy, slug) = path.into_inner();
     let current = write::term(&state.db, &taxonomy, &slug).await?;
     let changed: TermInput = merge_patch(&current, patch.into_inner())?;
-    let slug = write::update(&state.db, &taxonomy, &slug, changed).await?;
-    applied(&state).await?;
+    let slug = state
+        .write_catalog(async |db| write::update(db, &taxonomy, &slug, changed).await)
+        .await?;
     Ok(web::Json(page(&state, &taxonomy, &slug)?))
 }
 
@@ -119,10 +118,10 @@ async fn delete_term(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
-    state.catalog()?;
     let (taxonomy, slug) = path.into_inner();
-    write::delete(&state.db, &taxonomy, &slug).await?;
-    applied(&state).await?;
+    state
+        .write_catalog(async |db| write::delete(db, &taxonomy, &slug).await)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -132,10 +131,10 @@ async fn change_attachments(
     body: Attachments,
     filing: bool,
 ) -> ApiResult<web::Json<TermPage>> {
-    state.catalog()?;
     let (taxonomy, slug) = path;
-    write::attachments(&state.db, &taxonomy, &slug, body, filing).await?;
-    applied(state).await?;
+    state
+        .write_catalog(async |db| write::attachments(db, &taxonomy, &slug, body, filing).await)
+        .await?;
     Ok(web::Json(page(state, &taxonomy, &slug)?))
 }
 

@@ -4,7 +4,7 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use bytes::Bytes;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::catalog::list::{Includes, ListParams, ListQuery, PageInfo};
+use crate::browse::list::{Includes, ListParams, ListQuery, PageInfo};
 use crate::catalog::{Album, Artist, Group, Kind, Track};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;

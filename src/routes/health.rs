@@ -240,7 +240,7 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
         report: state.index.report().cloned(),
         applied_change: state.index.get().map(|index| index.applied_change()),
         latest_change: if database.error.is_none() {
-            crate::search::feed::last_change(db).await.ok()
+            crate::catalog::changes::last_change(db).await.ok()
         } else {
             None
         },

@@ -5,7 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::auth::Customer;
-use crate::http::page::{PageParams, Paged};
+use crate::paging::{PageParams, Paged};
 use crate::state::AppState;
 use crate::store::invoices::{self, Invoice, InvoiceSummary};
 

@@ -5,7 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{ApiResult, Problem};
 use crate::http::auth::Customer;
-use crate::http::page::Paged;
+use crate::paging::Paged;
 use crate::state::AppState;
 use crate::store::library::{self, LibraryQuery, OwnedTrack};
 

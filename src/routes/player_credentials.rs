@@ -10,7 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::auth::Authenticated;
 use crate::http::json::Json;
-use crate::http::page::{PageParams, PageRequest, Paged};
+use crate::paging::{PageParams, PageRequest, Paged};
 use crate::state::AppState;
 use crate::store::annotations::{self, Annotation};
 use crate::store::player_credentials::{

@@ -10,7 +10,6 @@ use serde_json::{Map, Value};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::admin::applied;
 use crate::catalog::playlists::{
     self, OwnPlaylist, PlaylistInput, PlaylistSummary, TrackAddition, TrackOrder,
 };
@@ -18,7 +17,7 @@ use crate::catalog::Track;
 use crate::error::{ApiResult, Problem};
 use crate::http::auth::Customer;
 use crate::http::json::{merge_patch, Json};
-use crate::http::page::{PageParams, Paged};
+use crate::paging::{PageParams, Paged};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -124,7 +123,7 @@ async fn public_tracks(
     id: web::Path<i64>,
     params: web::Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
-    let page = playlists::public_tracks(
+    let page = crate::browse::playlists::public_tracks(
         state.catalog()?,
         id.into_inner(),
         &params,
@@ -174,15 +173,12 @@ async fn create(
     state: web::Data<AppState>,
     body: Json<PlaylistInput>,
 ) -> ApiResult<HttpResponse> {
-    state.catalog()?;
-    let playlist = playlists::create(
-        &state.db,
-        state.config.playlist_caps,
-        customer.customer_id,
-        body.into_inner(),
-    )
-    .await?;
-    applied(&state).await?;
+    let caps = state.config.playlist_caps;
+    let playlist = state
+        .write_catalog(async |db| {
+            playlists::create(db, caps, customer.customer_id, body.into_inner()).await
+        })
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,
@@ -233,7 +229,6 @@ async fn update(
     id: web::Path<i64>,
     patch: Json<Map<String, Value>>,
 ) -> ApiResult<HttpResponse> {
-    state.catalog()?;
     let id = id.into_inner();
     let current = playlists::own(&state.db, customer.customer_id, id).await?;
     let before = PlaylistInput {
@@ -241,8 +236,9 @@ async fn update(
         visibility: current.visibility,
     };
     let changed: PlaylistInput = merge_patch(&before, patch.into_inner())?;
-    let playlist = playlists::update(&state.db, customer.customer_id, id, changed).await?;
-    applied(&state).await?;
+    let playlist = state
+        .write_catalog(async |db| playlists::update(db, customer.customer_id, id, changed).await)
+        .await?;
     Ok(HttpResponse::Ok().json(playlist))
 }
 
@@ -263,9 +259,11 @@ async fn remove(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    state.catalog()?;
-    playlists::delete(&state.db, customer.customer_id, id.into_inner()).await?;
-    applied(&state).await?;
+    state
+        .write_catalog(async |db| {
+            playlists::delete(db, customer.customer_id, id.into_inner()).await
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -290,16 +288,13 @@ async fn add_tracks(
     id: web::Path<i64>,
     body: Json<TrackAddition>,
 ) -> ApiResult<HttpResponse> {
-    state.catalog()?;
-    let playlist = playlists::add_tracks(
-        &state.db,
-        state.config.playlist_caps,
-        customer.customer_id,
-        id.into_inner(),
-        body.into_inner(),
-    )
-    .await?;
-    applied(&state).await?;
+    let caps = state.config.playlist_caps;
+    let playlist = state
+        .write_catalog(async |db| {
+            let (id, addition) = (id.into_inner(), body.into_inner());
+            playlists::add_tracks(db, caps, customer.customer_id, id, addition).await
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(playlist))
 }
 
@@ -323,16 +318,13 @@ async fn reorder(
     id: web::Path<i64>,
     body: Json<TrackOrder>,
 ) -> ApiResult<HttpResponse> {
-    state.catalog()?;
-    let playlist = playlists::reorder(
-        &state.db,
-        state.config.playlist_caps,
-        customer.customer_id,
-        id.into_inner(),
-        body.into_inner(),
-    )
-    .await?;
-    applied(&state).await?;
+    let caps = state.config.playlist_caps;
+    let playlist = state
+        .write_catalog(async |db| {
+            let (id, order) = (id.into_inner(), body.into_inner());
+            playlists::reorder(db, caps, customer.customer_id, id, order).await
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(playlist))
 }
 
@@ -356,9 +348,11 @@ async fn remove_track(
     state: web::Data<AppState>,
     path: web::Path<(i64, i64)>,
 ) -> ApiResult<HttpResponse> {
-    state.catalog()?;
     let (id, position) = path.into_inner();
-    let playlist = playlists::remove_track(&state.db, customer.customer_id, id, position).await?;
-    applied(&state).await?;
+    let playlist = state
+        .write_catalog(async |db| {
+            playlists::remove_track(db, customer.customer_id, id, position).await
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(playlist))
 }

@@ -91,15 +91,12 @@ async fn purchase(
 /// purchases. The purchase has committed by now and stands whatever happens here: a failure
 /// is logged, and the tracks' popularity is read again at their next change or rebuild.
 async fn popularity_changed(state: &AppState, tracks: &[i64]) {
-    let logged = async {
-        let mut write = crate::search::feed::CatalogWrite::begin(&state.db).await?;
+    let logged = state.write_catalog(async |db| {
+        let mut write = crate::catalog::changes::CatalogWrite::begin(db).await?;
         write.touch_all(crate::catalog::Kind::Track, tracks.iter().copied());
         write.commit().await?;
-        let index = state.catalog()?;
-        index.catch_up(&state.db).await?;
-        crate::search::feed::announce(state.redis.as_deref(), index.applied_change()).await;
-        Ok::<_, ApiError>(())
-    };
+        Ok(())
+    });
     if let Err(e) = logged.await {
         tracing::warn!(error = %e, "the index did not learn of a purchase's popularity");
     }

@@ -4,7 +4,7 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use bytes::Bytes;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::catalog::search::{self, SearchPage, SearchParams, Suggestions};
+use crate::browse::search::{self, SearchPage, SearchParams, Suggestions};
 use crate::error::{ApiResult, Problem};
 use crate::state::AppState;
 

@@ -9,7 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::auth::Staff;
 use crate::http::extractors::text_param;
-use crate::http::page::{PageParams, PageRequest, Paged};
+use crate::paging::{PageParams, PageRequest, Paged};
 use crate::state::AppState;
 use crate::store::invoices::{self as customer_invoices, Invoice, InvoiceSummary};
 use crate::store::staff::{self, CustomerDetail, CustomerFilter, CustomerSummary, Scope};

@@ -1,13 +1,13 @@
 //! Taxonomy reads: the types, a type's tree, a term's page, and a term's tracks, all
 //! served from the search index.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use bytes::Bytes;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::cache::answers;
-use crate::catalog::list::{ListParams, ListQuery};
+use crate::browse::list::{ListParams, ListQuery};
 use crate::catalog::Kind;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
@@ -36,7 +36,8 @@ fn no_type(taxonomy: &str) -> ApiError {
     tag = "taxonomy",
     params(TreeParams),
     responses(
-        (status = 200, description = "Without `type`, the types (TaxonomyTypes); with it, the tree", body = TaxonomyTree),
+        (status = 200, description = "Without `type`, the types (TaxonomyTypes); with it, the tree", body = TaxonomyTree, headers(("ETag" = String, description = "Strong validator of this answer at this catalog generation"), ("Cache-Control" = String, description = "`public, no-cache` unless CHINOOK_PUBLIC_MAX_AGE_SECS is set"))),
+        (status = 304, description = "`If-None-Match` names the current ETag"),
         (status = 400, description = "An unknown parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The type has no terms", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
@@ -45,39 +46,34 @@ fn no_type(taxonomy: &str) -> ApiError {
 )]
 #[get("/taxonomies")]
 async fn taxonomies(
+    req: HttpRequest,
     state: web::Data<AppState>,
     params: web::Query<TreeParams>,
 ) -> ApiResult<HttpResponse> {
-    let index = state.catalog()?;
     let taxonomy = params
         .taxonomy
         .as_deref()
         .map(str::trim)
-        .filter(|t| !t.is_empty());
-    // Keyed by the last change the index holds: a change anywhere moves every instance on
-    // to a new key as its index takes the change in.
-    let key = format!(
-        "taxonomy:{}:{}",
-        index.applied_change(),
-        taxonomy.unwrap_or("*")
-    );
-    let json = state
-        .answers
-        .json(key, || async {
-            let set = index.term_set()?;
-            let body = match taxonomy {
-                None => serde_json::to_value::<TaxonomyTypes>(views::types(&set)),
-                Some(taxonomy) => {
-                    let counts = index.term_counts()?;
-                    let tree =
-                        views::tree(&set, &counts, taxonomy).ok_or_else(|| no_type(taxonomy))?;
-                    serde_json::to_value(tree)
-                }
-            };
-            Ok(body.map_err(anyhow::Error::from)?)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string);
+    let key = format!("taxonomy|{}", taxonomy.as_deref().unwrap_or("*"));
+    state
+        .public_answer(&req, key, || {
+            state.read_catalog(move |index, _| {
+                let set = index.term_set()?;
+                let body = match taxonomy.as_deref() {
+                    None => serde_json::to_vec::<TaxonomyTypes>(&views::types(&set)),
+                    Some(taxonomy) => {
+                        let counts = index.term_counts()?;
+                        let tree = views::tree(&set, &counts, taxonomy)
+                            .ok_or_else(|| no_type(taxonomy))?;
+                        serde_json::to_vec(&tree)
+                    }
+                };
+                Ok(Bytes::from(body.map_err(anyhow::Error::from)?))
+            })
         })
-        .await?;
-    Ok(answers::respond(json))
+        .await
 }
 
 /// A term with its ancestors, its children and counts (with and without descendants).
@@ -88,7 +84,8 @@ async fn taxonomies(
         ("slug" = String, Path, description = "The term's slug, e.g. `heavy-metal`"),
     ),
     responses(
-        (status = 200, body = TermPage),
+        (status = 200, body = TermPage, headers(("ETag" = String, description = "Strong validator of this answer at this catalog generation"), ("Cache-Control" = String, description = "`public, no-cache` unless CHINOOK_PUBLIC_MAX_AGE_SECS is set"))),
+        (status = 304, description = "`If-None-Match` names the current ETag"),
         (status = 404, description = "There is no such term", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The catalog index is warming up", body = Problem, content_type = "application/problem+json"),
@@ -96,16 +93,26 @@ async fn taxonomies(
 )]
 #[get("/taxonomies/{type}/{slug}")]
 async fn term(
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-) -> ApiResult<web::Json<TermPage>> {
+) -> ApiResult<HttpResponse> {
     let (taxonomy, slug) = path.into_inner();
-    let index = state.catalog()?;
-    let set = index.term_set()?;
-    let counts = index.term_counts()?;
-    views::page(&set, &counts, &taxonomy, &slug)
-        .map(web::Json)
-        .ok_or_else(|| ApiError::NotFound(format!("there is no {taxonomy} term `{slug}`")))
+    let key = format!("term|{taxonomy}|{slug}");
+    state
+        .public_answer(&req, key, || {
+            state.read_catalog(move |index, _| {
+                let set = index.term_set()?;
+                let counts = index.term_counts()?;
+                let page = views::page(&set, &counts, &taxonomy, &slug).ok_or_else(|| {
+                    ApiError::NotFound(format!("there is no {taxonomy} term `{slug}`"))
+                })?;
+                Ok(Bytes::from(
+                    serde_json::to_vec(&page).map_err(anyhow::Error::from)?,
+                ))
+            })
+        })
+        .await
 }
 
 /// The tracks of a term, those filed below it included unless `descendants=false`; a
@@ -118,7 +125,8 @@ async fn term(
         ListParams,
     ),
     responses(
-        (status = 200, description = "A page of tracks, as GET /api/v1/tracks answers", body = Object),
+        (status = 200, description = "A page of tracks, as GET /api/v1/tracks answers", body = Object, headers(("ETag" = String, description = "Strong validator of this answer at this catalog generation"), ("Cache-Control" = String, description = "`public, no-cache` unless CHINOOK_PUBLIC_MAX_AGE_SECS is set"))),
+        (status = 304, description = "`If-None-Match` names the current ETag"),
         (status = 400, description = "A parameter is invalid; `detail` names it", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "There is no such term", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
@@ -127,6 +135,7 @@ async fn term(
 )]
 #[get("/taxonomies/{type}/{slug}/tracks")]
 async fn term_tracks(
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     params: web::Query<ListParams>,
@@ -158,11 +167,15 @@ async fn term_tracks(
         vec![("term_id", found.id.max(0) as u64)]
     };
     let query = ListQuery::parse_within(Kind::Track, &params, &scope, &state.cursor_secret)?;
+    let key = format!("term-tracks|{taxonomy}|{slug}|{}", query.cache_key());
     let secret = state.cursor_secret.clone();
-    let page = state
-        .read_catalog(move |index, budget| query.run(index, &secret, budget))
-        .await?;
-    Ok(crate::cache::answers::respond(
-        Box::<str>::from(page).into(),
-    ))
+    let state: &AppState = &state;
+    state
+        .public_answer(&req, key, || async move {
+            let page = state
+                .read_catalog(move |index, budget| query.run(index, &secret, budget))
+                .await?;
+            Ok(Bytes::from(String::from(Box::<str>::from(page))))
+        })
+        .await
 }

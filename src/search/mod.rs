@@ -13,7 +13,6 @@ mod query;
 mod schema;
 mod terms;
 mod update;
-mod words;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -30,7 +29,7 @@ use crate::catalog::{self, Kind};
 use crate::db::Db;
 use crate::progress::Progress;
 pub use budget::{Budget, Exhausted};
-pub use list::{sort_key, Key, ListPage, ListRequest, ListTuning, SortField, SortValue};
+pub use list::{Key, ListPage, ListRequest, ListTuning, SortField, SortValue};
 pub use query::{
     words, Facets, Hit, SearchRequest, SearchResults, MAX_QUERY_CHARS, MAX_QUERY_WORDS,
 };
@@ -68,7 +67,7 @@ impl Stamp {
             schema_version: SCHEMA_VERSION,
             catalog_source: read("source").await?,
             catalog_version: read("catalog_version").await?,
-            change_seq: feed::last_change(db).await?,
+            change_seq: crate::catalog::changes::last_change(db).await?,
         })
     }
 

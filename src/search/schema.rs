@@ -8,16 +8,14 @@ use tantivy::schema::{
     Facet, FacetOptions, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing,
     TextOptions, FAST, INDEXED, STORED, STRING,
 };
-use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, SimpleTokenizer, TextAnalyzer};
 use tantivy::{Index, TantivyDocument};
 
-use super::words;
 use crate::catalog::{Entry, Kind, Record};
 
 /// Bumped whenever fields or their options change; an index of another version is rebuilt.
 pub const SCHEMA_VERSION: u32 = 10;
 
-/// The words search matches (see `words::search_analyzer`).
+/// The words search matches (see `model::words::search_analyzer`).
 pub const TOKENIZER: &str = "words";
 
 /// Numeric fast fields, each also indexed for exact filters.
@@ -46,7 +44,7 @@ pub struct CatalogSchema {
     pub body: Field,
     pub name_sort: Field,
     pub name_exact: Field,
-    /// The joined forms of the name's neighbouring words (see `words::joined_forms`).
+    /// The joined forms of the name's neighbouring words (see `model::words::joined_forms`).
     pub name_joined: Field,
     /// The joined forms of the artist's and album's words.
     pub context_joined: Field,
@@ -63,18 +61,10 @@ pub fn key(kind: Kind, id: u64) -> u64 {
     (kind.code() << 48) | id
 }
 
-/// Lower-cased and accent-folded words, as sort keys are made of.
-pub fn folded_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .build()
-}
-
 pub fn register_tokenizers(index: &Index) {
     index
         .tokenizers()
-        .register(TOKENIZER, words::search_analyzer());
+        .register(TOKENIZER, crate::model::words::search_analyzer());
 }
 
 fn build_schema() -> Schema {
@@ -213,21 +203,21 @@ impl CatalogSchema {
         ) {
             doc.add_text(self.name, entry.name());
             // With its spaces and without, so "acdc" is as much the whole name as "ac dc".
-            let whole = words::words_of(entry.name());
+            let whole = crate::model::words::words_of(entry.name());
             doc.add_text(self.name_exact, whole.join(" "));
             if whole.len() > 1 {
                 doc.add_text(self.name_exact, whole.concat());
-                let typed = words::as_typed(entry.name()).concat();
+                let typed = crate::model::words::as_typed(entry.name()).concat();
                 if typed != whole.concat() {
                     doc.add_text(self.name_exact, typed);
                 }
             }
-            for form in words::joined_forms(entry.name()) {
+            for form in crate::model::words::joined_forms(entry.name()) {
                 doc.add_text(self.name_joined, form);
             }
         }
         doc.add_text(self.body, entry.to_json());
-        doc.add_text(self.name_sort, super::list::sort_key(entry.name()));
+        doc.add_text(self.name_sort, crate::model::sort_key(entry.name()));
         for term in super::list::order::terms(entry) {
             doc.add_bytes(self.order, &term);
         }
@@ -257,7 +247,7 @@ impl CatalogSchema {
             if let Some(value) = value {
                 doc.add_text(field, value);
                 if field != self.composer {
-                    for form in words::joined_forms(value) {
+                    for form in crate::model::words::joined_forms(value) {
                         doc.add_text(self.context_joined, form);
                     }
                 }

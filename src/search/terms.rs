@@ -17,7 +17,8 @@ use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term
 
 use super::CatalogIndex;
 use crate::catalog::Kind;
-use crate::taxonomy::{self, TermCounts, TermSet, TermTally};
+use crate::model::tree::{TermCounts, TermSet, TermTally};
+use crate::model::Term as TaxonomyTerm;
 
 #[derive(Default)]
 pub struct TermCache {
@@ -62,7 +63,7 @@ impl CatalogIndex {
             for address in addresses {
                 let doc: TantivyDocument = searcher.doc(address)?;
                 if let Some(body) = doc.get_first(self.schema.body).and_then(|v| v.as_str()) {
-                    terms.push(serde_json::from_str::<taxonomy::Term>(body)?);
+                    terms.push(serde_json::from_str::<TaxonomyTerm>(body)?);
                 }
             }
             Ok(TermSet::new(terms))

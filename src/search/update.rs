@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use anyhow::Context;
 use tantivy::Term;
 
-use super::{feed, read_stamp, schema, write_stamp, CatalogIndex};
+use super::{read_stamp, schema, write_stamp, CatalogIndex};
 use crate::catalog::{self, Kind, Scope};
 use crate::db::Db;
 
@@ -19,7 +19,7 @@ impl CatalogIndex {
     pub async fn catch_up(&self, db: &Db) -> anyhow::Result<()> {
         let mut applied = self.applied.lock().await;
         loop {
-            let changes = feed::changes_after(db, *applied, BATCH).await?;
+            let changes = crate::catalog::changes::changes_after(db, *applied, BATCH).await?;
             let Some(&(last, _)) = changes.last() else {
                 return Ok(());
             };

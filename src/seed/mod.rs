@@ -134,7 +134,7 @@ pub async fn seed(
         Prepared::Dataset(data) => dataset::write(&mut tx, &data, &accounts, interactive).await?,
         Prepared::Synthetic(plan) => plan.write(&mut tx, &accounts, interactive).await?,
     }
-    crate::taxonomy::seed::seed(&mut tx)
+    crate::catalog::taxonomy::seed::seed(&mut tx)
         .await
         .context("seeding the default taxonomies failed")?;
     crate::store::purchases::derive_ownership(&mut tx)

@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 
 use crate::db::{Connected, Counted, Db};
 use crate::error::ApiResult;
-use crate::http::page::{PageRequest, Paged};
 use crate::money::Cents;
+use crate::paging::{PageRequest, Paged};
 
 /// Where an invoice was billed: the customer's address when they bought.
 #[derive(Debug, Serialize, ToSchema)]

@@ -8,9 +8,9 @@ use utoipa::{IntoParams, ToSchema};
 use crate::config::Backend;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
-use crate::http::extractors::text_param;
-use crate::http::page::{PageRequest, Paged};
 use crate::money::Cents;
+use crate::paging::{PageRequest, Paged};
+use crate::text::text_param;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OwnedTrack {

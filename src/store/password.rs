@@ -1,5 +1,5 @@
-//! Password rules and argon2id hashing. Hashing is slow by design, so it runs on the
-//! blocking pool, never on the async workers.
+//! Argon2id password hashing (the rules are `text::password`). Hashing is slow by design, so
+//! it runs on the blocking pool, never on the async workers.
 
 use std::sync::LazyLock;
 
@@ -12,26 +12,8 @@ use argon2::Argon2;
 /// bound, a flood of logins would fill the blocking pool (512 threads) and memory with them.
 static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 
-pub const MIN_CHARS: usize = 8;
-pub const MAX_CHARS: usize = 128;
-
-/// Checks a new password against the rules; the error says which rule failed.
-pub fn validate(password: &str) -> Result<(), String> {
-    let chars = password.chars().count();
-    if chars < MIN_CHARS {
-        return Err(format!("a password needs at least {MIN_CHARS} characters"));
-    }
-    if chars > MAX_CHARS {
-        return Err(format!("a password has at most {MAX_CHARS} characters"));
-    }
-    if password.chars().any(char::is_control) {
-        return Err("a password must not contain control characters".into());
-    }
-    if password.trim().is_empty() {
-        return Err("a password must not be only spaces".into());
-    }
-    Ok(())
-}
+// The rules live in `text`, a leaf, so configuration can check the demo password with them.
+pub use crate::text::password::{validate, MAX_CHARS, MIN_CHARS};
 
 /// An argon2id PHC string for `password`, with a fresh random salt.
 pub async fn hash(password: String) -> anyhow::Result<String> {

@@ -29,15 +29,7 @@ pub struct SealKey([u8; 32]);
 impl SealKey {
     /// From 64 hex digits.
     pub fn from_hex(hex: &str) -> Result<Self, String> {
-        let hex = hex.trim();
-        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err("must be 64 hex digits (32 bytes)".into());
-        }
-        let mut key = [0u8; 32];
-        for (i, byte) in key.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|e| e.to_string())?;
-        }
-        Ok(Self(key))
+        crate::hex::decode_key(hex).map(Self)
     }
 
     fn cipher(&self) -> XChaCha20Poly1305 {

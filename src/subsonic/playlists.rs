@@ -13,7 +13,7 @@ use super::reads::on_index;
 use super::{Failure, Params, Shared};
 use crate::catalog::playlists::{self, OwnPlaylist, PlaylistInput, TrackAddition, Visibility};
 use crate::catalog::Kind;
-use crate::http::page::PageParams;
+use crate::paging::PageParams;
 use crate::search::{CatalogIndex, ListRequest, SortField};
 use crate::state::AppState;
 use crate::store::accounts::Account;

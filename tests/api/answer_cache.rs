@@ -41,6 +41,10 @@ async fn a_repeated_read_has_the_same_body_and_etag_and_a_revalidation_is_a_304(
         "/api/v1/albums/156?include=tracks,artist",
         "/api/v1/search?q=love",
         "/api/v1/genres",
+        "/api/v1/taxonomies",
+        "/api/v1/taxonomies?type=genre",
+        "/api/v1/taxonomies/genre/rock",
+        "/api/v1/taxonomies/genre/rock/tracks?limit=5&sort=-name",
     ] {
         let (etag, body) = etag_of(&app, path).await;
         let (again, same) = etag_of(&app, path).await;

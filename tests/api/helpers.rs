@@ -253,7 +253,13 @@ impl TestApp {
         let shutdown = app.shutdown_token();
         let state = app.state().clone();
         let server = tokio::spawn(app.run_until_stopped());
-        let mut client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+        // Idle connections are dropped before the server's 5 s keep-alive would close them:
+        // reusing one the server is closing at that moment fails the request
+        // (IncompleteMessage), which tests that pause between requests (running ffmpeg on
+        // a loaded machine) would otherwise hit now and then.
+        let mut client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(Duration::from_secs(3));
         let address = match tls_root {
             Some(root) => {
                 client = client.add_root_certificate(root).resolve(
@@ -450,7 +456,16 @@ pub async fn serve(mut command: Command) -> (std::process::Child, u16) {
         .spawn()
         .unwrap();
     let ready = format!("http://127.0.0.1:{port}/health/ready");
-    for _ in 0..1000 {
+    // A deadline, not a count of polls: a debug build on a loaded machine can take well over
+    // ten seconds to build its index, and one that exits early fails at once.
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "serve exited with {status} before it was ready ({:?})",
+                backend()
+            );
+        }
         if reqwest::get(&ready).await.is_ok_and(|r| r.status() == 200) {
             return (child, port);
         }
@@ -458,5 +473,5 @@ pub async fn serve(mut command: Command) -> (std::process::Child, u16) {
     }
     let _ = child.kill();
     let _ = child.wait();
-    panic!("serve did not become ready ({:?})", backend());
+    panic!("serve did not become ready within 90 s ({:?})", backend());
 }

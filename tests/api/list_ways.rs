@@ -3,7 +3,8 @@
 
 use std::collections::HashSet;
 
-use chinook::search::{sort_key, ListTuning};
+use chinook::model::sort_key;
+use chinook::search::ListTuning;
 use serde_json::json;
 
 use crate::helpers::{TestApp, DEMO_PASSWORD};

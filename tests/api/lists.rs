@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use chinook::search::sort_key;
+use chinook::model::sort_key;
 use serde_json::Value;
 use sqlx::Row;
 

@@ -277,20 +277,20 @@ async fn cache_lookups_and_rate_limit_refusals_are_counted_with_bounded_labels()
     );
     assert_eq!(before.sum("rate_limited_total", &[]), 0.0);
 
-    // Three requests are allowed, each tree computed once and then remembered.
+    // Three requests are allowed, the tree computed once and then kept as a public answer.
     for _ in 0..3 {
         assert_eq!(status_of(&app, "/api/v1/taxonomies?type=genre").await, 200);
     }
     assert_eq!(status_of(&app, "/api/v1/taxonomies?type=genre").await, 429);
     let after = scrape(&app).await;
-    let memory = |result| {
+    let public = |result| {
         after.sum(
             "cache_requests_total",
-            &[("layer", "memory"), ("result", result)],
+            &[("layer", "public"), ("result", result)],
         )
     };
-    assert_eq!(memory("miss"), 1.0);
-    assert_eq!(memory("hit"), 2.0);
+    assert_eq!(public("miss"), 1.0);
+    assert_eq!(public("hit"), 2.0);
     assert_eq!(
         after.sum("rate_limited_total", &[("class", "anonymous")]),
         1.0

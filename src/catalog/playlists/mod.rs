@@ -1,6 +1,6 @@
-//! Customers' own playlists: what they look like to their owner, the owner's reads (from
-//! SQL, so a private playlist never passes through the catalog), and a public playlist's
-//! tracks in order as the catalog serves them (from the index).
+//! Customers' own playlists: what they look like to their owner, and the owner's reads (from
+//! SQL, so a private playlist never passes through the catalog). A public playlist's tracks
+//! as the catalog serves them are read from the index (`browse::playlists`).
 //!
 //! A playlist with no customer is one of the store's (Chinook's imported ones): always
 //! public, and nobody's to change. Only public playlists are indexed, so every catalog read
@@ -10,15 +10,12 @@ mod order;
 mod write;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use super::Kind;
 use crate::db::{Connected, Counted, Db};
 use crate::error::{ApiError, ApiResult};
-use crate::http::page::{PageParams, PageRequest, Paged};
-use crate::search::CatalogIndex;
+use crate::paging::{PageParams, PageRequest, Paged};
 
 pub use write::{add_tracks, create, delete, remove_track, reorder, update};
 
@@ -201,47 +198,4 @@ pub async fn own_page(
         });
     }
     Ok(page.finish(data, |last| last.id, secret))
-}
-
-/// A page of a public playlist's tracks in playlist order, from the index; a private or
-/// missing playlist is a 404. The cursor is the last position served.
-pub fn public_tracks(
-    index: &CatalogIndex,
-    id: i64,
-    params: &PageParams,
-    secret: &[u8],
-) -> ApiResult<Paged<Value>> {
-    let page: PageRequest<usize> = PageRequest::parse(
-        params.limit.as_deref(),
-        params.cursor.as_deref(),
-        format!("playlist-tracks|{id}"),
-        secret,
-    )?;
-    if index.get(Kind::Playlist, id)?.is_none() {
-        return Err(ApiError::NotFound(format!(
-            "there is no playlist with id {id}"
-        )));
-    }
-    let members = index.members(id)?;
-    let after = page.after.unwrap_or(0);
-    let mut data = Vec::new();
-    for (at, track) in members.iter().enumerate().skip(after) {
-        if data.len() as i64 == page.fetch() {
-            break;
-        }
-        // A track on a playlist cannot be deleted, so every member is in the index.
-        let Some(body) = index.get(Kind::Track, *track)? else {
-            continue;
-        };
-        let mut value: Value = serde_json::from_str(&body).map_err(anyhow::Error::from)?;
-        if let Value::Object(fields) = &mut value {
-            fields.insert("position".into(), Value::from(at + 1));
-        }
-        data.push(value);
-    }
-    Ok(page.finish(
-        data,
-        |last| last["position"].as_u64().unwrap_or(0) as usize,
-        secret,
-    ))
 }

@@ -19,12 +19,12 @@ use super::order::{
 use super::{
     entries, owned, view, OwnPlaylist, PlaylistInput, TrackAddition, TrackOrder, MAX_TRACKS_AT_ONCE,
 };
+use crate::catalog::changes::CatalogWrite;
 use crate::catalog::write::check_name;
 use crate::catalog::Kind;
 use crate::config::PlaylistCaps;
 use crate::db::{Connected, Counted, Db};
 use crate::error::{ApiError, ApiResult};
-use crate::search::feed::CatalogWrite;
 
 /// Rows written per `INSERT`: three binds each, well under both backends' limits.
 const ROWS_PER_INSERT: usize = 500;

@@ -13,9 +13,9 @@ use crate::db::Tx;
 use utoipa::ToSchema;
 
 use super::Kind;
+use crate::catalog::changes::CatalogWrite;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
-use crate::search::feed::CatalogWrite;
 
 /// Longest name or title accepted, in characters.
 const MAX_NAME: usize = 200;

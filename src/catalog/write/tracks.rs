@@ -8,12 +8,12 @@ use crate::db::Tx;
 use utoipa::ToSchema;
 
 use super::{check_name, count, delete_attachments, invalid, must_exist, not_found};
+use crate::catalog::changes::CatalogWrite;
+use crate::catalog::taxonomy::seed::{refile_track, Filing};
 use crate::catalog::Kind;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::money::Cents;
-use crate::search::feed::CatalogWrite;
-use crate::taxonomy::seed::{refile_track, Filing};
 
 /// A day: no track is longer.
 const MAX_MILLISECONDS: i64 = 86_400_000;

@@ -76,11 +76,6 @@ pub struct ListPage {
     pub next: Option<Key>,
 }
 
-/// The sort key of a name: lower-cased, accents folded, punctuation dropped.
-pub fn sort_key(name: &str) -> String {
-    super::words::as_typed(name).join(" ")
-}
-
 /// When a filtered list walks the order and when it reads the filter's matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ListTuning {

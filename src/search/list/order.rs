@@ -115,7 +115,7 @@ pub fn terms(entry: &Entry) -> Vec<Vec<u8>> {
             let number = |v: i64| SortValue::Number(v.max(0) as u64);
             let value = match (sort, entry) {
                 (SortField::Id, _) => SortValue::Number(id),
-                (SortField::Name, _) => SortValue::Text(super::sort_key(entry.name())),
+                (SortField::Name, _) => SortValue::Text(crate::model::sort_key(entry.name())),
                 (SortField::Milliseconds, Entry::Track(track, ..)) => number(track.milliseconds),
                 (SortField::Price, Entry::Track(track, ..)) => number(track.unit_price.0),
                 (SortField::Popularity, Entry::Track(track, ..)) => number(track.popularity),

@@ -9,7 +9,7 @@ use tantivy::index::SegmentId;
 use tantivy::{Searcher, SegmentReader};
 
 use super::passes::Matches;
-use crate::taxonomy::TermTally;
+use crate::model::tree::TermTally;
 
 /// Counts of one facet by value: small values in an array, others in a map.
 #[derive(Default)]

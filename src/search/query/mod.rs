@@ -26,9 +26,9 @@ use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{Searcher, TantivyDocument, Term};
 
-use super::words::words_of;
 use super::CatalogIndex;
 use crate::catalog::Kind;
+use crate::model::words::words_of;
 use facets::facet_table;
 use passes::{Alternative, Plan};
 use wording::Seen;

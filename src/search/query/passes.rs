@@ -16,7 +16,7 @@ use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, Term, T
 
 use super::facets::{count_facets, Counts};
 use super::Facets;
-use crate::taxonomy::{TermSet, TermTally};
+use crate::model::tree::{TermSet, TermTally};
 
 /// One way for a document to satisfy a clause, and what it adds to the score when it does.
 pub(super) enum Alternative {

@@ -9,9 +9,9 @@ use tantivy::Searcher;
 
 use super::passes::{Plan, Run};
 use super::{allowed_edits, SearchRequest};
-use crate::search::words::{edit_distance, joined, words_of};
+use crate::model::tree::TermSet;
+use crate::model::words::{edit_distance, joined, words_of};
 use crate::search::CatalogIndex;
-use crate::taxonomy::TermSet;
 
 /// The search that answered: its plan and run, the words it kept (by their place in the
 /// query), and which of those were found nowhere as typed.

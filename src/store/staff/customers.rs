@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 use super::{no_customer, Scope, IN_SCOPE};
 use crate::db::Db;
 use crate::error::ApiResult;
-use crate::http::page::{PageRequest, Paged};
 use crate::money::Cents;
+use crate::paging::{PageRequest, Paged};
 
 /// A customer in a list.
 #[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]

@@ -5,7 +5,7 @@ use super::customers::require;
 use super::Scope;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
-use crate::http::page::{PageRequest, Paged};
+use crate::paging::{PageRequest, Paged};
 use crate::store::invoices::{self, Invoice, InvoiceSummary};
 
 /// A page of a customer's invoices, newest first; a 404 when the customer is out of scope.

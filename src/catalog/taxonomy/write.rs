@@ -13,12 +13,12 @@ use sqlx::Row;
 use crate::db::Tx;
 use utoipa::ToSchema;
 
-use super::{is_slug, slugify, ENTITY_KINDS, MAX_SLUG};
+use crate::catalog::changes::CatalogWrite;
 use crate::catalog::write::check_name;
 use crate::catalog::Kind;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
-use crate::search::feed::CatalogWrite;
+use crate::model::terms::{is_slug, slugify, ENTITY_KINDS, MAX_SLUG};
 
 const MAX_DESCRIPTION: usize = 2_000;
 const MAX_META_BYTES: usize = 16 * 1024;

@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
-use super::slugify;
 use crate::db::{Connected, Counted};
+use crate::model::terms::slugify;
 
 /// Where each known genre goes, by slug: (child, parent).
 const GENRE_PARENTS: &[(&str, &str)] = &[

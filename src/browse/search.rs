@@ -11,12 +11,12 @@ use super::list::{
     bad, decode_cursor, encode_cursor, term_facets, PageInfo, TrackFilters, DEFAULT_LIMIT,
     MAX_LIMIT,
 };
-use super::Kind;
 use crate::error::ApiResult;
 use crate::metrics::Metrics;
+use crate::model::tree::TermSet;
+use crate::model::Kind;
 use crate::money::format_cents;
 use crate::search::{self, CatalogIndex, Key, SearchRequest, SortValue};
-use crate::taxonomy::TermSet;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -97,7 +97,7 @@ fn embed(index: &CatalogIndex, kind: Kind, includes: &[&str], item: &mut Value) 
         let id = object.get(field).and_then(Value::as_i64);
         object.insert(
             include.to_string(),
-            crate::catalog::list::one_value(index, target, id)?,
+            super::list::one_value(index, target, id)?,
         );
     }
     Ok(())

@@ -7,10 +7,10 @@ use serde_json::Value;
 use utoipa::IntoParams;
 
 pub(crate) use super::filters::{term_facets, TrackFilters};
-use super::Kind;
 use crate::error::{ApiError, ApiResult};
-pub use crate::http::page::PageInfo;
-pub(crate) use crate::http::page::{decode_cursor, encode_cursor, DEFAULT_LIMIT, MAX_LIMIT};
+use crate::model::Kind;
+pub use crate::paging::PageInfo;
+pub(crate) use crate::paging::{decode_cursor, encode_cursor, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::search::{Budget, CatalogIndex, ListRequest, SortField};
 
 /// Query parameters of every catalog list. Which filters, sorts and includes apply depends
@@ -159,7 +159,7 @@ impl ListQuery {
                 "descendants applies only to a taxonomy term's tracks (/taxonomies/{type}/{slug}/tracks)",
             ));
         }
-        let limit = crate::http::page::limit(params.limit.as_deref())?;
+        let limit = crate::paging::limit(params.limit.as_deref())?;
 
         let (sort, descending) = match params.sort.as_deref().map(str::trim) {
             None | Some("") => (SortField::Id, false),

@@ -8,8 +8,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::Term;
-use crate::catalog::Kind;
+use crate::model::{Kind, Term};
 
 #[derive(Debug, Default)]
 pub struct TermSet {

@@ -2,11 +2,11 @@
 //! taxonomy terms, checked per kind.
 
 use super::list::{bad, names, plural, whole_number};
-use super::Kind;
 use crate::error::ApiResult;
+use crate::model::terms::{is_slug, Term};
+use crate::model::Kind;
 use crate::money::parse_cents;
 use crate::search::CatalogIndex;
-use crate::taxonomy::{is_slug, Term};
 
 /// Most taxonomy terms one filter may name.
 const MAX_TERMS: usize = 10;

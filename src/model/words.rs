@@ -1,9 +1,9 @@
 //! How names and queries become the words search matches: folded words in which `&`, `and`
 //! and `n'` are one word, the joined forms of neighbouring words (so "acdc" finds "AC/DC"),
-//! and the edit distance that decides what a typo was meant to be.
+//! the edit distance that decides what a typo was meant to be, and the sort key of a name.
 
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, LowerCaser, TextAnalyzer, Token, TokenStream, Tokenizer,
+    AsciiFoldingFilter, LowerCaser, SimpleTokenizer, TextAnalyzer, Token, TokenStream, Tokenizer,
 };
 
 /// The word `&`, `and` and a lone `n` (as in "Guns N' Roses", "Rock 'n' Roll") all become.
@@ -107,7 +107,7 @@ pub fn words_of(text: &str) -> Vec<String> {
 
 /// The folded words of a text as typed: `&` left out and `n` kept, as sort keys read them.
 pub fn as_typed(text: &str) -> Vec<String> {
-    let mut analyzer = super::schema::folded_analyzer();
+    let mut analyzer = folded_analyzer();
     let mut stream = analyzer.token_stream(text);
     let mut words = Vec::new();
     while stream.advance() {
@@ -162,6 +162,19 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
         std::mem::swap(&mut previous, &mut row);
     }
     previous[b.len()]
+}
+
+/// The sort key of a name: lower-cased, accents folded, punctuation dropped.
+pub fn sort_key(name: &str) -> String {
+    as_typed(name).join(" ")
+}
+
+/// Lower-cased and accent-folded words, as sort keys are made of.
+pub fn folded_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
 }
 
 #[cfg(test)]
