@@ -27,6 +27,15 @@ pub struct TreeParams {
     pub taxonomy: Option<String>,
 }
 
+/// The two shapes `GET /taxonomies` answers, for the document.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // Only describes the response in the OpenAPI document.
+enum TaxonomyAnswer {
+    Types(TaxonomyTypes),
+    Tree(TaxonomyTree),
+}
+
 fn no_type(taxonomy: &str) -> ApiError {
     ApiError::NotFound(format!("there is no taxonomy type `{taxonomy}`"))
 }
@@ -36,7 +45,7 @@ fn no_type(taxonomy: &str) -> ApiError {
     tag = "taxonomy",
     params(TreeParams),
     responses(
-        (status = 200, description = "Without `type`, the types (TaxonomyTypes); with it, the tree", body = TaxonomyTree),
+        (status = 200, description = "Without `type` (or with it empty), the types; with it, that type's tree", body = TaxonomyAnswer),
         (status = 400, description = "An unknown parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The type has no terms", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "A bug or an outage; quote the X-Request-Id", body = Problem, content_type = "application/problem+json"),
