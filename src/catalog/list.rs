@@ -180,7 +180,8 @@ impl ListQuery {
         let limit = crate::http::page::limit(params.limit.as_deref())?;
 
         let (sort, descending) = match params.sort.as_deref().map(str::trim) {
-            None | Some("") => (SortField::Id, false),
+            None => (SortField::Id, false),
+            Some("") => return Err(bad("sort names nothing; leave it out instead")),
             Some(raw) => {
                 let (descending, name) = match raw.strip_prefix('-') {
                     Some(name) => (true, name),

@@ -7,7 +7,9 @@ use serde_json::{json, Value};
 use crate::catalog::list::{known_fields, known_includes, sort_names, FILTER_KINDS, MAX_TERMS};
 use crate::catalog::Kind;
 use crate::http::page::MAX_LIMIT;
+use crate::store::accounts::MAX_FIELD_CHARS;
 use crate::taxonomy::MAX_SLUG;
+use crate::text::NAME_PATTERN;
 
 /// The catalog lists and details, by path, with the kind they serve.
 const CATALOG: [(&str, Kind); 6] = [
@@ -57,6 +59,8 @@ pub fn tighten(doc: &mut utoipa::openapi::OpenApi) {
         }
     }
     fields_are_optional(&mut value);
+    registration(&mut value);
+    bodies(&mut value);
     *doc = serde_json::from_value(value).expect("the tightened document is OpenAPI");
 }
 
@@ -131,9 +135,11 @@ fn tighten_parameters(path: &str, method: &str, parameters: &mut Vec<Value>) {
                 Some(json!({"type": "integer", "minimum": 1, "maximum": most}))
             }
             ("query", "cursor") => Some(json!({"type": "string", "minLength": 1})),
-            ("query", "genre" | "album_id" | "artist_id" | "media_type") => Some(id_schema()),
+            ("query", "genre" | "genre_id" | "album_id" | "artist_id" | "media_type") => {
+                Some(id_schema())
+            }
             ("query", "min_ms" | "max_ms") => {
-                Some(json!({"type": "integer", "format": "int64", "minimum": 0}))
+                Some(json!({"type": "integer", "minimum": 0, "maximum": u64::MAX}))
             }
             ("query", "min_price" | "max_price") => Some(json!({
                 "type": "string", "pattern": "^[0-9]{1,9}(\\.[0-9]{1,2})?$"
@@ -243,5 +249,89 @@ fn fields_are_optional(doc: &mut Value) {
         {
             *items = entry;
         }
+    }
+}
+
+/// A sign-up's fields as `store::accounts` checks them: names with a visible character and
+/// no control or bidirectional characters, optional ones blank or the same.
+fn registration(doc: &mut Value) {
+    let Some(properties) = doc
+        .pointer_mut("/components/schemas/Registration/properties")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let blank_or_name = format!(r"^\s*$|{NAME_PATTERN}");
+    for (field, schema) in properties.iter_mut() {
+        let Some(schema) = schema.as_object_mut() else {
+            continue;
+        };
+        match field.as_str() {
+            "email" => {
+                schema.insert("format".into(), json!("email"));
+                schema.insert("maxLength".into(), json!(254));
+            }
+            "first_name" | "last_name" => {
+                schema.insert("pattern".into(), json!(NAME_PATTERN));
+                schema.insert("maxLength".into(), json!(MAX_FIELD_CHARS));
+            }
+            "password" => {}
+            _ => {
+                schema.insert("pattern".into(), json!(blank_or_name));
+                schema.insert("maxLength".into(), json!(MAX_FIELD_CHARS));
+            }
+        }
+    }
+}
+
+/// Most characters in a playlist's name.
+const MAX_PLAYLIST_NAME: usize = 200;
+
+/// Request and response bodies whose derived schemas say less than the server checks or
+/// sends: a playlist's name, a merge patch's fields, an order's items, a facet's value.
+fn bodies(doc: &mut Value) {
+    let name = json!({
+        "type": "string", "minLength": 1, "maxLength": MAX_PLAYLIST_NAME, "pattern": NAME_PATTERN
+    });
+    if let Some(schema) = doc.pointer_mut("/components/schemas/PlaylistInput/properties/name") {
+        *schema = name.clone();
+    }
+    if let Some(schema) = doc.pointer_mut(
+        "/paths/~1api~1v1~1me~1playlists~1{id}/patch/requestBody/content/application~1json/schema",
+    ) {
+        *schema = json!({
+            "type": "object",
+            "properties": {"name": name, "visibility": {"$ref": "#/components/schemas/Visibility"}},
+            "additionalProperties": false
+        });
+    }
+    if let Some(order) = doc
+        .pointer_mut("/components/schemas/Order")
+        .and_then(Value::as_object_mut)
+    {
+        let some =
+            |field: &str| json!({"required": [field], "properties": {field: {"minItems": 1}}});
+        order.insert(
+            "anyOf".into(),
+            json!([some("track_ids"), some("album_ids")]),
+        );
+    }
+    if let Some(addition) = doc
+        .pointer_mut("/components/schemas/TrackAddition/properties")
+        .and_then(Value::as_object_mut)
+    {
+        if let Some(ids) = addition.get_mut("track_ids").and_then(Value::as_object_mut) {
+            ids.insert("minItems".into(), json!(1));
+            ids.insert("maxItems".into(), json!(1000));
+        }
+        if let Some(position) = addition.get_mut("position").and_then(Value::as_object_mut) {
+            position.insert("minimum".into(), json!(1));
+        }
+    }
+    if let Some(value) = doc.pointer_mut("/components/schemas/FacetCount/properties/value") {
+        *value = json!({
+            "type": ["integer", "string"],
+            "description": "A genre or media type id, or a price such as `\"0.99\"`."
+        });
     }
 }

@@ -135,7 +135,7 @@ pub struct Profile {
     pub created_at: String,
 }
 
-const MAX_FIELD_CHARS: usize = 120;
+pub const MAX_FIELD_CHARS: usize = 120;
 
 /// The canonical form of an email address, or what is wrong with it (see `store::email`).
 pub use super::email::normalize as normalize_email;
