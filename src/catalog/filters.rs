@@ -123,7 +123,9 @@ impl TrackFilters<'_> {
         // Ids start at 1, as the document declares; 0 names nothing.
         let id = |name: &str, raw: &Option<String>| -> ApiResult<Option<u64>> {
             match number(name, raw)? {
-                Some(0) => Err(bad(format!("{name} is an id, from 1"))),
+                Some(n) if n == 0 || n > i64::MAX as u64 => {
+                    Err(bad(format!("{name} is an id, from 1 to {}", i64::MAX)))
+                }
                 other => Ok(other),
             }
         };

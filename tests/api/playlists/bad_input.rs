@@ -193,7 +193,7 @@ async fn bad_bodies_get_a_4xx_that_says_what_was_wrong_and_change_nothing() {
             Method::PUT,
             &tracks,
             r#"{"track_ids": [3, 2, 1, 1]}"#,
-            422,
+            409,
             "adds 1",
         ),
         (
