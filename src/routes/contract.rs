@@ -157,6 +157,9 @@ fn tighten_parameters(path: &str, method: &str, parameters: &mut Vec<Value>) {
             ("query", "q") if search => Some(json!({
                 "type": "string", "minLength": 1, "pattern": "[^\\W_]"
             })),
+            ("query", "q") if path == "/api/v1/me/library" => Some(json!({
+                "type": "string", "pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*$"
+            })),
             ("query", "type") if search => {
                 parameter.insert("style".into(), json!("form"));
                 parameter.insert("explode".into(), json!(false));
