@@ -334,6 +334,7 @@ fn serve(
             .split_for_parts();
         let mut doc = doc;
         routes::cookie_alternative(&mut doc);
+        routes::tighten(&mut doc);
         let json = doc.to_json().expect("the OpenAPI document serialises");
         app.app_data(web::Data::new(KnownRoutes::from_openapi(&doc)))
             .app_data(web::Data::new(OpenApiJson(json)))

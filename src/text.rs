@@ -17,6 +17,17 @@ pub fn bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
+/// `name_problem` and the control-character rule as a JSON Schema pattern, for the OpenAPI
+/// document: no control characters or bidirectional controls, and at least one character
+/// that is neither whitespace nor invisible (the invisible set past the Basic Multilingual
+/// Plane is left out, as patterns there are not portable).
+pub const NAME_PATTERN: &str = concat!(
+    r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*",
+    r"[^\s\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f",
+    r"\u200b-\u200f\u202a-\u202e\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8]",
+    r"[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
+);
+
 /// What is wrong with `value` as a name people see, if anything. `field` names it.
 pub fn name_problem(field: &str, value: &str) -> Option<String> {
     if value.chars().any(bidi_control) {

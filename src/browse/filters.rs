@@ -2,16 +2,31 @@
 //! taxonomy terms, checked per kind.
 
 use super::list::{bad, names, plural, whole_number};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::model::terms::{is_slug, Term};
 use crate::model::Kind;
 use crate::money::parse_cents;
 use crate::search::CatalogIndex;
 
 /// Most taxonomy terms one filter may name.
-const MAX_TERMS: usize = 10;
+pub(crate) const MAX_TERMS: usize = 10;
 
-/// The index facets of taxonomy terms, or a 400 naming one that does not exist.
+/// Each filter and the kinds it applies to, in the order of `TrackFilters`' fields; the
+/// OpenAPI document declares each list's filters from this table.
+pub(crate) const FILTER_KINDS: [(&str, &[Kind]); 9] = [
+    ("genre", &[Kind::Track]),
+    ("album_id", &[Kind::Track]),
+    ("artist_id", &[Kind::Track, Kind::Album]),
+    ("media_type", &[Kind::Track]),
+    ("min_price", &[Kind::Track]),
+    ("max_price", &[Kind::Track]),
+    ("min_ms", &[Kind::Track]),
+    ("max_ms", &[Kind::Track]),
+    ("taxonomy", &[Kind::Track, Kind::Album, Kind::Artist]),
+];
+
+/// The index facets of taxonomy terms, or a 404 naming one that does not exist: the
+/// parameter is well formed (the document declares its form) but names nothing.
 pub(crate) fn term_facets(
     index: &CatalogIndex,
     terms: &[(String, String)],
@@ -20,9 +35,9 @@ pub(crate) fn term_facets(
     terms
         .iter()
         .map(|(taxonomy, slug)| {
-            set.find(taxonomy, slug)
-                .map(Term::facet)
-                .ok_or_else(|| bad(format!("taxonomy names no term {taxonomy}:{slug}")))
+            set.find(taxonomy, slug).map(Term::facet).ok_or_else(|| {
+                ApiError::NotFound(format!("taxonomy names no term {taxonomy}:{slug}"))
+            })
         })
         .collect()
 }
@@ -44,22 +59,18 @@ pub(crate) type Filters = (Vec<(&'static str, u64)>, Vec<(&'static str, u64, u64
 
 impl TrackFilters<'_> {
     pub(crate) fn check_applies_to(&self, kind: Kind) -> ApiResult<()> {
-        let filters: [(&str, &Option<String>, &[Kind]); 9] = [
-            ("genre", self.genre, &[Kind::Track]),
-            ("album_id", self.album_id, &[Kind::Track]),
-            ("artist_id", self.artist_id, &[Kind::Track, Kind::Album]),
-            ("media_type", self.media_type, &[Kind::Track]),
-            ("min_price", self.min_price, &[Kind::Track]),
-            ("max_price", self.max_price, &[Kind::Track]),
-            ("min_ms", self.min_ms, &[Kind::Track]),
-            ("max_ms", self.max_ms, &[Kind::Track]),
-            (
-                "taxonomy",
-                self.taxonomy,
-                &[Kind::Track, Kind::Album, Kind::Artist],
-            ),
+        let values = [
+            self.genre,
+            self.album_id,
+            self.artist_id,
+            self.media_type,
+            self.min_price,
+            self.max_price,
+            self.min_ms,
+            self.max_ms,
+            self.taxonomy,
         ];
-        for (name, value, applies_to) in filters {
+        for ((name, applies_to), value) in FILTER_KINDS.iter().zip(values) {
             if value.is_some() && !applies_to.contains(&kind) {
                 return Err(bad(format!(
                     "{} cannot be filtered by {name}",
@@ -109,13 +120,22 @@ impl TrackFilters<'_> {
         let number = |name: &str, raw: &Option<String>| -> ApiResult<Option<u64>> {
             raw.as_deref().map(|r| whole_number(name, r)).transpose()
         };
+        // Ids start at 1, as the document declares; 0 names nothing.
+        let id = |name: &str, raw: &Option<String>| -> ApiResult<Option<u64>> {
+            match number(name, raw)? {
+                Some(n) if n == 0 || n > i64::MAX as u64 => {
+                    Err(bad(format!("{name} is an id, from 1 to {}", i64::MAX)))
+                }
+                other => Ok(other),
+            }
+        };
         for (name, field, raw) in [
             ("genre", "genre_id", self.genre),
             ("album_id", "album_id", self.album_id),
             ("artist_id", "artist_id", self.artist_id),
             ("media_type", "media_type_id", self.media_type),
         ] {
-            if let Some(value) = number(name, raw)? {
+            if let Some(value) = id(name, raw)? {
                 equal.push((field, value));
             }
         }
@@ -137,11 +157,8 @@ impl TrackFilters<'_> {
                 max_ms.unwrap_or(u64::MAX),
             ));
         }
-        for (_, min, max) in &ranges {
-            if min > max {
-                return Err(bad("a minimum is above its maximum"));
-            }
-        }
+        // A minimum above its maximum is an empty range: it matches nothing, as any other
+        // range that holds no entry does.
         Ok((equal, ranges))
     }
 }

@@ -6,7 +6,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 use utoipa::IntoParams;
 
-pub(crate) use super::filters::{term_facets, TrackFilters};
+pub(crate) use super::filters::{term_facets, TrackFilters, FILTER_KINDS, MAX_TERMS};
 use crate::error::{ApiError, ApiResult};
 use crate::model::Kind;
 pub use crate::paging::PageInfo;
@@ -65,6 +65,15 @@ pub(crate) fn whole_number(name: &str, raw: &str) -> ApiResult<u64> {
         .map_err(|_| bad(format!("{name} must be a whole number, not `{raw}`")))
 }
 
+/// The names of a comma-separated parameter that, when present, must name at least one.
+pub(crate) fn some_names<'a>(param: &str, raw: &'a Option<String>) -> ApiResult<Vec<&'a str>> {
+    let list = names(raw);
+    if raw.is_some() && list.is_empty() {
+        return Err(bad(format!("{param} names nothing; leave it out instead")));
+    }
+    Ok(list)
+}
+
 pub(crate) fn names(raw: &Option<String>) -> Vec<&str> {
     raw.as_deref()
         .map(|r| {
@@ -77,7 +86,7 @@ pub(crate) fn names(raw: &Option<String>) -> Vec<&str> {
 }
 
 /// The fields of each kind's representation, for `fields=`.
-fn known_fields(kind: Kind) -> &'static [&'static str] {
+pub(crate) fn known_fields(kind: Kind) -> &'static [&'static str] {
     match kind {
         Kind::Artist => &["id", "name", "album_count"],
         Kind::Album => &["id", "title", "artist_id", "track_count"],
@@ -109,13 +118,22 @@ fn known_fields(kind: Kind) -> &'static [&'static str] {
     }
 }
 
-fn known_includes(kind: Kind) -> &'static [&'static str] {
+pub(crate) fn known_includes(kind: Kind) -> &'static [&'static str] {
     match kind {
         Kind::Track => &["album", "artist", "genre", "media_type"],
         Kind::Album => &["artist", "tracks"],
         Kind::Artist => &["albums"],
         Kind::Playlist => &["tracks"],
         Kind::Genre | Kind::MediaType | Kind::Term => &[],
+    }
+}
+
+/// What each kind sorts by; a leading `-` sorts descending.
+pub(crate) fn sort_names(kind: Kind) -> &'static [&'static str] {
+    if kind == Kind::Track {
+        &["id", "name", "milliseconds", "unit_price", "popularity"]
+    } else {
+        &["id", "name"]
     }
 }
 
@@ -162,7 +180,8 @@ impl ListQuery {
         let limit = crate::paging::limit(params.limit.as_deref())?;
 
         let (sort, descending) = match params.sort.as_deref().map(str::trim) {
-            None | Some("") => (SortField::Id, false),
+            None => (SortField::Id, false),
+            Some("") => return Err(bad("sort names nothing; leave it out instead")),
             Some(raw) => {
                 let (descending, name) = match raw.strip_prefix('-') {
                     Some(name) => (true, name),
@@ -175,14 +194,10 @@ impl ListQuery {
                     ("unit_price", Kind::Track) => SortField::Price,
                     ("popularity", Kind::Track) => SortField::Popularity,
                     _ => {
-                        let allowed = if kind == Kind::Track {
-                            "id, name, milliseconds, unit_price, popularity"
-                        } else {
-                            "id, name"
-                        };
                         return Err(bad(format!(
-                            "{} cannot be sorted by `{name}`; use {allowed}, with - for descending",
-                            plural(kind)
+                            "{} cannot be sorted by `{name}`; use {}, with - for descending",
+                            plural(kind),
+                            sort_names(kind).join(", ")
                         )));
                     }
                 };
@@ -206,7 +221,7 @@ impl ListQuery {
         equal.extend_from_slice(scope);
         let terms = filters.terms()?;
 
-        let fields: Vec<String> = names(&params.fields)
+        let fields: Vec<String> = some_names("fields", &params.fields)?
             .into_iter()
             .map(String::from)
             .collect();
@@ -333,7 +348,7 @@ impl Includes {
     pub fn parse(kind: Kind, raw: &Option<String>) -> ApiResult<Self> {
         let allowed = known_includes(kind);
         let mut wanted: Vec<&'static str> = Vec::new();
-        for include in names(raw) {
+        for include in some_names("include", raw)? {
             let Some(known) = allowed.iter().find(|a| **a == include) else {
                 let hint = if allowed.is_empty() {
                     "they include nothing".to_string()

@@ -47,7 +47,7 @@ fn matches(req: &HttpRequest, etag: &str) -> bool {
     tag = "covers",
     params(("id" = i64, Path, description = "The album's id"), CoverQuery),
     responses(
-        (status = 200, description = "The cover; ETag, Cache-Control and Vary: Accept set", content_type = "image/jpeg"),
+        (status = 200, description = "The cover; ETag, Cache-Control and Vary: Accept set", content(("image/jpeg"), ("image/webp"))),
         (status = 304, description = "The client's copy is current (If-None-Match)"),
         (status = 400, description = "A size or format not offered (the detail names those that are), or a malformed id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such album", body = Problem, content_type = "application/problem+json"),

@@ -8,6 +8,7 @@ mod admin_export;
 mod admin_media;
 mod admin_taxonomy;
 mod catalog;
+mod contract;
 mod covers;
 mod docs;
 mod fallback;
@@ -32,6 +33,7 @@ use utoipa::openapi::security::{
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+pub use contract::tighten;
 pub use docs::OpenApiJson;
 pub use fallback::{fallback, KnownRoutes};
 pub use subsonic::SharedState as SubsonicState;
@@ -148,5 +150,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .split_for_parts();
     let mut doc = doc;
     cookie_alternative(&mut doc);
+    contract::tighten(&mut doc);
     doc
 }

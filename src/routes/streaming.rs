@@ -97,7 +97,8 @@ async fn caller(
                 })
         }
         (None, None, None, None) => Ok(bearer?.account),
-        _ => Err(ApiError::BadRequest(
+        // Part of a signature is a credential that does not verify, as a wrong one is.
+        _ => Err(ApiError::Unauthorized(
             "a signed URL needs account, session, expires and signature together".into(),
         )),
     }

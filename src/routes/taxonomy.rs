@@ -27,6 +27,15 @@ pub struct TreeParams {
     pub taxonomy: Option<String>,
 }
 
+/// The two shapes `GET /taxonomies` answers, for the document.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // Only describes the response in the OpenAPI document.
+enum TaxonomyAnswer {
+    Types(TaxonomyTypes),
+    Tree(TaxonomyTree),
+}
+
 fn no_type(taxonomy: &str) -> ApiError {
     ApiError::NotFound(format!("there is no taxonomy type `{taxonomy}`"))
 }
@@ -36,7 +45,7 @@ fn no_type(taxonomy: &str) -> ApiError {
     tag = "taxonomy",
     params(TreeParams),
     responses(
-        (status = 200, description = "Without `type`, the types (TaxonomyTypes); with it, the tree", body = TaxonomyTree, headers(("ETag" = String, description = "Strong validator of this answer at this catalog generation"), ("Cache-Control" = String, description = "`public, no-cache` unless CHINOOK_PUBLIC_MAX_AGE_SECS is set"))),
+        (status = 200, description = "Without `type` (or with it empty), the types; with it, that type's tree", body = TaxonomyAnswer, headers(("ETag" = String, description = "Strong validator of this answer at this catalog generation"), ("Cache-Control" = String, description = "`public, no-cache` unless CHINOOK_PUBLIC_MAX_AGE_SECS is set"))),
         (status = 304, description = "`If-None-Match` names the current ETag"),
         (status = 400, description = "An unknown parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The type has no terms", body = Problem, content_type = "application/problem+json"),

@@ -59,7 +59,12 @@ pub struct Registration {
     #[schema(example = "ada@example.com")]
     pub email: String,
     /// 8 to 128 characters.
-    #[schema(example = "correct horse battery")]
+    #[schema(
+        example = "correct horse battery",
+        min_length = 8,
+        max_length = 128,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub password: String,
     #[schema(example = "Ada")]
     pub first_name: String,
@@ -130,7 +135,7 @@ pub struct Profile {
     pub created_at: String,
 }
 
-const MAX_FIELD_CHARS: usize = 120;
+pub const MAX_FIELD_CHARS: usize = 120;
 
 /// The canonical form of an email address, or what is wrong with it (see `store::email`).
 pub use super::email::normalize as normalize_email;

@@ -222,3 +222,93 @@ fn the_player_credential_endpoints_are_documented_with_their_schemas() {
         assert!(operation["responses"]["401"].is_object(), "{method} {path}");
     }
 }
+
+fn parameter<'a>(doc: &'a Value, path: &str, name: &str) -> Option<&'a Value> {
+    doc["paths"][path]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+}
+
+/// A parameter is declared only where the server takes it, with the form it checks.
+#[test]
+fn each_list_declares_only_the_parameters_its_kind_takes() {
+    let doc = serde_json::to_value(chinook::routes::openapi()).unwrap();
+    for list in [
+        "artists",
+        "albums",
+        "tracks",
+        "genres",
+        "media-types",
+        "playlists",
+    ] {
+        let path = format!("/api/v1/{list}");
+        assert!(parameter(&doc, &path, "descendants").is_none(), "{path}");
+        assert_eq!(
+            parameter(&doc, &path, "limit").unwrap()["schema"]["minimum"],
+            1
+        );
+    }
+    let term_tracks = "/api/v1/taxonomies/{type}/{slug}/tracks";
+    assert_eq!(
+        parameter(&doc, term_tracks, "descendants").unwrap()["schema"]["type"],
+        "boolean"
+    );
+    assert!(parameter(&doc, "/api/v1/albums", "genre").is_none());
+    assert!(parameter(&doc, "/api/v1/albums", "artist_id").is_some());
+    assert!(parameter(&doc, "/api/v1/genres", "include").is_none());
+    let sorts = &parameter(&doc, "/api/v1/albums", "sort").unwrap()["schema"]["enum"];
+    assert!(sorts.as_array().unwrap().contains(&Value::from("-name")));
+    assert!(!sorts
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("popularity")));
+    let id = &parameter(&doc, "/api/v1/tracks/{id}", "id").unwrap()["schema"];
+    assert_eq!(
+        (id["type"].as_str(), id["minimum"].as_i64()),
+        (Some("integer"), Some(1))
+    );
+    assert!(parameter(&doc, "/api/v1/search/suggest", "cursor").is_none());
+    assert_eq!(
+        parameter(&doc, "/api/v1/search", "q").unwrap()["required"],
+        true
+    );
+}
+
+#[test]
+fn the_idempotency_key_and_the_taxonomy_answer_are_declared() {
+    let doc = serde_json::to_value(chinook::routes::openapi()).unwrap();
+    let key = doc["paths"]["/api/v1/purchases"]["post"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Idempotency-Key")
+        .unwrap();
+    assert_eq!(key["required"], true);
+    assert_eq!(key["schema"]["maxLength"], 255);
+    assert_eq!(key["schema"]["pattern"], "^[!-~]+$");
+    let answer = &doc["paths"]["/api/v1/taxonomies"]["get"]["responses"]["200"]["content"]
+        ["application/json"]["schema"]["$ref"];
+    let name = answer.as_str().unwrap().rsplit('/').next().unwrap();
+    let shapes = doc["components"]["schemas"][name]["oneOf"]
+        .as_array()
+        .unwrap();
+    assert_eq!(shapes.len(), 2, "{shapes:?}");
+}
+
+/// What the document declares, the server does: a types list without `type`, and a term
+/// filter naming nothing is the 404 the lists declare.
+#[tokio::test]
+async fn the_server_answers_the_shapes_it_declares() {
+    let app = TestApp::spawn().await;
+    let (status, types) = app.get_json("/api/v1/taxonomies").await;
+    assert_eq!(status, 200);
+    assert!(types["data"][0]["term_count"].is_u64(), "{types}");
+    let (status, _) = app
+        .get_json("/api/v1/tracks?taxonomy=genre:no-such-term")
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = app.get_json("/api/v1/tracks?include=").await;
+    assert_eq!(status, 400);
+}

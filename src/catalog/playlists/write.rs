@@ -138,9 +138,16 @@ pub async fn add_tracks(
     let end = have as i64 + 1;
     let position = addition.position.unwrap_or(end);
     if !(1..=end).contains(&position) {
-        return Err(invalid(format!(
+        let problem = format!(
             "position must be from 1 to {end} (the playlist has {have} tracks), not {position}"
-        )));
+        );
+        // Past the end depends on the playlist's length now: a conflict with its state. Below
+        // 1 is malformed whatever the playlist holds.
+        return Err(if position < 1 {
+            invalid(problem)
+        } else {
+            ApiError::Conflict(problem)
+        });
     }
     let unknown = unknown_tracks(&mut write.tx, &tracks).await?;
     if !unknown.is_empty() {
@@ -241,8 +248,10 @@ pub async fn reorder(
     owned(&mut write.tx, customer, id).await?;
     let rows = keyed(&mut write.tx, id).await?;
     let current: Vec<i64> = rows.iter().map(|(_, track)| *track).collect();
+    // A well-formed order that does not match the entries the playlist has now conflicts
+    // with its state (409), as the document says, rather than being malformed.
     if let Some(problem) = not_a_rearrangement(&current, &new) {
-        return Err(invalid(problem));
+        return Err(ApiError::Conflict(problem));
     }
     if let Some((from, to)) = single_move(&current, &new) {
         // One entry moved: it takes a key between its new neighbours, which keep theirs.

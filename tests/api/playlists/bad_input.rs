@@ -165,7 +165,7 @@ async fn bad_bodies_get_a_4xx_that_says_what_was_wrong_and_change_nothing() {
             Method::POST,
             &tracks,
             r#"{"track_ids": [4], "position": 5}"#,
-            422,
+            409,
             "not 5",
         ),
         (
@@ -186,21 +186,21 @@ async fn bad_bodies_get_a_4xx_that_says_what_was_wrong_and_change_nothing() {
             Method::PUT,
             &tracks,
             r#"{"track_ids": [3, 2]}"#,
-            422,
+            409,
             "leaves out 1",
         ),
         (
             Method::PUT,
             &tracks,
             r#"{"track_ids": [3, 2, 1, 1]}"#,
-            422,
+            409,
             "adds 1",
         ),
         (
             Method::PUT,
             &tracks,
             r#"{"track_ids": [3, 2, 9]}"#,
-            422,
+            409,
             "leaves out 1, and it adds 9",
         ),
         (
