@@ -1,19 +1,21 @@
 //! Album cover art: each album's original (an admin's upload, or a cover generated from its
-//! id and title), and the resized WebP and JPEG variants served from it, cached in the media
+//! id and title), and the resized lossy WebP and JPEG variants served from it, cached in the media
 //! store under names that carry a hash of the original, the size and the format.
 //!
 //! Uploads are decoded under explicit limits (bytes, pixels, decoder memory) checked from the
 //! header before any pixel is decoded, so a decompression bomb costs milliseconds, not memory.
 
 pub mod art;
+mod decode;
+mod encode;
+mod upload;
 
-use std::io::Cursor;
+pub use upload::{receive, replace, StoredCover};
+
 use std::path::Path;
 
 use anyhow::Context;
-use futures_util::{Stream, StreamExt};
-use image::imageops::FilterType;
-use image::{DynamicImage, ImageFormat, ImageReader, RgbImage};
+use image::DynamicImage;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
@@ -28,12 +30,9 @@ pub const SIZES: [u32; 4] = [64, 128, 300, 600];
 /// The size served when a request names none.
 pub const DEFAULT_SIZE: u32 = 300;
 
-/// JPEG quality of the variants: visually clean at cover sizes, a few tens of kB.
-const JPEG_QUALITY: u8 = 85;
-
 /// Part of every variant's hash: bump it when resizing or encoding changes, so no cache keeps
 /// serving variants made the old way.
-const VARIANT_VERSION: &[u8] = b"chinook cover variant v1";
+const VARIANT_VERSION: &[u8] = b"chinook cover variant v2";
 
 /// The formats a variant is encoded in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,26 +73,46 @@ impl Format {
         }
     }
 
-    /// WebP when the client names it in `Accept` (with a non-zero quality), else JPEG, which
-    /// every client decodes. `*/*` and `image/*` alone do not count as asking for WebP: old
-    /// clients send them without being able to decode it.
+    /// The format for a request's `Accept`. WebP is the default: it is the smaller at
+    /// comparable quality, and every current browser names it. So a request without
+    /// `Accept` (any type will do, RFC 9110 §12.5.1) or naming `image/webp` at a quality at
+    /// least JPEG's gets WebP. JPEG goes to a client that asks for it over WebP, and to one
+    /// that sends only wildcards (`*/*`, `image/*`): old clients send those without being
+    /// able to decode WebP. One that accepts neither gets the default; the type is in
+    /// `Content-Type`.
     pub fn negotiate(accept: Option<&str>) -> Self {
-        let accepts_webp = accept.unwrap_or_default().split(',').any(|range| {
+        let accept = accept.unwrap_or_default();
+        if accept.trim().is_empty() {
+            return Self::Webp;
+        }
+        // The highest quality given to each by name, and to the wildcards; a named type's
+        // own quality wins over a wildcard's (RFC 9110: the most specific range applies).
+        let (mut webp, mut jpeg, mut wildcard) = (None::<f32>, None::<f32>, None::<f32>);
+        for range in accept.split(',') {
             let mut parts = range.split(';');
-            let media = parts.next().unwrap_or_default().trim();
-            let refused = parts.any(|param| {
-                let param = param.trim().replace(' ', "");
-                param
-                    .strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .is_some_and(|q| q <= 0.0)
-            });
-            media.eq_ignore_ascii_case("image/webp") && !refused
-        });
-        if accepts_webp {
-            Self::Webp
-        } else {
-            Self::Jpeg
+            let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let quality = parts
+                .filter_map(|param| {
+                    let param = param.trim().replace(' ', "");
+                    param
+                        .strip_prefix("q=")
+                        .map(|q| q.parse::<f32>().unwrap_or(0.0))
+                })
+                .next()
+                .unwrap_or(1.0);
+            let slot = match media.as_str() {
+                "image/webp" => &mut webp,
+                "image/jpeg" => &mut jpeg,
+                "image/*" | "*/*" => &mut wildcard,
+                _ => continue,
+            };
+            *slot = Some(slot.map_or(quality, |q: f32| q.max(quality)));
+        }
+        let jpeg = jpeg.or(wildcard);
+        match (webp.filter(|q| *q > 0.0), jpeg.filter(|q| *q > 0.0)) {
+            (Some(webp), Some(jpeg)) if jpeg > webp => Self::Jpeg,
+            (None, Some(_)) => Self::Jpeg,
+            _ => Self::Webp,
         }
     }
 }
@@ -264,7 +283,7 @@ pub async fn variant(
     let render = || async move {
         tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<u8>> {
             let image = source.load(limits)?;
-            let bytes = encode(&flatten(fit(image, size)), format)?;
+            let bytes = encode::render(image, size, format)?;
             if let Err(e) = write_atomically(&path, &bytes) {
                 // A read-only store is a deployment choice, not news at every request.
                 if is_read_only(&e) {
@@ -300,62 +319,12 @@ impl Source {
                 let bytes = std::fs::read(&path)
                     .with_context(|| format!("cannot read the cover {}", path.display()))?;
                 // Stored originals passed these limits on upload; they are kept all the same.
-                let (image, _) = decode(&bytes, limits)
+                let (image, _) = decode::decode(&bytes, limits)
                     .map_err(|e| anyhow::anyhow!("a stored cover no longer decodes: {e}"))?;
                 Ok(image)
             }
         }
     }
-}
-
-/// The image on white: JPEG has no transparency, and a cover is shown on a page. It runs on
-/// the resized variant, so it touches at most 600×600 pixels.
-fn flatten(image: DynamicImage) -> RgbImage {
-    if !image.color().has_alpha() {
-        return image.into_rgb8();
-    }
-    let rgba = image.into_rgba8();
-    RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
-        let [r, g, b, a] = rgba.get_pixel(x, y).0;
-        let over = |c: u8| ((u32::from(c) * u32::from(a) + 255 * (255 - u32::from(a))) / 255) as u8;
-        image::Rgb([over(r), over(g), over(b)])
-    })
-}
-
-/// The centred square of `image`, resized to `size` with Lanczos3.
-fn fit(image: DynamicImage, size: u32) -> DynamicImage {
-    let (width, height) = (image.width(), image.height());
-    let side = width.min(height);
-    // `DynamicImage`'s methods are compiled (and optimised) in the image crate; the generic
-    // `imageops::resize` would be instantiated here, unoptimised in debug builds and tests.
-    let square = image.crop_imm((width - side) / 2, (height - side) / 2, side, side);
-    if side == size {
-        return square;
-    }
-    square.resize_exact(size, size, FilterType::Lanczos3)
-}
-
-fn encode(image: &RgbImage, format: Format) -> anyhow::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    match format {
-        Format::Jpeg => {
-            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY)
-                .encode_image(image)
-                .context("encoding a JPEG cover")?;
-        }
-        Format::Webp => {
-            // The image crate encodes lossless WebP only.
-            image::codecs::webp::WebPEncoder::new_lossless(&mut out)
-                .encode(
-                    image.as_raw(),
-                    image.width(),
-                    image.height(),
-                    image::ExtendedColorType::Rgb8,
-                )
-                .context("encoding a WebP cover")?;
-        }
-    }
-    Ok(out)
 }
 
 /// Writes beside under a name of its own and renames, so a reader never sees half a file and
@@ -372,214 +341,6 @@ fn write_atomically(path: &Path, content: &[u8]) -> anyhow::Result<()> {
     })
 }
 
-/// Why an upload is refused.
-fn unsupported() -> ApiError {
-    ApiError::UnsupportedMediaType(
-        "the upload is not an image this store takes: send a PNG, JPEG or WebP file".into(),
-    )
-}
-
-/// Decodes an upload under `limits`, checking its declared size from the header first.
-/// Every failure is the client's: 415 for what is not a PNG, JPEG or WebP at all, 422 for
-/// one that is too large, truncated or corrupt.
-fn decode(bytes: &[u8], limits: Limits) -> ApiResult<(DynamicImage, ImageFormat)> {
-    // `bounded` off reads the header only: its width and height are checked here, so the
-    // error can say what the image declared.
-    let reader = |bounded: bool| -> ApiResult<ImageReader<Cursor<&[u8]>>> {
-        let mut reader = ImageReader::new(Cursor::new(bytes))
-            .with_guessed_format()
-            .map_err(|e| ApiError::Validation(format!("the image cannot be read: {e}")))?;
-        match reader.format() {
-            Some(ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP) => {}
-            _ => return Err(unsupported()),
-        }
-        let mut decoder_limits = limits.decoder_limits();
-        if !bounded {
-            decoder_limits.max_image_width = None;
-            decoder_limits.max_image_height = None;
-        }
-        reader.limits(decoder_limits);
-        Ok(reader)
-    };
-    let header = reader(false)?;
-    let kind = header.format().ok_or_else(unsupported)?;
-    let format = match kind {
-        ImageFormat::Png => "PNG",
-        ImageFormat::Jpeg => "JPEG",
-        _ => "WebP",
-    };
-    let invalid = |e: image::ImageError| match e {
-        image::ImageError::Limits(_) => ApiError::Validation(format!(
-            "the {format} needs more than the {} bytes of memory covers may take to decode",
-            limits.max_alloc
-        )),
-        image::ImageError::Unsupported(e) => ApiError::UnsupportedMediaType(format!(
-            "this {format} uses a feature the store cannot decode: {e}"
-        )),
-        other => ApiError::Validation(format!("the {format} is truncated or corrupt: {other}")),
-    };
-    let (width, height) = header.into_dimensions().map_err(invalid)?;
-    let max = limits.max_dimension;
-    if width > max || height > max {
-        return Err(ApiError::Validation(format!(
-            "the {format} declares {width}×{height} pixels, but covers may be at most {max}×{max}"
-        )));
-    }
-    if width == 0 || height == 0 {
-        return Err(ApiError::Validation(format!("the {format} has no pixels")));
-    }
-    if kind == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
-        return Err(ApiError::Validation(
-            "the JPEG is truncated: no end-of-image marker follows its last scan".into(),
-        ));
-    }
-    let image = reader(true)?.decode().map_err(invalid)?;
-    Ok((image, kind))
-}
-
-/// Whether the JPEG's last scan is followed by its end-of-image marker. The decoder fills in
-/// what a truncated JPEG lacks with grey rather than failing, so this is checked apart.
-/// Inside scan data a 0xFF byte is always followed by 0x00 or a restart marker, so neither
-/// marker can appear there by chance.
-fn jpeg_is_complete(bytes: &[u8]) -> bool {
-    let last = |marker: u8| bytes.windows(2).rposition(|pair| pair == [0xFF, marker]);
-    match (last(0xDA), last(0xD9)) {
-        (Some(scan), Some(end)) => end > scan,
-        _ => false,
-    }
-}
-
-/// Reads an upload's body into memory, refusing it as soon as it passes `limit` bytes.
-pub async fn receive<S, E>(mut body: S, declared: Option<u64>, limit: u64) -> ApiResult<Vec<u8>>
-where
-    S: Stream<Item = Result<bytes::Bytes, E>> + Unpin,
-    E: std::fmt::Display,
-{
-    let too_large = || ApiError::PayloadTooLarge(format!("covers may be at most {limit} bytes"));
-    // A declared length over the limit is refused before a byte is read.
-    if declared.is_some_and(|length| length > limit) {
-        return Err(too_large());
-    }
-    let mut bytes = Vec::with_capacity(declared.unwrap_or(0) as usize);
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::BadRequest(format!("the upload broke off before it ended: {e}"))
-        })?;
-        if bytes.len() as u64 + chunk.len() as u64 > limit {
-            return Err(too_large());
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    if bytes.is_empty() {
-        return Err(ApiError::Validation(
-            "the upload is empty: send the image file as the body".into(),
-        ));
-    }
-    Ok(bytes)
-}
-
-/// An uploaded cover, as stored.
-#[derive(Debug, Clone)]
-pub struct StoredCover {
-    pub album_id: i64,
-    pub content_type: String,
-    pub bytes: u64,
-    pub width: u32,
-    pub height: u32,
-    /// The content hash of the original (hex); variant ETags derive from it.
-    pub hash: String,
-    pub updated_at: String,
-}
-
-/// Validates `bytes` as `album`'s new cover, stores the file, records it, and removes the
-/// files of the cover it replaces. The caller has checked that the album exists.
-pub async fn replace(
-    db: &Db,
-    store: &MediaStore,
-    album: i64,
-    bytes: Vec<u8>,
-    limits: Limits,
-) -> ApiResult<StoredCover> {
-    let (bytes, format, width, height) = tokio::task::spawn_blocking(move || {
-        let (image, format) = decode(&bytes, limits)?;
-        Ok::<_, ApiError>((bytes, format, image.width(), image.height()))
-    })
-    .await
-    .map_err(|e| {
-        ApiError::Internal(anyhow::Error::new(e).context("decoding a cover panicked"))
-    })??;
-
-    let hash = hex(&Sha256::digest(&bytes));
-    let short = &hash[..16];
-    let extension = match format {
-        ImageFormat::Png => "png",
-        ImageFormat::Jpeg => "jpg",
-        _ => "webp",
-    };
-    let relative = format!(
-        "covers/originals/{:03}/{album}-{short}.{extension}",
-        album.rem_euclid(1000)
-    );
-    let path = store.path_of(&relative)?;
-    let size = bytes.len() as u64;
-    tokio::task::spawn_blocking(move || write_atomically(&path, &bytes))
-        .await
-        .context("writing a cover panicked")?
-        .map_err(store_error)?;
-
-    let previous = original_of(db, album).await?;
-    let cover = StoredCover {
-        album_id: album,
-        content_type: format.to_mime_type().to_string(),
-        bytes: size,
-        width,
-        height,
-        hash,
-        updated_at: crate::db::timestamp_now(),
-    };
-    sqlx::query(
-        "INSERT INTO album_cover (album_id, path, content_type, bytes, width, height, hash, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         ON CONFLICT (album_id) DO UPDATE SET path = excluded.path, \
-           content_type = excluded.content_type, bytes = excluded.bytes, width = excluded.width, \
-           height = excluded.height, hash = excluded.hash, updated_at = excluded.updated_at",
-    )
-    .bind(album)
-    .bind(&relative)
-    .bind(&cover.content_type)
-    .bind(size as i64)
-    .bind(i64::from(width))
-    .bind(i64::from(height))
-    .bind(&cover.hash)
-    .bind(&cover.updated_at)
-    .execute(db.writer())
-    .await?;
-
-    if let Some(old) = previous.filter(|old| old.hash() != cover.hash) {
-        forget(store, &old).await;
-    }
-    Ok(cover)
-}
-
-/// Removes an old original's file and cached variants, best-effort: its names are never
-/// served again (new content, new hash), so a file left behind only costs disk.
-async fn forget(store: &MediaStore, old: &Original) {
-    let mut paths = Vec::new();
-    if let Original::Uploaded { path, .. } = old {
-        paths.push(path.clone());
-    }
-    for size in SIZES {
-        for format in Format::ALL {
-            paths.push(variant_path(&variant_hash(old, size, format), format));
-        }
-    }
-    for relative in paths {
-        if let Ok(path) = store.path_of(&relative) {
-            let _ = tokio::fs::remove_file(path).await;
-        }
-    }
-}
-
 fn is_read_only(e: &anyhow::Error) -> bool {
     e.chain().any(|cause| {
         cause.downcast_ref::<std::io::Error>().is_some_and(|io| {
@@ -589,14 +350,6 @@ fn is_read_only(e: &anyhow::Error) -> bool {
             )
         })
     })
-}
-
-fn store_error(e: anyhow::Error) -> ApiError {
-    if is_read_only(&e) {
-        ApiError::Unavailable("the media store is read-only on this instance".into())
-    } else {
-        ApiError::Internal(e.context("storing a cover failed"))
-    }
 }
 
 /// Warms the variant cache for the first `albums` albums by id that have no uploaded
@@ -638,18 +391,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn webp_is_served_only_to_clients_that_name_it() {
-        assert_eq!(Format::negotiate(None), Format::Jpeg);
+    fn webp_is_the_default_and_jpeg_goes_to_those_who_prefer_it_or_only_send_wildcards() {
+        assert_eq!(Format::negotiate(None), Format::Webp);
+        assert_eq!(Format::negotiate(Some("")), Format::Webp);
+        assert_eq!(Format::negotiate(Some("image/png")), Format::Webp);
         assert_eq!(Format::negotiate(Some("*/*")), Format::Jpeg);
         assert_eq!(Format::negotiate(Some("image/*")), Format::Jpeg);
+        assert_eq!(Format::negotiate(Some("image/jpeg")), Format::Jpeg);
+        // Chromium's and Firefox's `Accept` for images.
         assert_eq!(
-            Format::negotiate(Some("image/avif,image/webp,*/*;q=0.8")),
+            Format::negotiate(Some(
+                "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
+            )),
+            Format::Webp
+        );
+        assert_eq!(
+            Format::negotiate(Some("image/avif,image/webp,*/*")),
             Format::Webp
         );
         assert_eq!(Format::negotiate(Some("image/WebP; q=0.5")), Format::Webp);
         assert_eq!(
+            Format::negotiate(Some("image/webp;q=0.5, image/jpeg")),
+            Format::Jpeg
+        );
+        assert_eq!(
             Format::negotiate(Some("image/webp;q=0, image/jpeg")),
             Format::Jpeg
+        );
+        assert_eq!(Format::negotiate(Some("image/webp;q=0, */*")), Format::Jpeg);
+        assert_eq!(
+            Format::negotiate(Some("image/jpeg;q=0, */*;q=0.5, image/webp;q=0.1")),
+            Format::Webp
         );
     }
 

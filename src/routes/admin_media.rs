@@ -42,9 +42,10 @@ pub struct StoredRendition {
 }
 
 /// Replaces a track's master. The body is the file itself, recognised by its bytes and
-/// decoded whole: WAV (PCM, ADPCM), MP3, FLAC, Ogg Vorbis, or MP4/M4A with AAC-LC or ALAC,
-/// up to `CHINOOK_MAX_AUDIO_BYTES`. Anything else is a 415; a file that claims a kind it is
-/// not, is truncated, or states no sample rate is a 422. The stream, preview and download
+/// decoded whole: WAV (PCM, A-law, µ-law), MP3, FLAC, Ogg Vorbis, or MP4/M4A with AAC-LC or
+/// ALAC, up to `CHINOOK_MAX_AUDIO_BYTES` (413 past it). Anything else (Ogg Opus, a video,
+/// HTML...) is a 415; a file that claims a kind it is not, is truncated, states a 0 Hz rate
+/// or more data than it holds, or holds no audio is a 422. The stream, preview and download
 /// renditions are made before this answers, and the track's duration is set from the file.
 /// Listeners mid-stream keep the old file; new requests get the new one and its ETag.
 #[utoipa::path(

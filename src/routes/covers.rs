@@ -25,7 +25,7 @@ const CACHE_CONTROL: &str = "public, max-age=3600";
 pub struct CoverQuery {
     /// Pixels square: 64, 128, 300 or 600. Default 300.
     pub size: Option<String>,
-    /// `webp` or `jpeg`. Wins over `Accept`; without either, JPEG.
+    /// `webp` (lossy) or `jpeg`. Wins over `Accept`; without either, WebP.
     pub format: Option<String>,
 }
 
@@ -39,15 +39,22 @@ fn matches(req: &HttpRequest, etag: &str) -> bool {
         .any(|tag| tag == "*" || tag == etag)
 }
 
-/// An album's cover, square, at `size` pixels. WebP when the client's `Accept` names
-/// `image/webp` (or `format=webp`), JPEG otherwise. The original is the admin's upload, or
-/// a pattern drawn from the album's id and title, the same on every instance.
+/// An album's cover, square, at `size` pixels, as lossy WebP (libwebp, quality 80) or JPEG
+/// (quality 85). `format` picks one. Without it, WebP, the smaller at comparable quality,
+/// when there is no `Accept` or it names `image/webp` at least as high as JPEG (as every
+/// current browser does); JPEG when `Accept` prefers `image/jpeg` or has only wildcards
+/// (`*/*`, `image/*`), as old clients that cannot decode WebP send. The original is the
+/// admin's upload, or a pattern drawn from the album's id and title, the same on every
+/// instance. A size not yet made is rendered once however many ask for it at once.
 #[utoipa::path(
     get,
     tag = "covers",
     params(("id" = i64, Path, description = "The album's id"), CoverQuery),
     responses(
-        (status = 200, description = "The cover; ETag, Cache-Control and Vary: Accept set", content(("image/jpeg"), ("image/webp"))),
+        (status = 200, description = "The cover; ETag, Cache-Control and Vary: Accept set", content(
+            ("image/webp"),
+            ("image/jpeg"),
+        )),
         (status = 304, description = "The client's copy is current (If-None-Match)"),
         (status = 400, description = "A size or format not offered (the detail names those that are), or a malformed id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such album", body = Problem, content_type = "application/problem+json"),
@@ -111,7 +118,8 @@ pub struct StoredCover {
 /// recognised by its bytes, at most `CHINOOK_COVER_MAX_BYTES` (413 past it), at most
 /// `CHINOOK_COVER_MAX_DIMENSION` pixels wide and high, and decodable within
 /// `CHINOOK_COVER_MAX_ALLOC_BYTES` (422 otherwise). Anything that is not such an image is a
-/// 415; one that is truncated or corrupt is a 422. Non-square images are centre-cropped when
+/// 415; one that does not decode completely (truncated, even with a JPEG end-of-image
+/// marker stuck on, or corrupt) is a 422. Non-square images are centre-cropped when
 /// served. The cover's URLs answer with new ETags at once.
 #[utoipa::path(
     tag = "admin",

@@ -127,8 +127,17 @@ async fn entitled_source(
     .await
 }
 
-/// The whole track as its stream rendition (MP3, 128 kbit/s, stereo), with ranges, for its
-/// owners, staff and admins.
+/// The whole track as its stream rendition (MP3, 128 kbit/s CBR, stereo, with a LAME Info
+/// frame giving its length), with ranges, for its owners, staff and admins.
+///
+/// Limits: each answer holds one of the account's `CHINOOK_MAX_STREAMS_PER_ACCOUNT` places
+/// (3) until its body ends or the client goes away, and `CHINOOK_STREAM_LINGER_SECS` (10 s)
+/// more; past the cap, a 429. A reader that takes nothing for `CHINOOK_SEND_TIMEOUT_SECS`
+/// (30 s) has its connection closed and its place freed. Caching: the rendition is made on
+/// first request (one render however many ask) and kept as a file with an exact length and
+/// a strong ETag; a generated track's renditions live in the media cache, kept within
+/// `CHINOOK_MEDIA_CACHE_BYTES` (1 GiB) by evicting the least recently used, an uploaded
+/// master's are never evicted.
 #[utoipa::path(
     get,
     tag = "streaming",
@@ -189,7 +198,7 @@ async fn stream_alias(
 
 /// The whole track as an attachment named "Artist - Album - 01 - Track.flac" (or `.mp3`):
 /// `format=flac` (the default) is lossless FLAC, 16-bit at the master's rate; `format=mp3`
-/// is MP3 at 320 kbit/s.
+/// is MP3 at 320 kbit/s CBR. Limits and caching as for `/api/v1/tracks/{id}/stream`.
 #[utoipa::path(
     get,
     tag = "streaming",
@@ -231,7 +240,9 @@ async fn download(
 }
 
 /// At most the first 30 seconds, for anyone, with ranges and validators of its own: MP3 at
-/// 128 kbit/s, rendered from the track's master. Every track has one.
+/// 128 kbit/s, rendered from the track's master. Every track has one. Made on first request
+/// and cached as the stream rendition is; not under the per-account cap, but under the send
+/// timeout.
 #[utoipa::path(
     get,
     tag = "streaming",

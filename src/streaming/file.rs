@@ -182,6 +182,12 @@ impl AsyncRead for PositionalReader {
 }
 
 /// The bytes `offset..offset + len` of `file`, in chunks from `MIN_CHUNK` up to `max_chunk`.
+/// A range the client asked for that fits in one `max_chunk` is one chunk: a seek or a
+/// player's next piece is then one read and one hand-over instead of a slow start of five
+/// or more (16, 32, 64, 128, 128... KiB), the cost that kept 1 MiB ranges under half of
+/// nginx's rate. A stalled reader of such a range holds at most `max_chunk` until the send
+/// timeout; whole files and open ranges (`bytes=0-`, what `<audio>` asks for) keep the slow
+/// start that keeps a thousand slow listeners small.
 pub struct Chunks {
     reader: PositionalReader,
     max_chunk: usize,
@@ -195,7 +201,19 @@ pub struct Chunks {
 }
 
 impl Chunks {
-    pub fn new(file: Arc<std::fs::File>, offset: u64, len: u64, max_chunk: usize) -> Self {
+    pub fn new(
+        file: Arc<std::fs::File>,
+        offset: u64,
+        len: u64,
+        max_chunk: usize,
+        asked: bool,
+    ) -> Self {
+        let max_chunk = max_chunk.max(MIN_CHUNK);
+        let first = if asked && len <= max_chunk as u64 {
+            (len as usize).max(MIN_CHUNK)
+        } else {
+            MIN_CHUNK
+        };
         Self {
             reader: PositionalReader {
                 file,
@@ -204,8 +222,8 @@ impl Chunks {
                 try_cached: true,
                 pending: None,
             },
-            max_chunk: max_chunk.max(MIN_CHUNK),
-            chunk: MIN_CHUNK,
+            max_chunk,
+            chunk: first,
             buf: None,
             handed: None,
             started: Instant::now(),
@@ -280,7 +298,7 @@ mod tests {
         let content: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
         std::fs::write(&path, &content).unwrap();
         let file = Arc::new(std::fs::File::open(&path).unwrap());
-        let chunks: Vec<Bytes> = Chunks::new(file, 1000, 900_000, 256 * 1024)
+        let chunks: Vec<Bytes> = Chunks::new(file, 1000, 900_000, 256 * 1024, false)
             .map(|c| c.unwrap())
             .collect()
             .await;
@@ -295,6 +313,35 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_asked_range_that_fits_in_a_chunk_is_one_chunk_and_a_larger_one_starts_small() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let content: Vec<u8> = (0..3_000_000u32).map(|i| (i % 241) as u8).collect();
+        std::fs::write(&path, &content).unwrap();
+        let file = Arc::new(std::fs::File::open(&path).unwrap());
+        let chunks = |offset: u64, len: u64, asked: bool| {
+            Chunks::new(file.clone(), offset, len, 1 << 20, asked)
+                .map(|c| c.unwrap())
+                .collect::<Vec<Bytes>>()
+        };
+        let one = chunks(123_456, 1 << 20, true).await;
+        assert_eq!(one.len(), 1, "a 1 MiB range is one read and one hand-over");
+        assert_eq!(one[0][..], content[123_456..123_456 + (1 << 20)]);
+        let larger = chunks(0, 2 << 20, true).await;
+        assert_eq!(
+            larger[0].len(),
+            MIN_CHUNK,
+            "past a chunk, the slow start holds"
+        );
+        let whole = chunks(0, 1 << 20, false).await;
+        assert_eq!(
+            whole[0].len(),
+            MIN_CHUNK,
+            "a whole file keeps the slow start"
+        );
+    }
+
+    #[tokio::test]
     async fn chunks_pass_the_steady_size_only_after_many_fast_megabytes() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
@@ -302,7 +349,7 @@ mod tests {
         let content: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
         std::fs::write(&path, &content).unwrap();
         let file = Arc::new(std::fs::File::open(&path).unwrap());
-        let chunks: Vec<Bytes> = Chunks::new(file, 0, len as u64, 1 << 20)
+        let chunks: Vec<Bytes> = Chunks::new(file, 0, len as u64, 1 << 20, false)
             .map(|c| c.unwrap())
             .collect()
             .await;
@@ -330,7 +377,8 @@ mod tests {
         let path = dir.path().join("f");
         std::fs::write(&path, [1u8; 100]).unwrap();
         let file = Arc::new(std::fs::File::open(&path).unwrap());
-        let results: Vec<io::Result<Bytes>> = Chunks::new(file, 0, 200, MIN_CHUNK).collect().await;
+        let results: Vec<io::Result<Bytes>> =
+            Chunks::new(file, 0, 200, MIN_CHUNK, false).collect().await;
         assert!(results.last().unwrap().is_err());
     }
 }

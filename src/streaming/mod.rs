@@ -58,7 +58,14 @@ impl Source {
     }
 
     /// The bytes of one range of the served content, read as the client takes them.
-    fn bytes(&self, range: ByteRange, chunk: usize) -> BoxStream<'static, std::io::Result<Bytes>> {
+    /// `asked` is whether the client named the range: one that fits in a chunk is then read
+    /// and handed over whole (see `file::Chunks::new`).
+    fn bytes(
+        &self,
+        range: ByteRange,
+        chunk: usize,
+        asked: bool,
+    ) -> BoxStream<'static, std::io::Result<Bytes>> {
         let prefix_len = self.prefix.len() as u64;
         let mut parts: Vec<BoxStream<'static, std::io::Result<Bytes>>> = Vec::new();
         if range.start < prefix_len {
@@ -79,7 +86,7 @@ impl Source {
                         .map_err(std::io::Error::other)?
                         .map(Arc::new)?,
                 };
-                Ok::<_, std::io::Error>(file::Chunks::new(file, from, count, chunk))
+                Ok::<_, std::io::Error>(file::Chunks::new(file, from, count, chunk, asked))
             })
             .try_flatten();
             parts.push(file.boxed());
@@ -230,6 +237,7 @@ pub async fn respond<T: Send + 'static, Admitted: Future<Output = ApiResult<T>>>
                         end: total - 1,
                     },
                     chunk,
+                    false,
                 )
             };
             let mut response = base(StatusCode::OK, &source);
@@ -242,7 +250,7 @@ pub async fn respond<T: Send + 'static, Admitted: Future<Output = ApiResult<T>>>
             response
                 .content_type(source.content_type.clone())
                 .insert_header((header::CONTENT_RANGE, range.content_range(total)));
-            let body = source.bytes(range, chunk);
+            let body = source.bytes(range, chunk, true);
             Ok(finish(response, &method, range.len(), held(body), sent))
         }
         Ranges::Partial(ranges) => {
@@ -253,7 +261,7 @@ pub async fn respond<T: Send + 'static, Admitted: Future<Output = ApiResult<T>>>
             for (head, range) in &multipart.parts {
                 let head = Bytes::from(head.clone());
                 parts.push(stream::once(async move { Ok(head) }).boxed());
-                parts.push(source.bytes(*range, chunk));
+                parts.push(source.bytes(*range, chunk, true));
             }
             let closing = Bytes::from(multipart.closing.clone());
             parts.push(stream::once(async move { Ok(closing) }).boxed());

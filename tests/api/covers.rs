@@ -1,5 +1,5 @@
-//! Album covers: every album has one at every offered size in WebP and JPEG, the same on
-//! every instance; admins replace it with an upload that is decoded under limits, so
+//! Album covers: every album has one at every offered size in lossy WebP (the default) and
+//! JPEG, the same on every instance; admins replace it with an upload that is decoded under limits, so
 //! garbage, truncated files, bombs and oversize bodies are refused with a 4xx.
 
 use std::io::Cursor;
@@ -139,6 +139,38 @@ async fn every_size_in_both_formats_decodes_at_its_size() {
     }
 }
 
+/// The default format is the smaller: lossy WebP under the JPEG at every size. The sizes are
+/// printed (`--nocapture`) as the measure of what each format costs.
+#[tokio::test]
+async fn the_default_webp_is_smaller_than_the_jpeg_at_every_size() {
+    let app = TestApp::spawn().await;
+    for album in [1, 4] {
+        for size in SIZES {
+            let query = format!("?size={size}");
+            let (webp_type, _, webp) =
+                cover_of(get_cover(&app, album, &query, Some("")).await).await;
+            let (jpeg_type, _, jpeg) =
+                cover_of(get_cover(&app, album, &query, Some("image/jpeg")).await).await;
+            assert_eq!(
+                (webp_type.as_str(), jpeg_type.as_str()),
+                ("image/webp", "image/jpeg")
+            );
+            println!(
+                "album {album} at {size}: webp {} bytes, jpeg {} bytes",
+                webp.len(),
+                jpeg.len()
+            );
+            assert!(
+                webp.len() < jpeg.len(),
+                "album {album} at {size}: webp {} ≥ jpeg {}",
+                webp.len(),
+                jpeg.len()
+            );
+            assert_eq!(decode(&webp, ImageFormat::WebP).width(), size);
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_format_follows_accept_unless_the_query_names_one() {
     let app = TestApp::spawn().await;
@@ -155,14 +187,28 @@ async fn the_format_follows_accept_unless_the_query_names_one() {
         "300 is the default"
     );
 
+    // An empty `Accept` (reqwest sends `*/*` when none is set) takes any type: the default.
+    for accept in [
+        Some(""),
+        Some("image/webp"),
+        Some("image/avif,image/webp,*/*"),
+        Some("image/png"),
+    ] {
+        let (content_type, _, _) = cover_of(get_cover(&app, 2, "", accept).await).await;
+        assert_eq!(content_type, "image/webp", "Accept: {accept:?}");
+    }
+    // Old clients send wildcards alone; a client may prefer JPEG or refuse WebP.
     for accept in [
         None,
         Some("*/*"),
+        Some("image/*"),
         Some("image/jpeg"),
-        Some("image/webp;q=0"),
+        Some("image/webp;q=0.5, image/jpeg"),
+        Some("image/webp;q=0, */*"),
     ] {
-        let (content_type, _, _) = cover_of(get_cover(&app, 2, "", accept).await).await;
+        let (content_type, _, bytes) = cover_of(get_cover(&app, 2, "", accept).await).await;
         assert_eq!(content_type, "image/jpeg", "Accept: {accept:?}");
+        assert_eq!(decode(&bytes, ImageFormat::Jpeg).width(), 300);
     }
 
     let (content_type, _, _) =
@@ -369,6 +415,16 @@ async fn what_is_not_a_whole_image_is_refused_with_a_reason() {
         assert!(
             body["detail"].as_str().unwrap().contains("truncated"),
             "{cut}: {body}"
+        );
+    }
+    // Cut, with an end-of-image marker stuck on: the markers look whole, the scan is not.
+    for cut in [jpeg.len() / 3, jpeg.len() / 2, jpeg.len() - 40] {
+        let mut patched = jpeg[..cut].to_vec();
+        patched.extend_from_slice(&[0xFF, 0xD9]);
+        let body = assert_problem(upload(&app, 1, Some(&token), patched).await, 422).await;
+        assert!(
+            body["detail"].as_str().unwrap().contains("truncated"),
+            "{cut} + FFD9: {body}"
         );
     }
     let webp = encoded(&red_and_blue(200, 200), ImageFormat::WebP);
