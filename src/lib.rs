@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod hex;
 pub mod http;
+pub mod ids;
 pub mod media;
 pub mod memo;
 pub mod metrics;

@@ -65,6 +65,7 @@ pub struct PlaylistInput {
 #[serde(deny_unknown_fields)]
 pub struct TrackAddition {
     /// Track ids in the order they go in; 1 to 1,000 of them.
+    #[serde(deserialize_with = "crate::ids::whole_numbers")]
     pub track_ids: Vec<i64>,
     /// Where the first of them goes, from 1 to the playlist's length + 1; later entries move
     /// down. Default: the end.
@@ -80,6 +81,7 @@ pub struct TrackAddition {
 #[serde(deny_unknown_fields)]
 pub struct TrackOrder {
     /// The playlist's track ids in their new order: the same entries, rearranged.
+    #[serde(deserialize_with = "crate::ids::whole_numbers")]
     pub track_ids: Vec<i64>,
 }
 

@@ -43,10 +43,10 @@ const KEY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Order {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::ids::whole_numbers")]
     #[schema(example = json!([1, 2]))]
     pub track_ids: Vec<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::ids::whole_numbers")]
     #[schema(example = json!([]))]
     pub album_ids: Vec<i64>,
 }

@@ -434,3 +434,29 @@ async fn the_caps_are_settings_and_the_409_names_the_configured_one() {
     refused(response, 422, "a playlist holds at most 3").await;
     assert_eq!(track_ids(&store.own(&store.luis, first).await), [1, 2, 3]);
 }
+
+#[tokio::test]
+async fn ids_written_as_whole_floats_are_ids_and_fractions_are_refused() {
+    let store = Store::open().await;
+    let id = store.create(&store.luis, "Floats", "private").await;
+    // JSON Schema counts 2.0 as the integer 2, so a client writing floats is not wrong.
+    let added = store
+        .add(&store.luis, id, json!({"track_ids": [2.0, 3]}))
+        .await;
+    assert_eq!(track_ids(&added), [2, 3]);
+    let tracks = format!("/api/v1/me/playlists/{id}/tracks");
+    refused(
+        raw(
+            &store,
+            Method::POST,
+            &tracks,
+            "application/json",
+            r#"{"track_ids": [4.5]}"#,
+        )
+        .await,
+        422,
+        "not a whole number",
+    )
+    .await;
+    assert_eq!(track_ids(&store.own(&store.luis, id).await), [2, 3]);
+}
