@@ -271,6 +271,7 @@ async fn cache_lookups_and_rate_limit_refusals_are_counted_with_bounded_labels()
             "account".to_string(),
             "anonymous".into(),
             "login".into(),
+            "subsonic".into(),
             "write".into()
         ]
         .into()
@@ -305,7 +306,7 @@ async fn cache_lookups_and_rate_limit_refusals_are_counted_with_bounded_labels()
         // Hits and misses per layer, and the public answers' revalidations.
         2 * layers.len() + 1
     );
-    assert_eq!(after.label_sets("rate_limited_total").len(), 4);
+    assert_eq!(after.label_sets("rate_limited_total").len(), 5);
 }
 
 #[tokio::test]
