@@ -299,12 +299,19 @@ fn bodies(doc: &mut Value) {
     if let Some(schema) = doc.pointer_mut("/components/schemas/PlaylistInput/properties/name") {
         *schema = name.clone();
     }
+    if let Some(schema) = doc.pointer_mut("/components/schemas/KeyRequest/properties/name") {
+        *schema =
+            json!({"type": "string", "minLength": 1, "maxLength": 80, "pattern": NAME_PATTERN});
+    }
     if let Some(schema) = doc.pointer_mut(
         "/paths/~1api~1v1~1me~1playlists~1{id}/patch/requestBody/content/application~1json/schema",
     ) {
         *schema = json!({
             "type": "object",
-            "properties": {"name": name, "visibility": {"$ref": "#/components/schemas/Visibility"}},
+            // A merge patch: `null` puts the visibility back to its default.
+            "properties": {"name": name, "visibility": {"oneOf": [
+                {"$ref": "#/components/schemas/Visibility"}, {"type": "null"}
+            ]}},
             "additionalProperties": false
         });
     }

@@ -30,7 +30,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct KeyRequest {
-    /// What the key is for, e.g. the player's name; 1 to 80 characters.
+    /// What the key is for, e.g. the player's name; 1 to 80 characters, with the name
+    /// rules of the README (no control or bidirectional characters, not only blanks).
     #[schema(example = "Symfonium on my phone")]
     name: String,
 }

@@ -107,6 +107,10 @@ fn key_name(raw: &str) -> ApiResult<String> {
     if name.is_empty() {
         return Err(ApiError::Validation("name is required".into()));
     }
+    // Shown on the account page like any name: no bidirectional controls, not only blanks.
+    if let Some(problem) = crate::text::name_problem("name", name) {
+        return Err(ApiError::Validation(problem));
+    }
     if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
         return Err(ApiError::Validation(format!(
             "name must be at most {MAX_NAME_CHARS} characters, without control characters"

@@ -199,6 +199,32 @@ async fn api_keys_are_shown_once_and_revocable() {
 }
 
 #[tokio::test]
+async fn an_api_key_name_follows_the_name_rules() {
+    let app = spawn().await;
+    let bearer = app.login(OWNER, DEMO_PASSWORD).await;
+    for (name, says) in [
+        ("", "required"),
+        ("\u{200B}", "name"),
+        ("evil\u{202E}gpj", "name"),
+        ("a\u{0007}b", "control"),
+    ] {
+        let refused = rest(
+            &app,
+            reqwest::Method::POST,
+            "/api/v1/me/subsonic/api-keys",
+            &bearer,
+            Some(json!({ "name": name })),
+        )
+        .await;
+        let problem = crate::helpers::assert_problem(refused, 422).await;
+        assert!(
+            problem["detail"].as_str().unwrap().contains(says),
+            "{name:?}: {problem}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn token_auth_needs_an_app_password_and_never_takes_the_account_password() {
     let app = spawn().await;
     let salt = "c19b2d";
