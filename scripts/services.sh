@@ -156,7 +156,17 @@ PY
 
 stop_redis() {
   if [ -n "${REDIS_DIR:-}" ] && [ -d "$REDIS_DIR" ]; then
-    [ -s "$REDIS_DIR/redis.pid" ] && kill "$(cat "$REDIS_DIR/redis.pid")" 2>/dev/null || true
-    rm -rf "$REDIS_DIR"
+    local pid=
+    [ -s "$REDIS_DIR/redis.pid" ] && pid=$(cat "$REDIS_DIR/redis.pid")
+    if [ -n "$pid" ] && kill "$pid" 2>/dev/null; then
+      # It logs into the directory as it stops: removing the directory under it fails
+      # ("Directory not empty"), so wait (up to 10 s) for it to be gone first.
+      local waited=0
+      while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 100 ]; do
+        sleep 0.1
+        waited=$((waited + 1))
+      done
+    fi
+    rm -rf "$REDIS_DIR" || { sleep 1; rm -rf "$REDIS_DIR"; } || log "could not remove $REDIS_DIR"
   fi
 }
