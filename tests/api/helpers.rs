@@ -475,3 +475,12 @@ pub async fn serve(mut command: Command) -> (std::process::Child, u16) {
     let _ = child.wait();
     panic!("serve did not become ready within 90 s ({:?})", backend());
 }
+
+/// Statements run during requests so far, on every pool.
+pub fn request_statements(app: &TestApp) -> u64 {
+    let text = app.state.metrics.render().unwrap();
+    text.lines()
+        .filter(|l| l.starts_with("db_queries_total{") && l.contains("during=\"request\""))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum()
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::{TestApp, DEMO_PASSWORD};
+use crate::helpers::{request_statements, TestApp, DEMO_PASSWORD};
 use crate::purchases::{buy, new_customer};
 use crate::redis::{on_redis, until};
 use crate::streaming::{flac_song, owner_of};
@@ -15,15 +15,6 @@ use crate::streaming::{flac_song, owner_of};
 const ADMIN: &str = "andrew@chinookcorp.com";
 const TRACK: i64 = 1;
 const STREAM: &str = "/api/v1/tracks/1/stream";
-
-/// Statements run during requests so far, on every pool.
-fn request_statements(app: &TestApp) -> u64 {
-    let text = app.state.metrics.render().unwrap();
-    text.lines()
-        .filter(|l| l.starts_with("db_queries_total{") && l.contains("during=\"request\""))
-        .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
-        .sum()
-}
 
 async fn range(app: &TestApp, token: &str, from: u64) -> reqwest::Response {
     app.client

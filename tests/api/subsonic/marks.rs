@@ -5,16 +5,7 @@
 use serde_json::Value;
 
 use super::{ok, password, spawn, OWNER};
-use crate::helpers::TestApp;
-
-/// Statements run during requests so far, on every pool.
-fn request_statements(app: &TestApp) -> u64 {
-    let text = app.state.metrics.render().unwrap();
-    text.lines()
-        .filter(|l| l.starts_with("db_queries_total{") && l.contains("during=\"request\""))
-        .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
-        .sum()
-}
+use crate::helpers::{request_statements, TestApp};
 
 /// The statements one call runs, and its answer.
 async fn cost(app: &TestApp, method: &str, extra: &[(&str, &str)]) -> (u64, Value) {
