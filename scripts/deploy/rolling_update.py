@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 import uuid
 
 DEMO_PASSWORD = "chinook-demo"
@@ -354,6 +355,7 @@ def main():
     threads += [threading.Thread(target=listener, args=(lb_port, staff_token, by_track, tally, stop, n))
                 for n in range(3)]
     for t in threads:
+        t.daemon = True  # a failed rollout must not hang on its load threads
         t.start()
     started = time.time()
     time.sleep(between)
@@ -370,10 +372,25 @@ def main():
                         "stream-during-stop", on_first_chunk=first_chunk.set, rate=PINNED_RATE)
             result["done"] = time.time()
 
-        pin = threading.Thread(target=pinned)
+        pin = threading.Thread(target=pinned, daemon=True)
         pin.start()
         if not first_chunk.wait(20):
-            raise RuntimeError(f"no stream could be placed on instance {instance.n}")
+            # What the instance answers meanwhile, and where the pinned request waits.
+            frame = sys._current_frames().get(pin.ident)
+            where = "".join(traceback.format_stack(frame)) if frame else "ended"
+            probe = {}
+            for path in ("/health/live", f"/api/v1/tracks/{sorted(by_track)[instance.n]}/stream"):
+                t0 = time.time()
+                try:
+                    req = urllib.request.Request(f"http://127.0.0.1:{instance.port}{path}",
+                                                 headers={"Authorization": f"Bearer {staff_token}", "Range": "bytes=0-9"})
+                    with urllib.request.urlopen(req, timeout=15) as r:
+                        probe[path] = (r.status, round(time.time() - t0, 2))
+                except Exception as e:
+                    probe[path] = (repr(e), round(time.time() - t0, 2))
+            raise RuntimeError(f"no stream could be placed on instance {instance.n}: "
+                               + "; ".join(e for e in tally.examples if "during-stop" in e)
+                               + f" probe={probe} pinned thread at:\n{where}")
         term = time.time()
         instance.process.send_signal(signal.SIGTERM)
         code = instance.process.wait(timeout=SHUTDOWN_DELAY + SHUTDOWN_TIMEOUT + 10)

@@ -170,8 +170,11 @@ fn write_atomically(path: &Path, content: &[u8]) -> anyhow::Result<()> {
 
 /// Stores generated masters (FLAC) for the tracks `which` names that have no stored master,
 /// each as long as the track up to `max_secs`, so they live in the media store rather than
-/// the cache (a media volume prepared ahead, say). Every track has generated audio without
-/// this. Returns how many files were written.
+/// the cache (a media volume prepared ahead, say). Like an upload, each comes with its
+/// renditions, made in the same pass and kept in the media store: every instance that
+/// shares the store streams them at once, rather than rendering its own copy on a first
+/// request. Every track has generated audio without this. Returns how many masters were
+/// written.
 pub async fn seed_audio(
     db: &Db,
     store: &MediaStore,
@@ -195,16 +198,19 @@ pub async fn seed_audio(
     let mut written = 0;
     for (track, milliseconds) in tracks {
         let length = (milliseconds.max(0) as u64).min(max_secs * 1000);
-        let flac = tokio::task::spawn_blocking(move || {
+        let made = tokio::task::spawn_blocking(move || {
             let mut song = synth::Synth::new(track, length);
-            encode::render(&mut song, &[encode::Rendition::Flac])
+            encode::render(&mut song, &encode::Rendition::ALL)
         })
         .await
-        .context("generating audio panicked")??
-        .pop()
-        .context("the encoder made nothing")?
-        .1;
+        .context("generating audio panicked")??;
+        let flac = made
+            .iter()
+            .find(|(rendition, _)| *rendition == encode::Rendition::Flac)
+            .map(|(_, bytes)| bytes.clone())
+            .context("the encoder made no FLAC")?;
         let file = store.write(track, flac, "audio/flac", "flac").await?;
+        store.keep_renditions(&file, made).await?;
         store.save(db, &file).await?;
         written += 1;
     }

@@ -225,3 +225,41 @@ fn walk(dir: &std::path::Path) -> u64 {
         })
         .sum()
 }
+
+#[tokio::test]
+async fn seeded_masters_come_with_their_renditions_so_no_instance_renders_them() {
+    let app = TestApp::spawn().await;
+    let seeded = chinook::media::seed_audio(
+        &app.state.db,
+        &app.state.media,
+        chinook::config::SeedAudio::First(2),
+        5,
+    )
+    .await
+    .unwrap();
+    assert_eq!(seeded, 2);
+    for track in [1, 2] {
+        let kept = app
+            .state
+            .media
+            .path_of(&format!("renditions/{track:03}"))
+            .unwrap();
+        assert_eq!(std::fs::read_dir(kept).unwrap().count(), 4, "track {track}");
+    }
+    let staff = app.login(STAFF, DEMO_PASSWORD).await;
+    let renders = app.state.media.cache().renders();
+    for path in [
+        "/api/v1/tracks/1/stream",
+        "/api/v1/tracks/1/preview",
+        "/api/v1/tracks/2/download?format=mp3",
+        "/api/v1/tracks/2/download?format=flac",
+    ] {
+        let bytes = body(&app, path, Some(&staff), None).await;
+        assert!(!bytes.is_empty(), "{path}");
+    }
+    assert_eq!(
+        app.state.media.cache().renders(),
+        renders,
+        "nothing was rendered on request"
+    );
+}
