@@ -1,6 +1,6 @@
 //! The web store front's files (`static/`, compiled into the binary): compressed once with
 //! brotli and gzip when the process first needs them, fingerprinted as a whole, and picked
-//! per request by `Accept-Encoding`. The page links its assets under `/assets/<version>/`,
+//! per request by `Accept-Encoding` (`http::compression::negotiate`). The page links its assets under `/assets/<version>/`,
 //! so they can be cached for a year; the page itself is revalidated with its ETag.
 
 use std::collections::HashMap;
@@ -42,39 +42,6 @@ impl Encoding {
             Self::Brotli => "-br",
             Self::Gzip => "-gz",
             Self::Identity => "",
-        }
-    }
-
-    /// The best encoding the client accepts (RFC 9110 §12.5.3): brotli, then gzip, else
-    /// identity. `q=0` refuses one; `*` stands for those not named.
-    pub fn negotiate(accept_encoding: Option<&str>) -> Self {
-        let Some(header) = accept_encoding else {
-            return Self::Identity;
-        };
-        let mut named: HashMap<String, bool> = HashMap::new();
-        let mut wildcard = None;
-        for item in header.split(',') {
-            let mut parts = item.split(';');
-            let coding = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-            if coding.is_empty() {
-                continue;
-            }
-            let accepted = parts
-                .filter_map(|p| p.trim().strip_prefix("q=").or(p.trim().strip_prefix("Q=")))
-                .all(|q| q.trim().parse::<f32>().is_ok_and(|q| q > 0.0));
-            if coding == "*" {
-                wildcard = Some(accepted);
-            } else {
-                named.insert(coding, accepted);
-            }
-        }
-        let accepts = |coding: &str| named.get(coding).copied().or(wildcard).unwrap_or(false);
-        if accepts("br") {
-            Self::Brotli
-        } else if accepts("gzip") || accepts("x-gzip") {
-            Self::Gzip
-        } else {
-            Self::Identity
         }
     }
 }
@@ -242,18 +209,6 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn brotli_is_preferred_then_gzip_and_q_zero_refuses() {
-        use Encoding::*;
-        assert_eq!(Encoding::negotiate(Some("gzip, deflate, br, zstd")), Brotli);
-        assert_eq!(Encoding::negotiate(Some("gzip, br;q=0")), Gzip);
-        assert_eq!(Encoding::negotiate(Some("deflate")), Identity);
-        assert_eq!(Encoding::negotiate(Some("*")), Brotli);
-        assert_eq!(Encoding::negotiate(Some("*;q=0, gzip")), Gzip);
-        assert_eq!(Encoding::negotiate(Some("identity")), Identity);
-        assert_eq!(Encoding::negotiate(None), Identity);
-    }
 
     #[test]
     fn the_page_links_its_assets_under_the_version() {

@@ -20,13 +20,21 @@ pub fn bidi_control(c: char) -> bool {
 /// `name_problem` and the control-character rule as a JSON Schema pattern, for the OpenAPI
 /// document: no control characters or bidirectional controls, and at least one character
 /// that is neither whitespace nor invisible (the invisible set past the Basic Multilingual
-/// Plane is left out, as patterns there are not portable).
+/// Plane is left out, as patterns there are not portable). Names are trimmed before they are
+/// checked, so whitespace at either end may be anything Rust's `trim` takes away.
 pub const NAME_PATTERN: &str = concat!(
-    r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*",
+    r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*",
+    r"[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*",
     r"[^\s\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f",
     r"\u200b-\u200f\u202a-\u202e\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8]",
-    r"[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
+    r"[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*",
+    r"[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
 );
+
+/// A JSON Schema pattern for what trims to nothing: Rust's whitespace, which differs from
+/// ECMAScript's `\s` (that has U+FEFF and lacks U+0085).
+pub const BLANK_PATTERN: &str =
+    r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$";
 
 /// What is wrong with `value` as a name people see, if anything. `field` names it.
 pub fn name_problem(field: &str, value: &str) -> Option<String> {

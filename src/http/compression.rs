@@ -2,13 +2,21 @@
 //! text formats only. Audio and images are already compressed, and a byte range of a
 //! compressed stream would not be the range the client asked for, so they pass untouched,
 //! as does anything that already carries a `Content-Encoding` (precompressed static assets).
+//!
+//! [`negotiate`] is the one reading of `Accept-Encoding`, for this middleware and for the
+//! precompressed store-front assets alike.
 
 use actix_http::encoding::Encoder;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, ContentEncoding, HeaderMap, HeaderValue};
+use actix_web::http::header::{
+    self, AcceptEncoding, ContentEncoding, Header, HeaderMap, HeaderValue, Preference, Quality,
+};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
+use actix_web::HttpMessage;
+
+pub use crate::storefront::Encoding;
 
 /// Media types worth compressing: what the API, the store front and the exports send.
 const COMPRESSIBLE: &[&str] = &[
@@ -27,11 +35,11 @@ pub async fn middleware<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B, Encoder<B>>>, actix_web::Error> {
-    let encoding = req
-        .headers()
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .and_then(negotiate);
+    let encoding = match negotiate(&req) {
+        Encoding::Brotli => Some(ContentEncoding::Brotli),
+        Encoding::Gzip => Some(ContentEncoding::Gzip),
+        Encoding::Identity => None,
+    };
     let mut res = next.call(req).await?;
     if !compressible(res.headers()) {
         return Ok(res.map_into_left_body());
@@ -83,54 +91,78 @@ fn compressible(headers: &HeaderMap) -> bool {
     COMPRESSIBLE.contains(&essence.as_str())
 }
 
-/// The client's preferred coding among brotli and gzip (brotli on a tie), or `None` when it
-/// accepts neither (then the body goes as it is).
-fn negotiate(accept_encoding: &str) -> Option<ContentEncoding> {
-    let mut best: Option<(ContentEncoding, f32)> = None;
-    for item in accept_encoding.split(',') {
-        let mut parts = item.split(';');
-        let coding = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-        let quality = parts
-            .filter_map(|p| p.trim().strip_prefix("q="))
-            .find_map(|q| q.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
-        let encoding = match coding.as_str() {
-            "br" => ContentEncoding::Brotli,
-            "gzip" | "x-gzip" => ContentEncoding::Gzip,
-            _ => continue,
-        };
-        if quality <= 0.0 {
-            continue;
-        }
-        let better = match best {
-            None => true,
-            Some((current, q)) => {
-                quality > q
-                    || (quality == q && encoding == ContentEncoding::Brotli && current != encoding)
-            }
-        };
-        if better {
-            best = Some((encoding, quality));
-        }
+/// The coding a response to `req` should be in (RFC 9110 §12.5.3), read with actix's typed
+/// `Accept-Encoding`: the acceptable one with the highest weight among brotli and gzip,
+/// brotli on a tie; `*` stands for the codings the header does not name. A missing or
+/// unparsable header, or one that accepts neither, gets the bytes as they are: an
+/// unencoded answer is always allowed, and better than a 406.
+pub fn negotiate(req: &impl HttpMessage) -> Encoding {
+    let Ok(accept) = AcceptEncoding::parse(req) else {
+        return Encoding::Identity;
+    };
+    let weight = |wanted: &str| {
+        let named = accept.0.iter().find(|item| match &item.item {
+            Preference::Specific(coding) => coding.to_string().eq_ignore_ascii_case(wanted),
+            Preference::Any => false,
+        });
+        let any = accept
+            .0
+            .iter()
+            .find(|item| matches!(item.item, Preference::Any));
+        named.or(any).map(|item| item.quality)
+    };
+    let brotli = weight("br").filter(|q| *q > Quality::ZERO);
+    let gzip = weight("gzip")
+        .or_else(|| weight("x-gzip"))
+        .filter(|q| *q > Quality::ZERO);
+    match (brotli, gzip) {
+        (Some(b), Some(g)) if g > b => Encoding::Gzip,
+        (Some(_), _) => Encoding::Brotli,
+        (None, Some(_)) => Encoding::Gzip,
+        (None, None) => Encoding::Identity,
     }
-    best.map(|(encoding, _)| encoding)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn negotiated(accept: Option<&str>) -> Encoding {
+        let mut req = actix_web::test::TestRequest::get();
+        if let Some(accept) = accept {
+            req = req.insert_header((header::ACCEPT_ENCODING, accept));
+        }
+        negotiate(&req.to_http_request())
+    }
+
     #[test]
-    fn brotli_wins_a_tie_and_quality_decides_otherwise() {
-        assert_eq!(negotiate("gzip, br"), Some(ContentEncoding::Brotli));
-        assert_eq!(negotiate("gzip, deflate"), Some(ContentEncoding::Gzip));
-        assert_eq!(
-            negotiate("br;q=0.5, gzip;q=0.8"),
-            Some(ContentEncoding::Gzip)
-        );
-        assert_eq!(negotiate("br;q=0, gzip;q=0"), None);
-        assert_eq!(negotiate("identity"), None);
-        assert_eq!(negotiate(""), None);
+    fn brotli_wins_a_tie_and_the_weight_decides_otherwise() {
+        use Encoding::*;
+        assert_eq!(negotiated(Some("gzip, deflate, br, zstd")), Brotli);
+        assert_eq!(negotiated(Some("gzip, deflate")), Gzip);
+        assert_eq!(negotiated(Some("br;q=0.5, gzip;q=0.8")), Gzip);
+        assert_eq!(negotiated(Some("gzip, br;q=0")), Gzip);
+        assert_eq!(negotiated(Some("BR;Q=0.9")), Brotli);
+        assert_eq!(negotiated(Some("x-gzip")), Gzip);
+    }
+
+    #[test]
+    fn a_wildcard_stands_for_the_codings_not_named() {
+        use Encoding::*;
+        assert_eq!(negotiated(Some("*")), Brotli);
+        assert_eq!(negotiated(Some("*;q=0, gzip")), Gzip);
+        assert_eq!(negotiated(Some("br;q=0, *")), Gzip);
+    }
+
+    #[test]
+    fn anything_else_gets_the_bytes_as_they_are() {
+        use Encoding::*;
+        assert_eq!(negotiated(Some("br;q=0, gzip;q=0")), Identity);
+        assert_eq!(negotiated(Some("identity")), Identity);
+        assert_eq!(negotiated(Some("deflate")), Identity);
+        assert_eq!(negotiated(Some("")), Identity);
+        assert_eq!(negotiated(Some("gzip;q=banana")), Identity);
+        assert_eq!(negotiated(None), Identity);
     }
 
     #[test]

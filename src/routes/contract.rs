@@ -9,7 +9,7 @@ use crate::catalog::Kind;
 use crate::paging::MAX_LIMIT;
 use crate::store::accounts::MAX_FIELD_CHARS;
 use crate::taxonomy::MAX_SLUG;
-use crate::text::NAME_PATTERN;
+use crate::text::{BLANK_PATTERN, NAME_PATTERN};
 
 /// The catalog lists and details, by path, with the kind they serve.
 const CATALOG: [(&str, Kind); 6] = [
@@ -60,8 +60,42 @@ pub fn tighten(doc: &mut utoipa::openapi::OpenApi) {
     }
     fields_are_optional(&mut value);
     registration(&mut value);
+    id_lists(&mut value);
     bodies(&mut value);
     *doc = serde_json::from_value(value).expect("the tightened document is OpenAPI");
+}
+
+/// `schema` as `anyOf` the `branches`, keeping its description.
+fn alternatives(schema: &Value, branches: [Value; 2]) -> Value {
+    let mut alternatives = json!({"anyOf": branches});
+    if let Some(description) = schema.get("description") {
+        alternatives["description"] = description.clone();
+    }
+    alternatives
+}
+
+/// Every request body's list of ids (`track_ids`, `album_ids`, ...) holds ids, which start
+/// at 1 like every id in a path.
+fn id_lists(doc: &mut Value) {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for schema in schemas.values_mut() {
+        let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for (name, property) in properties.iter_mut() {
+            let integers = property["type"] == "array" && property["items"]["type"] == "integer";
+            if name.ends_with("_ids") && integers {
+                if let Some(items) = property.get_mut("items").and_then(Value::as_object_mut) {
+                    items.insert("minimum".into(), json!(1));
+                }
+            }
+        }
+    }
 }
 
 fn id_schema() -> Value {
@@ -264,7 +298,7 @@ fn registration(doc: &mut Value) {
     else {
         return;
     };
-    let blank_or_name = format!(r"^\s*$|{NAME_PATTERN}");
+    let blank_or_name = format!("{BLANK_PATTERN}|{NAME_PATTERN}");
     for (field, schema) in properties.iter_mut() {
         let Some(schema) = schema.as_object_mut() else {
             continue;
@@ -315,28 +349,32 @@ fn bodies(doc: &mut Value) {
             "additionalProperties": false
         });
     }
-    if let Some(order) = doc
-        .pointer_mut("/components/schemas/Order")
-        .and_then(Value::as_object_mut)
-    {
-        let some =
-            |field: &str| json!({"required": [field], "properties": {field: {"minItems": 1}}});
-        order.insert(
-            "anyOf".into(),
-            json!([some("track_ids"), some("album_ids")]),
-        );
+    // An order names at least one id; as whole alternatives, since generators that read an
+    // object's `properties` and `required` pass over an `anyOf` beside them.
+    if let Some(order) = doc.pointer_mut("/components/schemas/Order") {
+        let some = |field: &str| {
+            let mut branch = order.clone();
+            branch["required"] = json!([field]);
+            branch["properties"][field]["minItems"] = json!(1);
+            branch
+        };
+        let (tracks, albums) = (some("track_ids"), some("album_ids"));
+        *order = alternatives(order, [tracks, albums]);
     }
-    if let Some(addition) = doc
-        .pointer_mut("/components/schemas/TrackAddition/properties")
-        .and_then(Value::as_object_mut)
-    {
-        if let Some(ids) = addition.get_mut("track_ids").and_then(Value::as_object_mut) {
-            ids.insert("minItems".into(), json!(1));
-            ids.insert("maxItems".into(), json!(1000));
-        }
-        if let Some(position) = addition.get_mut("position").and_then(Value::as_object_mut) {
-            position.insert("minimum".into(), json!(1));
-        }
+    if let Some(addition) = doc.pointer_mut("/components/schemas/TrackAddition") {
+        addition["properties"]["track_ids"]["minItems"] = json!(1);
+        addition["properties"]["track_ids"]["maxItems"] = json!(1000);
+        addition["properties"]["position"]["minimum"] = json!(1);
+        // Without `allow_duplicates: true` the ids are distinct.
+        let mut distinct = addition.clone();
+        distinct["properties"]["track_ids"]["uniqueItems"] = json!(true);
+        distinct["properties"]["allow_duplicates"] = json!({"type": "boolean", "enum": [false]});
+        let mut repeats = addition.clone();
+        repeats["properties"]["allow_duplicates"] = json!({"type": "boolean", "enum": [true]});
+        let mut required = repeats["required"].as_array().cloned().unwrap_or_default();
+        required.push(json!("allow_duplicates"));
+        repeats["required"] = Value::Array(required);
+        *addition = alternatives(addition, [distinct, repeats]);
     }
     if let Some(value) = doc.pointer_mut("/components/schemas/FacetCount/properties/value") {
         *value = json!({

@@ -276,7 +276,7 @@ async fn remove(
     responses(
         (status = 200, description = "The playlist as it now is", body = OwnPlaylist),
         (status = 409, description = "`position` is past the playlist's end as it is now, a track is on the playlist already (without `allow_duplicates`), or the playlist would hold more entries than a playlist may (`CHINOOK_MAX_PLAYLIST_ENTRIES`, 5,000 by default); the problem says which, with the cap", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "You have no playlist with this id (there is none, or it is another's)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "You have no playlist with this id (there is none, or it is another's), or `track_ids` name tracks the catalog does not have (`detail` lists them)", body = Problem, content_type = "application/problem+json"),
         OwnerProblems,
         BodyProblems,
     )

@@ -7,7 +7,8 @@ use actix_web::{route, web, HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::storefront::{Asset, Encoding, StoreFront};
+use crate::http::compression;
+use crate::storefront::{Asset, StoreFront};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(home)
@@ -39,11 +40,7 @@ pub(super) fn respond(
     asset: &Asset,
     cache_control: &'static str,
 ) -> HttpResponse {
-    let wanted = Encoding::negotiate(
-        req.headers()
-            .get(header::ACCEPT_ENCODING)
-            .and_then(|v| v.to_str().ok()),
-    );
+    let wanted = compression::negotiate(req);
     let (encoding, body) = asset.encoded(wanted);
     let fresh = req
         .headers()

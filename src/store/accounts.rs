@@ -142,18 +142,19 @@ pub use super::email::normalize as normalize_email;
 
 /// A trimmed required text field, or a 422 naming it.
 fn required(field: &str, value: &str) -> ApiResult<String> {
-    let value = value.trim();
-    if value.is_empty() {
+    if value.trim().is_empty() {
         return Err(ApiError::Validation(format!("{field} is required")));
     }
     optional(field, Some(value)).map(|v| v.unwrap_or_default())
 }
 
 fn optional(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
+    // The length is of the value as sent, as the OpenAPI document's `maxLength` says.
+    let long = value.is_some_and(|v| v.chars().count() > MAX_FIELD_CHARS);
     let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    if value.chars().count() > MAX_FIELD_CHARS {
+    if long {
         return Err(ApiError::Validation(format!(
             "{field} has more than {MAX_FIELD_CHARS} characters"
         )));

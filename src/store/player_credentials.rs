@@ -103,6 +103,8 @@ impl std::fmt::Debug for NewApiKey {
 }
 
 fn key_name(raw: &str) -> ApiResult<String> {
+    // The length is of the name as sent, as the OpenAPI document's `maxLength` says.
+    let long = raw.chars().count() > MAX_NAME_CHARS;
     let name = raw.trim();
     if name.is_empty() {
         return Err(ApiError::Validation("name is required".into()));
@@ -111,7 +113,7 @@ fn key_name(raw: &str) -> ApiResult<String> {
     if let Some(problem) = crate::text::name_problem("name", name) {
         return Err(ApiError::Validation(problem));
     }
-    if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+    if long || name.chars().any(char::is_control) {
         return Err(ApiError::Validation(format!(
             "name must be at most {MAX_NAME_CHARS} characters, without control characters"
         )));

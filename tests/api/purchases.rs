@@ -181,12 +181,12 @@ async fn a_refusal_is_replayed_too_and_the_key_cannot_be_reused_for_another_orde
     let token = new_customer(&app, "ada@example.com").await;
     let refused = assert_problem(
         buy(&app, &token, "k1", &json!({"track_ids": [999999]})).await,
-        422,
+        404,
     )
     .await;
     let replayed = buy(&app, &token, "k1", &json!({"track_ids": [999999]})).await;
     assert_eq!(replayed.headers()["idempotent-replayed"], "true");
-    assert_eq!(assert_problem(replayed, 422).await, refused);
+    assert_eq!(assert_problem(replayed, 404).await, refused);
 
     json_of(
         buy(&app, &token, "k2", &json!({"track_ids": [30]})).await,
@@ -195,7 +195,7 @@ async fn a_refusal_is_replayed_too_and_the_key_cannot_be_reused_for_another_orde
     .await;
     let other = assert_problem(
         buy(&app, &token, "k2", &json!({"track_ids": [31]})).await,
-        422,
+        409,
     )
     .await;
     assert!(other["detail"]
@@ -319,7 +319,7 @@ async fn owned_tracks_are_a_conflict_that_names_them_and_charges_nothing() {
 }
 
 #[tokio::test]
-async fn unknown_ids_are_a_422_that_lists_every_one() {
+async fn unknown_ids_are_a_404_that_lists_every_one() {
     let app = TestApp::spawn().await;
     let token = new_customer(&app, "ada@example.com").await;
     let problem = assert_problem(
@@ -330,7 +330,7 @@ async fn unknown_ids_are_a_422_that_lists_every_one() {
             &json!({"track_ids": [1, 999999], "album_ids": [88888]}),
         )
         .await,
-        422,
+        404,
     )
     .await;
     let detail = problem["detail"].as_str().unwrap();

@@ -123,6 +123,13 @@ pub async fn add_tracks(
             tracks.len()
         )));
     }
+    let malformed: Vec<i64> = tracks.iter().copied().filter(|t| *t < 1).collect();
+    if !malformed.is_empty() {
+        return Err(invalid(format!(
+            "track ids are whole numbers from 1, not {}",
+            named(&malformed)
+        )));
+    }
     if !addition.allow_duplicates {
         let twice = repeated(&tracks);
         if !twice.is_empty() {
@@ -151,7 +158,8 @@ pub async fn add_tracks(
     }
     let unknown = unknown_tracks(&mut write.tx, &tracks).await?;
     if !unknown.is_empty() {
-        return Err(invalid(format!(
+        // Well-formed ids the catalog lacks: the resource they name is not found.
+        return Err(ApiError::NotFound(format!(
             "track_ids {} match no track",
             named(&unknown)
         )));

@@ -38,11 +38,14 @@ pub(super) fn invalid(message: impl Into<String>) -> ApiError {
 }
 
 pub(crate) fn check_name(field: &str, value: &str) -> ApiResult<String> {
+    // The length is of the value as sent, the whitespace it is trimmed of included, as the
+    // OpenAPI document's `maxLength` says.
+    let long = value.chars().count() > MAX_NAME;
     let value = value.trim();
     if value.is_empty() {
         return Err(invalid(format!("{field} must not be empty")));
     }
-    if value.chars().count() > MAX_NAME {
+    if long {
         return Err(invalid(format!(
             "{field} is longer than {MAX_NAME} characters"
         )));

@@ -106,7 +106,8 @@ pub(super) async fn price(
         );
     }
     if !unknown.is_empty() {
-        return Ok(Priced::Refused(ApiError::Validation(format!(
+        // Well-formed ids the catalog lacks: what they name is not found.
+        return Ok(Priced::Refused(ApiError::NotFound(format!(
             "the catalog has no {}",
             unknown.join(", ")
         ))));

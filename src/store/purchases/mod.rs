@@ -227,7 +227,9 @@ async fn attempt(
         tx.rollback().await?;
         return match stored {
             Some((stored_hash, answer)) if stored_hash == hash => Ok(Some(answer)),
-            Some(_) => Err(ApiError::Validation(
+            // A conflict with the key's state. The IETF draft suggests 422, but the request
+            // itself is valid; what it conflicts with is the order the key already holds.
+            Some(_) => Err(ApiError::Conflict(
                 "this Idempotency-Key was used for a different order; \
                  send a new key with a new order"
                     .into(),

@@ -152,7 +152,14 @@ async fn bad_bodies_get_a_4xx_that_says_what_was_wrong_and_change_nothing() {
             &tracks,
             r#"{"track_ids": [4, 99999, -5, 0, 100000]}"#,
             422,
-            "track_ids -5, 0, 99999, 100000 match no track",
+            "track ids are whole numbers from 1, not -5, 0",
+        ),
+        (
+            Method::POST,
+            &tracks,
+            r#"{"track_ids": [4, 100000, 99999]}"#,
+            404,
+            "track_ids 99999, 100000 match no track",
         ),
         (
             Method::POST,
