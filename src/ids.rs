@@ -1,4 +1,4 @@
-//! Ids in request bodies as JSON gives them: whole numbers, written `7` or `7.0`. JSON (and
+//! Ids and other integers in request bodies as JSON gives them: whole numbers, written `7` or `7.0`. JSON (and
 //! the JSON Schema the API is documented in) counts `7.0` as the integer 7, so a client that
 //! writes every number as a float must not be refused; `7.5` or `"7"` still are.
 
@@ -25,6 +25,21 @@ pub fn whole_numbers<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<i
     }
 
     deserializer.deserialize_seq(Ids)
+}
+
+/// Deserializes one whole number in `i64` (an id, a position, a length), for
+/// `#[serde(deserialize_with)]`.
+pub fn whole_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    serde::Deserialize::deserialize(deserializer).map(|Id(v)| v)
+}
+
+/// Deserializes an optional whole number: `null` or missing (with `#[serde(default)]`) is
+/// `None`.
+pub fn optional_whole_number<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
+    let value: Option<Id> = serde::Deserialize::deserialize(deserializer)?;
+    Ok(value.map(|Id(v)| v))
 }
 
 /// One id: an integer, or a float with no fractional part that fits in `i64`.
@@ -93,5 +108,28 @@ mod tests {
             .unwrap_err()
             .contains("too large"));
         assert!(ids(r#"{"ids":7}"#).is_err());
+        // Exactly representable, so exactly read (serde_json's `float_roundtrip`).
+        assert_eq!(
+            ids(r#"{"ids":[4247470923423342.0]}"#).unwrap(),
+            [4_247_470_923_423_342]
+        );
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Position {
+        #[serde(deserialize_with = "super::whole_number")]
+        at: i64,
+        #[serde(default, deserialize_with = "super::optional_whole_number")]
+        then: Option<i64>,
+    }
+
+    #[test]
+    fn one_whole_number_may_be_written_as_a_float_and_may_be_left_out_when_optional() {
+        let read = |json: &str| serde_json::from_str::<Position>(json).map(|p| (p.at, p.then));
+        assert_eq!(read(r#"{"at": 347.0}"#).unwrap(), (347, None));
+        assert_eq!(read(r#"{"at": 1, "then": 2.0}"#).unwrap(), (1, Some(2)));
+        assert_eq!(read(r#"{"at": 1, "then": null}"#).unwrap(), (1, None));
+        assert!(read(r#"{"at": 1.5}"#).is_err());
+        assert!(read(r#"{"at": "1"}"#).is_err());
     }
 }

@@ -69,7 +69,7 @@ pub struct TrackAddition {
     pub track_ids: Vec<i64>,
     /// Where the first of them goes, from 1 to the playlist's length + 1; later entries move
     /// down. Default: the end.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::ids::optional_whole_number")]
     pub position: Option<i64>,
     /// Add tracks the playlist already has, or that the list repeats. Default `false`.
     #[serde(default)]

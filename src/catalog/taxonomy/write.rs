@@ -54,11 +54,11 @@ fn empty_object() -> serde_json::Value {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Attachments {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::ids::whole_numbers")]
     pub tracks: Vec<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::ids::whole_numbers")]
     pub albums: Vec<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::ids::whole_numbers")]
     pub artists: Vec<i64>,
 }
 

@@ -30,6 +30,7 @@ pub struct ArtistInput {
 #[serde(deny_unknown_fields)]
 pub struct AlbumInput {
     pub title: String,
+    #[serde(deserialize_with = "crate::ids::whole_number")]
     pub artist_id: i64,
 }
 

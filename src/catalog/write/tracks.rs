@@ -24,15 +24,17 @@ const MAX_PRICE_CENTS: i64 = 100_000;
 #[serde(deny_unknown_fields)]
 pub struct TrackInput {
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::ids::optional_whole_number")]
     pub album_id: Option<i64>,
+    #[serde(deserialize_with = "crate::ids::whole_number")]
     pub media_type_id: i64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::ids::optional_whole_number")]
     pub genre_id: Option<i64>,
     #[serde(default)]
     pub composer: Option<String>,
+    #[serde(deserialize_with = "crate::ids::whole_number")]
     pub milliseconds: i64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::ids::optional_whole_number")]
     pub bytes: Option<i64>,
     pub unit_price: Cents,
 }
