@@ -27,6 +27,17 @@ pub fn whole_numbers<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<i
     deserializer.deserialize_seq(Ids)
 }
 
+/// The problem with `ids` when some are below 1 (ids start at 1), naming those; `noun` is
+/// what the request calls them ("track ids").
+pub fn below_one<'a>(noun: &str, ids: impl IntoIterator<Item = &'a i64>) -> Option<String> {
+    let bad: Vec<String> = ids
+        .into_iter()
+        .filter(|id| **id < 1)
+        .map(i64::to_string)
+        .collect();
+    (!bad.is_empty()).then(|| format!("{noun} are whole numbers from 1, not {}", bad.join(", ")))
+}
+
 /// Deserializes one whole number in `i64` (an id, a position, a length), for
 /// `#[serde(deserialize_with)]`.
 pub fn whole_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {

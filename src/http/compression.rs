@@ -10,7 +10,8 @@ use actix_http::encoding::Encoder;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{
-    self, AcceptEncoding, ContentEncoding, Header, HeaderMap, HeaderValue, Preference, Quality,
+    self, AcceptEncoding, ContentEncoding, Encoding as Coding, Header, HeaderMap, HeaderValue,
+    Preference, Quality,
 };
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
@@ -100,21 +101,25 @@ pub fn negotiate(req: &impl HttpMessage) -> Encoding {
     let Ok(accept) = AcceptEncoding::parse(req) else {
         return Encoding::Identity;
     };
-    let weight = |wanted: &str| {
-        let named = accept.0.iter().find(|item| match &item.item {
-            Preference::Specific(coding) => coding.to_string().eq_ignore_ascii_case(wanted),
+    let any = accept
+        .0
+        .iter()
+        .find(|item| matches!(item.item, Preference::Any));
+    // The weight the header gives a coding: its own item's, else the wildcard's.
+    let weight = |named: &dyn Fn(&Coding) -> bool| {
+        let own = accept.0.iter().find(|item| match &item.item {
+            Preference::Specific(coding) => named(coding),
             Preference::Any => false,
         });
-        let any = accept
-            .0
-            .iter()
-            .find(|item| matches!(item.item, Preference::Any));
-        named.or(any).map(|item| item.quality)
+        own.or(any)
+            .map(|item| item.quality)
+            .filter(|q| *q > Quality::ZERO)
     };
-    let brotli = weight("br").filter(|q| *q > Quality::ZERO);
-    let gzip = weight("gzip")
-        .or_else(|| weight("x-gzip"))
-        .filter(|q| *q > Quality::ZERO);
+    let brotli = weight(&|c| *c == Coding::brotli());
+    let gzip = weight(&|c| match c {
+        Coding::Known(known) => *known == ContentEncoding::Gzip,
+        Coding::Unknown(other) => other.eq_ignore_ascii_case("x-gzip"),
+    });
     match (brotli, gzip) {
         (Some(b), Some(g)) if g > b => Encoding::Gzip,
         (Some(_), _) => Encoding::Brotli,

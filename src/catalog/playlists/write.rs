@@ -123,12 +123,8 @@ pub async fn add_tracks(
             tracks.len()
         )));
     }
-    let malformed: Vec<i64> = tracks.iter().copied().filter(|t| *t < 1).collect();
-    if !malformed.is_empty() {
-        return Err(invalid(format!(
-            "track ids are whole numbers from 1, not {}",
-            named(&malformed)
-        )));
+    if let Some(problem) = crate::ids::below_one("track ids", &tracks) {
+        return Err(invalid(problem));
     }
     if !addition.allow_duplicates {
         let twice = repeated(&tracks);

@@ -71,18 +71,10 @@ impl Order {
                 "an order names at most {MAX_ORDER_IDS} ids; this one names {named}"
             )));
         }
-        let bad: Vec<String> = self
-            .track_ids
-            .iter()
-            .chain(&self.album_ids)
-            .filter(|id| **id < 1)
-            .map(i64::to_string)
-            .collect();
-        if !bad.is_empty() {
-            return Err(ApiError::Validation(format!(
-                "ids are whole numbers from 1: {}",
-                bad.join(", ")
-            )));
+        if let Some(problem) =
+            crate::ids::below_one("ids", self.track_ids.iter().chain(&self.album_ids))
+        {
+            return Err(ApiError::Validation(problem));
         }
         Ok(Canonical {
             tracks: self.track_ids.iter().copied().collect(),
