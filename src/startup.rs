@@ -61,7 +61,9 @@ impl Application {
             None => crate::db::shared_secret(&db, "signing_key").await?,
         };
 
-        // The store front's files are compressed once, before the first visitor asks.
+        // The store front's files are compressed once, before the first visitor asks, and
+        // kept for the next boot.
+        crate::storefront::keep_compressed_in(config.data_dir.join("compressed"));
         tokio::task::spawn_blocking(|| {
             crate::storefront::StoreFront::get();
             crate::storefront::rapidoc();

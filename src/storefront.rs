@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use bytes::Bytes;
@@ -55,13 +56,44 @@ pub struct Asset {
     hash: String,
 }
 
+/// Where compressed files are kept between runs, once `keep_compressed_in` names it.
+static COMPRESSED_DIR: OnceLock<PathBuf> = OnceLock::new();
+
+/// Keeps the compressed forms in `dir`, by content hash, so a restart reads them rather
+/// than compressing again: brotli at its best setting takes about a second for these
+/// files, which would otherwise be part of every boot. Call before the first `get`.
+pub fn keep_compressed_in(dir: PathBuf) {
+    let _ = COMPRESSED_DIR.set(dir);
+}
+
+/// `content` compressed by `compress`, from the kept copy under `hash` when there is one.
+fn compressed(hash: &str, suffix: &str, content: &[u8], compress: fn(&[u8]) -> Bytes) -> Bytes {
+    let Some(dir) = COMPRESSED_DIR.get() else {
+        return compress(content);
+    };
+    let path = dir.join(format!("{hash}{suffix}"));
+    if let Ok(kept) = std::fs::read(&path) {
+        return Bytes::from(kept);
+    }
+    let bytes = compress(content);
+    // A copy is only an optimization: a read-only or full disk costs the next boot a second.
+    if let Err(e) = crate::media::write_atomically(&path, &bytes) {
+        tracing::debug!(error = format!("{e:#}"), "cannot keep a compressed file");
+    }
+    bytes
+}
+
 impl Asset {
     fn new(name: &str, content: Vec<u8>) -> Self {
         let content_type = content_type(name);
-        let hash = hex(&Sha256::digest(&content))[..20].to_string();
+        let full_hash = hex(&Sha256::digest(&content));
+        let hash = full_hash[..20].to_string();
         // Images and fonts are compressed already; compressing them again only costs time.
         let (brotli, gzip) = if is_text(content_type) {
-            (Some(brotli(&content)), Some(gzip(&content)))
+            (
+                Some(compressed(&full_hash, ".br", &content, brotli)),
+                Some(compressed(&full_hash, ".gz", &content, gzip)),
+            )
         } else {
             (None, None)
         };

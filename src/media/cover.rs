@@ -12,14 +12,12 @@ mod upload;
 
 pub use upload::{receive, replace, StoredCover};
 
-use std::path::Path;
-
 use anyhow::Context;
 use image::DynamicImage;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use super::MediaStore;
+use super::{write_atomically, MediaStore};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
@@ -325,20 +323,6 @@ impl Source {
             }
         }
     }
-}
-
-/// Writes beside under a name of its own and renames, so a reader never sees half a file and
-/// two requests making the same variant at once never write into each other's file.
-fn write_atomically(path: &Path, content: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().context("a cover path has a directory")?;
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let partial = dir.join(format!(".{}.partial", uuid::Uuid::new_v4().simple()));
-    std::fs::write(&partial, content)
-        .with_context(|| format!("cannot write {}", partial.display()))?;
-    std::fs::rename(&partial, path).map_err(|e| {
-        let _ = std::fs::remove_file(&partial);
-        anyhow::Error::new(e).context(format!("cannot rename to {}", path.display()))
-    })
 }
 
 fn is_read_only(e: &anyhow::Error) -> bool {

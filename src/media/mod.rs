@@ -156,16 +156,21 @@ impl MediaStore {
     }
 }
 
-/// Writes beside and renames, so a reader never sees half a file. The temporary name is
-/// unique, so two writers of the same content never share one.
-fn write_atomically(path: &Path, content: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().context("a media path has a directory")?;
+/// Writes beside under a name of its own and renames, so a reader never sees half a file
+/// (nor a crash leaves one) and two writers of the same content never write into each
+/// other's file.
+pub(crate) fn write_atomically(path: &Path, content: &[u8]) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .context("a kept file's path has a directory")?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let partial = path.with_extension(format!("{}.partial", uuid::Uuid::new_v4()));
+    let partial = dir.join(format!(".{}.partial", uuid::Uuid::new_v4().simple()));
     std::fs::write(&partial, content)
         .with_context(|| format!("cannot write {}", partial.display()))?;
-    std::fs::rename(&partial, path).with_context(|| format!("cannot rename {}", path.display()))?;
-    Ok(())
+    std::fs::rename(&partial, path).map_err(|e| {
+        let _ = std::fs::remove_file(&partial);
+        anyhow::Error::new(e).context(format!("cannot rename to {}", path.display()))
+    })
 }
 
 /// Stores generated masters (FLAC) for the tracks `which` names that have no stored master,

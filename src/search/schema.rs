@@ -12,8 +12,9 @@ use tantivy::{Index, TantivyDocument};
 
 use crate::catalog::{Entry, Kind, Record};
 
-/// Bumped whenever fields or their options change; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 10;
+/// Bumped whenever fields, their options or the index format change; an index of another
+/// version is rebuilt. 11: string dictionaries without zstd.
+pub const SCHEMA_VERSION: u32 = 11;
 
 /// The words search matches (see `model::words::search_analyzer`).
 pub const TOKENIZER: &str = "words";

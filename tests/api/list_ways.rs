@@ -97,6 +97,7 @@ async fn every_sort_and_filter_agrees_with_sql_whichever_way_and_across_segments
             ListTuning {
                 scan_at_most: 0,
                 walk_at_most: usize::MAX,
+                scan_per_walk: 0,
             },
         ),
         (
@@ -104,6 +105,7 @@ async fn every_sort_and_filter_agrees_with_sql_whichever_way_and_across_segments
             ListTuning {
                 scan_at_most: u64::MAX,
                 walk_at_most: 0,
+                scan_per_walk: 0,
             },
         ),
         (
@@ -111,6 +113,15 @@ async fn every_sort_and_filter_agrees_with_sql_whichever_way_and_across_segments
             ListTuning {
                 scan_at_most: 0,
                 walk_at_most: 150,
+                scan_per_walk: 0,
+            },
+        ),
+        (
+            "walks as far as the filter's width allows, then scans",
+            ListTuning {
+                scan_at_most: 0,
+                walk_at_most: usize::MAX,
+                scan_per_walk: 8,
             },
         ),
     ];

@@ -77,22 +77,52 @@ pub struct ListPage {
 }
 
 /// When a filtered list walks the order and when it reads the filter's matches.
+///
+/// A walk passes over about `entries / matches` entries of the kind for each one the filter
+/// keeps (if the filter's entries are spread through the order); a scan ranks every match.
+/// The list walks when the walk it expects fits its allowance, and scans otherwise or when
+/// the walk overruns it (the filter's entries sit far down the order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ListTuning {
-    /// Lists whose filters match at most this many entries read all their matches; wider
-    /// ones walk the order and check each entry against the filters.
+    /// Lists whose filters match at most this many entries read all their matches.
     pub scan_at_most: u64,
-    /// A walk that passes over this many entries without filling its page (a filter
-    /// turning most away) stops and reads the filter's matches instead.
+    /// A walk that passes over this many entries without filling its page stops and reads
+    /// the filter's matches instead.
     pub walk_at_most: usize,
+    /// How many of a filter's matches a scan ranks in the time a walk passes over one
+    /// entry. A walk's allowance is also `matches / scan_per_walk` entries, so a walk that
+    /// fails costs about what the scan after it costs, whatever the filter's width; and a
+    /// list whose expected walk is longer scans at once. 0: walks are allowed
+    /// `walk_at_most` whatever they are expected to cost.
+    pub scan_per_walk: u64,
 }
 
 impl Default for ListTuning {
     fn default() -> Self {
         Self {
-            scan_at_most: 10_000,
+            scan_at_most: 256,
             walk_at_most: 20_000,
+            // Measured at 1M tracks: a walk's step (a term and its postings) costs about
+            // 1 us, a scanned match (two column reads and a heap compare) about 75 ns.
+            scan_per_walk: 16,
         }
+    }
+}
+
+impl ListTuning {
+    /// How far a walk may go, or `None` when a scan costs less than the walk expected.
+    fn walk_allowance(&self, keep: usize, matches: u64, entries: u64) -> Option<usize> {
+        if matches <= self.scan_at_most {
+            return None;
+        }
+        if self.scan_per_walk == 0 {
+            return Some(self.walk_at_most);
+        }
+        let allowance = usize::try_from(matches / self.scan_per_walk)
+            .unwrap_or(usize::MAX)
+            .min(self.walk_at_most);
+        let expected = (keep as u128 * u128::from(entries)) / u128::from(matches.max(1));
+        (expected <= allowance as u128).then_some(allowance)
     }
 }
 
@@ -137,24 +167,25 @@ impl CatalogIndex {
                 return Ok(keys);
             }
         }
-        let tuning = self.list_tuning();
-        let (query, matches) = self.filter_query(searcher, request)?;
-        if matches > tuning.scan_at_most {
-            let at_most = Some(tuning.walk_at_most);
-            if let Some(keys) = walk::walk(self, searcher, request, at_most, budget)? {
+        let (query, matches, entries) = self.filter_query(searcher, request)?;
+        let allowance = self
+            .list_tuning()
+            .walk_allowance(request.limit + 1, matches, entries);
+        if let Some(at_most) = allowance {
+            if let Some(keys) = walk::walk(self, searcher, request, Some(at_most), budget)? {
                 return Ok(keys);
             }
         }
         scan::scan(searcher, &query, request, budget)
     }
 
-    /// The query of a list's kind and term filters, and at most how many entries it matches
-    /// (its narrowest term's document frequency).
+    /// The query of a list's kind and term filters, at most how many entries it matches
+    /// (its narrowest term's document frequency), and how many entries the kind has.
     fn filter_query(
         &self,
         searcher: &tantivy::Searcher,
         request: &ListRequest,
-    ) -> anyhow::Result<(BooleanQuery, u64)> {
+    ) -> anyhow::Result<(BooleanQuery, u64, u64)> {
         let mut terms = vec![Term::from_field_u64(
             self.schema.field("kind"),
             request.kind.code(),
@@ -165,8 +196,9 @@ impl CatalogIndex {
                 .iter()
                 .map(|(field, value)| Term::from_field_u64(self.schema.field(field), *value)),
         );
-        let mut matches = u64::MAX;
-        for term in &terms {
+        let entries = searcher.doc_freq(&terms[0])?;
+        let mut matches = entries;
+        for term in &terms[1..] {
             matches = matches.min(searcher.doc_freq(term)?);
         }
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = terms
@@ -184,7 +216,7 @@ impl CatalogIndex {
                 matches.min(searcher.doc_freq(&Term::from_facet(self.schema.taxonomy, &parsed))?);
             clauses.push((Occur::Must, self.facet_query(facet)?));
         }
-        Ok((BooleanQuery::new(clauses), matches))
+        Ok((BooleanQuery::new(clauses), matches, entries))
     }
 
     pub fn list_tuning(&self) -> ListTuning {
