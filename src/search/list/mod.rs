@@ -216,6 +216,10 @@ impl CatalogIndex {
                 matches.min(searcher.doc_freq(&Term::from_facet(self.schema.taxonomy, &parsed))?);
             clauses.push((Occur::Must, self.facet_query(facet)?));
         }
+        for (field, min, max) in &request.ranges {
+            let share = range_share(searcher, field, *min, *max)?;
+            matches = matches.min((matches as f64 * share).ceil() as u64);
+        }
         Ok((BooleanQuery::new(clauses), matches, entries))
     }
 
@@ -238,6 +242,38 @@ impl CatalogIndex {
             IndexRecordOption::Basic,
         )))
     }
+}
+
+/// How many documents, spread over the index, a range's share of entries is estimated from.
+const RANGE_SAMPLES: u64 = 256;
+
+/// About what share of the entries that have `field` lie in `min..=max`, from documents at
+/// even steps through each segment. A walk's expected length depends on it (a narrow range
+/// turns most entries away), and counting exactly would cost what a scan costs.
+fn range_share(
+    searcher: &tantivy::Searcher,
+    field: &str,
+    min: u64,
+    max: u64,
+) -> anyhow::Result<f64> {
+    let total = searcher.num_docs().max(1);
+    let (mut valued, mut inside) = (0u64, 0u64);
+    for segment in searcher.segment_readers() {
+        let column = segment.fast_fields().u64(field)?;
+        let docs = segment.max_doc();
+        let samples = (RANGE_SAMPLES * u64::from(docs) / total).clamp(1, u64::from(docs).max(1));
+        let step = (u64::from(docs) / samples).max(1);
+        let mut doc = step / 2;
+        while doc < u64::from(docs) {
+            if let Some(value) = column.first(doc as tantivy::DocId) {
+                valued += 1;
+                inside += u64::from(value >= min && value <= max);
+            }
+            doc += step;
+        }
+    }
+    // Half a match when none was seen: a range the samples missed is narrow, not empty.
+    Ok(((inside as f64 + 0.5) / (valued as f64 + 1.0)).min(1.0))
 }
 
 impl CatalogIndex {
