@@ -95,20 +95,48 @@ impl SegmentRanks {
         self.ordered(value, self.ids.first(doc).unwrap_or(0))
     }
 
-    /// The list key of a ranked document.
-    fn key(&self, doc: tantivy::DocId, scratch: &mut Vec<u8>) -> anyhow::Result<Key> {
-        let id = self.ids.first(doc).unwrap_or(0);
-        let value = match &self.ranker {
-            Ranker::Number(column) => SortValue::Number(column.first(doc).unwrap_or(0)),
+    /// The list keys of ranked documents. Names come from the column's dictionary in one
+    /// pass over their ordinals, in order: a page's names sit side by side there, mostly
+    /// in one block, where looking each up alone would decode its block once per name.
+    fn keys(&self, docs: &[tantivy::DocId]) -> anyhow::Result<Vec<Key>> {
+        let ids = docs.iter().map(|&doc| self.ids.first(doc).unwrap_or(0));
+        match &self.ranker {
+            Ranker::Number(column) => Ok(docs
+                .iter()
+                .zip(ids)
+                .map(|(&doc, id)| Key {
+                    value: SortValue::Number(column.first(doc).unwrap_or(0)),
+                    id,
+                })
+                .collect()),
             Ranker::Name(column) => {
-                scratch.clear();
-                if let Some(ord) = column.ords().first(doc) {
-                    column.ord_to_bytes(ord, scratch)?;
-                }
-                SortValue::Text(String::from_utf8_lossy(scratch).into_owned())
+                let ords: Vec<Option<u64>> =
+                    docs.iter().map(|&doc| column.ords().first(doc)).collect();
+                let mut sorted: Vec<u64> = ords.iter().flatten().copied().collect();
+                sorted.sort_unstable();
+                sorted.dedup();
+                let mut names = Vec::with_capacity(sorted.len());
+                column
+                    .dictionary()
+                    .sorted_ords_to_term_cb(&sorted, |bytes| {
+                        names.push(String::from_utf8_lossy(bytes).into_owned());
+                    })?;
+                Ok(ords
+                    .iter()
+                    .zip(ids)
+                    .map(|(ord, id)| {
+                        let name = ord
+                            .and_then(|ord| sorted.binary_search(&ord).ok())
+                            .and_then(|at| names.get(at).cloned())
+                            .unwrap_or_default();
+                        Key {
+                            value: SortValue::Text(name),
+                            id,
+                        }
+                    })
+                    .collect())
             }
-        };
-        Ok(Key { value, id })
+        }
     }
 }
 
@@ -121,7 +149,6 @@ pub(super) fn scan(
     let keep = request.limit + 1;
     let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
     let mut found = Vec::new();
-    let mut scratch = Vec::new();
     for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
         let ranks = SegmentRanks::new(segment, request)?;
         let ranges = request
@@ -186,8 +213,12 @@ pub(super) fn scan(
             }
         }
         drop(offer);
-        for (_, doc) in best.into_sorted_vec() {
-            let key = ranks.key(doc, &mut scratch)?;
+        let docs: Vec<tantivy::DocId> = best
+            .into_sorted_vec()
+            .into_iter()
+            .map(|(_, doc)| doc)
+            .collect();
+        for (key, doc) in ranks.keys(&docs)?.into_iter().zip(docs) {
             found.push((key, DocAddress::new(ordinal as SegmentOrdinal, doc)));
         }
     }
