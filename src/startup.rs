@@ -230,6 +230,14 @@ async fn open_index(
                 "the search index is open and warm"
             );
             state.index.fill(index, report);
+            let slot = state.index.clone();
+            let merge = tokio::task::spawn_blocking(move || {
+                let merged = slot.get().map(|index| index.merge_segments());
+                if let Some(Err(e)) = merged {
+                    // The segments stay as they are: every read is still right, if slower.
+                    tracing::warn!(error = format!("{e:#}"), "the index stays unmerged");
+                }
+            });
             let follower = feed::Follower {
                 config: state.config.clone(),
                 slot: state.index.clone(),
@@ -237,6 +245,10 @@ async fn open_index(
                 wakeups: state.metrics.feed_wakeups(),
             };
             feed::follow(state.db.clone(), follower, shutdown).await;
+            // A merge holds the index, and its writer's lock, until it ends.
+            if let Err(e) = merge.await {
+                tracing::warn!(error = %e, "the index merge panicked");
+            }
         }
         Err(e) => {
             let e = e.context("the search index could not be opened");

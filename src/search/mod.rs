@@ -236,7 +236,13 @@ impl CatalogIndex {
     /// Rebuilds the index from SQL whatever its stamp says (`chinook reindex`).
     pub async fn rebuild(db: &Db, data_dir: &Path, interactive: bool) -> anyhow::Result<u64> {
         let stamp = Stamp::current(db).await?;
-        build(db, data_dir, &stamp, interactive).await
+        let documents = build(db, data_dir, &stamp, interactive).await?;
+        // Offline there is time to merge; a server reusing the index takes it as it is.
+        let (dir, applied) = (index_dir(data_dir), stamp.change_seq);
+        tokio::task::spawn_blocking(move || Self::open(&dir, applied)?.merge_segments())
+            .await
+            .context("merging the index panicked")??;
+        Ok(documents)
     }
 
     fn open(dir: &Path, applied: i64) -> anyhow::Result<Self> {
@@ -345,6 +351,42 @@ impl CatalogIndex {
         Ok(serde_json::from_str(members)?)
     }
 
+    /// Folds every segment into one, then shows and warms it, unless one segment already
+    /// holds nearly every document. The index is read far more than written, and one
+    /// segment makes every list one pass; a built index has one per writer flush (live
+    /// writes add small ones, which tantivy's own policy merges). Called once the index
+    /// serves, so boot does not wait for the merge (about a third of a large build); reads
+    /// and writes go on meanwhile, and a merge cut short by a stop is done at the next.
+    pub fn merge_segments(&self) -> anyhow::Result<()> {
+        let searcher = self.reader.searcher();
+        let readers = searcher.segment_readers();
+        let largest = readers.iter().map(|s| u64::from(s.max_doc())).max();
+        let all: u64 = readers.iter().map(|s| u64::from(s.max_doc())).sum();
+        if readers.len() < 2 || largest.unwrap_or(0) * 10 >= all * 9 {
+            return Ok(());
+        }
+        let segments: Vec<tantivy::index::SegmentId> =
+            readers.iter().map(|segment| segment.segment_id()).collect();
+        drop(searcher);
+        let started = Instant::now();
+        let merging = self
+            .writer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .merge(&segments);
+        merging
+            .wait()
+            .context("merging the index's segments failed")?;
+        self.reload()?;
+        self.warm()?;
+        tracing::info!(
+            segments = segments.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "merged the index's segments into one"
+        );
+        Ok(())
+    }
+
     /// Makes the latest commit visible to searches. Tests call it instead of waiting.
     pub fn reload(&self) -> anyhow::Result<()> {
         self.reader
@@ -402,17 +444,11 @@ async fn build(db: &Db, data_dir: &Path, stamp: &Stamp, interactive: bool) -> an
             count += 1;
         }
         writer.commit().context("committing the new index failed")?;
-        // The index is read far more than written: one segment makes every query one pass.
-        let segments = index.searchable_segment_ids()?;
-        if segments.len() > 1 {
-            writer
-                .merge(&segments)
-                .wait()
-                .context("merging the new index failed")?;
-        }
+        // Its segments (one per flush) are merged once it serves (`merge_segments`): the
+        // merge is a third of a large build, and reads are right over any segments.
         writer
             .wait_merging_threads()
-            .context("merging the new index failed")?;
+            .context("closing the building writer failed")?;
         progress.finish();
         Ok(count)
     });

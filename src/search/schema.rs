@@ -13,8 +13,9 @@ use tantivy::{Index, TantivyDocument};
 use crate::catalog::{Entry, Kind, Record};
 
 /// Bumped whenever fields, their options or the index format change; an index of another
-/// version is rebuilt. 11: string dictionaries without zstd.
-pub const SCHEMA_VERSION: u32 = 11;
+/// version is rebuilt. 11: string dictionaries without zstd. 12: tracks' numeric orders
+/// within their genre.
+pub const SCHEMA_VERSION: u32 = 12;
 
 /// The words search matches (see `model::words::search_analyzer`).
 pub const TOKENIZER: &str = "words";

@@ -20,16 +20,7 @@ use crate::store::annotations::{self, Item};
 pub const MAX_SIZE: u64 = 500;
 
 pub(super) fn request(kind: Kind, sort: SortField, descending: bool) -> ListRequest {
-    ListRequest {
-        kind,
-        equal: Vec::new(),
-        ranges: Vec::new(),
-        facets: Vec::new(),
-        sort,
-        descending,
-        after: None,
-        limit: 0,
-    }
+    ListRequest::unfiltered(kind, sort, descending)
 }
 
 pub(super) fn parse_all(items: Vec<String>) -> Result<Vec<Value>, Failure> {

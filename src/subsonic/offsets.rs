@@ -1,8 +1,9 @@
 //! Subsonic pages by `offset`; the index pages by cursor (keyset). Each page served records
 //! the cursor where the next one starts, so a client walking forward (an offline sync, an
 //! endless album list) costs one keyset page per request however deep it goes, and a jump
-//! to a far offset walks from the nearest recorded cursor in large steps, recording as it
-//! goes, instead of collecting and discarding everything before it.
+//! to a far offset starts from the nearest recorded cursor or, in an unfiltered list, from
+//! the index's own count of its order terms (`CatalogIndex::position`), and steps from there,
+//! recording as it goes, instead of collecting and discarding everything before it.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -64,6 +65,15 @@ impl Checkpoints {
         base.limit = 0;
         let list = format!("{}|{base:?}", index.applied_change());
         let (mut at, mut after) = self.floor(&list, offset);
+        // Far from every recorded cursor: an unfiltered list's order terms are numbered,
+        // so the way there is a search, not a walk.
+        if offset - at > STEP as u64 {
+            if let Some((position, cursor)) = index.position(&base, offset)? {
+                if position > at {
+                    (at, after) = (position, Some(cursor));
+                }
+            }
+        }
         while at < offset {
             let step = STEP.min((offset - at) as usize);
             let page = index.list(

@@ -3,8 +3,9 @@
 
 use std::collections::HashSet;
 
+use chinook::catalog::Kind;
 use chinook::model::sort_key;
-use chinook::search::ListTuning;
+use chinook::search::{Budget, ListRequest, ListTuning, SortField};
 use serde_json::json;
 
 use crate::helpers::{TestApp, DEMO_PASSWORD};
@@ -56,6 +57,20 @@ fn expected(rows: &[TrackRow], keep: impl Fn(&TrackRow) -> bool, sort: &str) -> 
     keyed.into_iter().map(|(_, id)| id).collect()
 }
 
+/// Renames and reprices a track through the admin API: a segment of its own, and the old
+/// document left deleted behind.
+async fn change_track(app: &TestApp, token: &str, id: i64, name: &str, price: &str) {
+    let response = app
+        .client
+        .patch(app.url(&format!("/api/v1/admin/tracks/{id}")))
+        .bearer_auth(token)
+        .json(&json!({"name": name, "unit_price": price}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+}
+
 #[tokio::test]
 async fn every_sort_and_filter_agrees_with_sql_whichever_way_and_across_segments() {
     let app = TestApp::spawn().await;
@@ -66,15 +81,7 @@ async fn every_sort_and_filter_agrees_with_sql_whichever_way_and_across_segments
         (2, "Aaa First", "0.49"),
         (3500, "Mm Middle", "2.99"),
     ] {
-        let response = app
-            .client
-            .patch(app.url(&format!("/api/v1/admin/tracks/{id}")))
-            .bearer_auth(&token)
-            .json(&json!({"name": name, "unit_price": price}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        change_track(&app, &token, id, name, price).await;
     }
     let index = app.state.catalog().unwrap();
     assert!(index.segments() > 1, "the writes made segments");
@@ -148,5 +155,85 @@ async fn every_sort_and_filter_agrees_with_sql_whichever_way_and_across_segments
     assert_eq!(
         ids(&all_pages(&app, "/api/v1/tracks?sort=-name&fields=id").await),
         ordered(&rows, names, true)
+    );
+}
+
+#[tokio::test]
+async fn a_far_offset_of_an_unfiltered_list_is_found_by_counting_terms_across_segments_and_deletions(
+) {
+    let app = TestApp::spawn().await;
+    let token = app.login(ADMIN, DEMO_PASSWORD).await;
+    // Renames move entries within the name order and leave deleted documents behind, each in
+    // a segment of its own.
+    for (id, name) in [
+        (7, "Aaa Moved First"),
+        (2000, "Zzz Moved Last"),
+        (3000, "Mmm Middle"),
+    ] {
+        change_track(&app, &token, id, name, "1.99").await;
+    }
+    let index = app.state.catalog().unwrap();
+    assert!(index.segments() > 1, "the writes made segments");
+    for (sort, descending, param) in [
+        (SortField::Name, false, "name"),
+        (SortField::Name, true, "-name"),
+        (SortField::Id, false, "id"),
+        (SortField::Id, true, "-id"),
+        (SortField::Price, true, "-unit_price"),
+        (SortField::Milliseconds, false, "milliseconds"),
+    ] {
+        let whole = ids(&all_pages(&app, &format!("/api/v1/tracks?sort={param}&fields=id")).await);
+        let request = ListRequest {
+            limit: 5,
+            ..ListRequest::unfiltered(Kind::Track, sort, descending)
+        };
+        for n in [1, 2, 999, 1500, 2001, 3499, 3502, 3503, 10_000] {
+            // No position is the list's start.
+            let (position, cursor) = match index.position(&request, n).unwrap() {
+                Some((position, cursor)) => (position, Some(cursor)),
+                None => (0, None),
+            };
+            let last = whole.len() as u64 - 1;
+            // Short of `n` by at most the other segments' entries between two of the largest
+            // one's: with two build segments, about one.
+            assert!(
+                position <= n.min(last) && n.min(last) - position <= 64,
+                "sort={param}: {n} was placed at {position}"
+            );
+            let page = index
+                .list(
+                    &ListRequest {
+                        after: cursor,
+                        ..request.clone()
+                    },
+                    &Budget::unlimited(),
+                )
+                .unwrap();
+            let listed: Vec<i64> = page
+                .items
+                .iter()
+                .map(|item| {
+                    serde_json::from_str::<serde_json::Value>(item).unwrap()["id"]
+                        .as_i64()
+                        .unwrap()
+                })
+                .collect();
+            let at = position as usize;
+            let wanted = &whole[at..(at + 5).min(whole.len())];
+            assert_eq!(
+                listed, wanted,
+                "sort={param}: the entries from position {position}"
+            );
+        }
+    }
+    let filtered = ListRequest {
+        equal: vec![("genre_id", 1)],
+        limit: 5,
+        ..ListRequest::unfiltered(Kind::Track, SortField::Name, false)
+    };
+    assert_eq!(
+        index.position(&filtered, 100).unwrap(),
+        None,
+        "a filtered list is walked"
     );
 }

@@ -7,6 +7,7 @@
 //! removed.
 
 pub mod order;
+mod position;
 mod scan;
 mod walk;
 
@@ -67,6 +68,22 @@ pub struct ListRequest {
     pub descending: bool,
     pub after: Option<Key>,
     pub limit: usize,
+}
+
+impl ListRequest {
+    /// Every entry of `kind` in one order, from the start; `limit` is 0 until set.
+    pub fn unfiltered(kind: Kind, sort: SortField, descending: bool) -> Self {
+        Self {
+            kind,
+            equal: Vec::new(),
+            ranges: Vec::new(),
+            facets: Vec::new(),
+            sort,
+            descending,
+            after: None,
+            limit: 0,
+        }
+    }
 }
 
 pub struct ListPage {
@@ -160,32 +177,43 @@ impl CatalogIndex {
         request: &ListRequest,
         budget: &Budget,
     ) -> anyhow::Result<Vec<(Key, DocAddress)>> {
-        let unfiltered =
-            request.equal.is_empty() && request.ranges.is_empty() && request.facets.is_empty();
+        // A genre with an order of its own is walked in it: its tracks are the walk's entries.
+        let genre = order::genre_scope(request);
+        let unfiltered = walk::beyond_scope(request).next().is_none()
+            && request.ranges.is_empty()
+            && request.facets.is_empty();
         if unfiltered {
             if let Some(keys) = walk::walk(self, searcher, request, None, budget)? {
                 return Ok(keys);
             }
         }
-        let (query, matches, entries) = self.filter_query(searcher, request)?;
-        let allowance = self
-            .list_tuning()
-            .walk_allowance(request.limit + 1, matches, entries);
+        let filter = self.filter_query(searcher, request)?;
+        let in_scope = match genre {
+            Some(genre) => {
+                searcher.doc_freq(&Term::from_field_u64(self.schema.field("genre_id"), genre))?
+            }
+            None => filter.entries,
+        };
+        // A range on the sorted field bounds the walk: it passes over only what lies inside.
+        let walked = (in_scope as f64 * filter.sort_range_share.unwrap_or(1.0)).ceil() as u64;
+        let allowance =
+            self.list_tuning()
+                .walk_allowance(request.limit + 1, filter.matches, walked);
         if let Some(at_most) = allowance {
             if let Some(keys) = walk::walk(self, searcher, request, Some(at_most), budget)? {
                 return Ok(keys);
             }
         }
-        scan::scan(searcher, &query, request, budget)
+        scan::scan(searcher, &filter, request, budget)
     }
 
-    /// The query of a list's kind and term filters, at most how many entries it matches
-    /// (its narrowest term's document frequency), and how many entries the kind has.
+    /// The query of a list's kind and term filters, and what its filters are estimated to
+    /// keep.
     fn filter_query(
         &self,
         searcher: &tantivy::Searcher,
         request: &ListRequest,
-    ) -> anyhow::Result<(BooleanQuery, u64, u64)> {
+    ) -> anyhow::Result<Filter> {
         let mut terms = vec![Term::from_field_u64(
             self.schema.field("kind"),
             request.kind.code(),
@@ -216,11 +244,23 @@ impl CatalogIndex {
                 matches.min(searcher.doc_freq(&Term::from_facet(self.schema.taxonomy, &parsed))?);
             clauses.push((Occur::Must, self.facet_query(facet)?));
         }
-        for (field, min, max) in &request.ranges {
+        let (mut first_range_share, mut sort_range_share) = (None, None);
+        let sort_range = walk::sort_range(request);
+        for range @ (field, min, max) in &request.ranges {
             let share = range_share(searcher, field, *min, *max)?;
+            first_range_share.get_or_insert(share);
+            if Some(*range) == sort_range {
+                sort_range_share = Some(share);
+            }
             matches = matches.min((matches as f64 * share).ceil() as u64);
         }
-        Ok((BooleanQuery::new(clauses), matches, entries))
+        Ok(Filter {
+            query: BooleanQuery::new(clauses),
+            matches,
+            entries,
+            first_range_share,
+            sort_range_share,
+        })
     }
 
     pub fn list_tuning(&self) -> ListTuning {
@@ -242,6 +282,20 @@ impl CatalogIndex {
             IndexRecordOption::Basic,
         )))
     }
+}
+
+/// A list's term filters as a query, with what the filters are estimated to keep.
+struct Filter {
+    query: BooleanQuery,
+    /// About how many entries every filter keeps (at most the narrowest term's document
+    /// frequency, times each range's share).
+    matches: u64,
+    /// How many entries the kind has.
+    entries: u64,
+    /// About what share of the entries the first range keeps, when there is a range.
+    first_range_share: Option<f64>,
+    /// The same for a range on the sorted field, which bounds a walk (`walk::sort_range`).
+    sort_range_share: Option<f64>,
 }
 
 /// How many documents, spread over the index, a range's share of entries is estimated from.

@@ -9,7 +9,7 @@ use tantivy::columnar::{Column, StrColumn};
 use tantivy::query::{EnableScoring, Query};
 use tantivy::{DocAddress, DocSet, SegmentOrdinal, SegmentReader, TERMINATED};
 
-use super::{Key, ListRequest, SortField, SortValue};
+use super::{Filter, Key, ListRequest, SortField, SortValue};
 use crate::search::budget::{Budget, CHECK_EVERY};
 
 /// How a segment ranks its documents: a position in the list as one number, smaller first
@@ -142,11 +142,12 @@ impl SegmentRanks {
 
 pub(super) fn scan(
     searcher: &tantivy::Searcher,
-    query: &dyn Query,
+    filter: &Filter,
     request: &ListRequest,
     budget: &Budget,
 ) -> anyhow::Result<Vec<(Key, DocAddress)>> {
     let keep = request.limit + 1;
+    let query = &filter.query;
     let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
     let mut found = Vec::new();
     for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
@@ -181,9 +182,15 @@ pub(super) fn scan(
         let mut seen = 0u32;
         match ranges.first() {
             // A column yields the documents in a range in one pass over its values, at a
-            // few nanoseconds each, where the query's matches cost tens each: that pass
-            // goes first unless the query's own matches are few.
-            Some((column, min, max)) if scorer.size_hint() > segment.max_doc() / 32 => {
+            // few nanoseconds each, where each of the query's matches costs tens: the range
+            // goes first when the query's matches are many and the range keeps few of them.
+            Some((column, min, max))
+                if by_range(
+                    scorer.size_hint(),
+                    segment.max_doc(),
+                    filter.first_range_share,
+                ) =>
+            {
                 let mut candidates = Vec::new();
                 column.get_docids_for_value_range(
                     *min..=*max,
@@ -212,7 +219,6 @@ pub(super) fn scan(
                 }
             }
         }
-        drop(offer);
         let docs: Vec<tantivy::DocId> = best
             .into_sorted_vec()
             .into_iter()
@@ -232,4 +238,11 @@ pub(super) fn scan(
     });
     found.truncate(keep);
     Ok(found)
+}
+
+/// Whether a segment's scan reads a range's documents from its column first: when the
+/// query matches a good part of the segment, and the range keeps under half of that.
+fn by_range(query_matches: u32, docs: u32, share: Option<f64>) -> bool {
+    let in_range = share.unwrap_or(1.0) * f64::from(docs);
+    query_matches > docs / 16 && in_range < f64::from(query_matches) / 2.0
 }

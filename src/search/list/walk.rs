@@ -6,7 +6,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{BitSet, DocAddress, DocId, DocSet, SegmentOrdinal, SegmentReader, TERMINATED};
 
 use super::order;
-use super::{Key, ListRequest};
+use super::{Key, ListRequest, SortField, SortValue};
 use crate::search::budget::{Budget, CHECK_EVERY};
 use crate::search::CatalogIndex;
 
@@ -26,9 +26,7 @@ impl SegmentFilter {
         request: &ListRequest,
     ) -> anyhow::Result<Self> {
         let fast = segment.fast_fields();
-        let equal = request
-            .equal
-            .iter()
+        let equal = beyond_scope(request)
             .map(|(field, value)| Ok((fast.u64(field)?, *value)))
             .collect::<anyhow::Result<_>>()?;
         let ranges = request
@@ -85,12 +83,33 @@ pub(super) fn walk(
     budget: &Budget,
 ) -> anyhow::Result<Option<Vec<(Key, DocAddress)>>> {
     // Descending orders have terms of their own, read forward like the ascending ones.
-    let prefix = order::prefix(request.kind, request.sort, request.descending);
-    let end = order::prefix_end(prefix);
+    let genre = order::genre_scope(request);
+    let term = |value: u64, id: u64| {
+        let key = Key {
+            value: SortValue::Number(value),
+            id,
+        };
+        order::term(request.kind, request.sort, request.descending, genre, &key)
+    };
+    // A range on the sorted field bounds the walk instead of turning entries away: it
+    // starts where the range begins in the list's direction and ends where it ends.
+    let (mut start, mut end) = {
+        let prefix = order::prefix(request.kind, request.sort, request.descending, genre);
+        let end = order::prefix_end(&prefix);
+        (prefix, end)
+    };
+    let mut end_inclusive = false;
+    if let Some((_, min, max)) = sort_range(request) {
+        (start, end, end_inclusive) = match request.descending {
+            false => (term(min, 0), term(max, u64::MAX), true),
+            true => (term(max, u64::MAX), term(min, 0), true),
+        };
+    }
     let cursor = request
         .after
         .as_ref()
-        .map(|key| order::term(request.kind, request.sort, request.descending, key));
+        .map(|key| order::term(request.kind, request.sort, request.descending, genre, key))
+        .filter(|cursor| *cursor >= start);
     let keep = request.limit + 1;
     let mut found: Vec<(Key, DocAddress)> = Vec::new();
     for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
@@ -98,8 +117,13 @@ pub(super) fn walk(
         let inverted = segment.inverted_index(index.schema.order)?;
         let range = inverted.terms().range();
         let range = match &cursor {
-            None => range.ge(prefix).lt(end),
-            Some(cursor) => range.gt(cursor).lt(end),
+            None => range.ge(&start),
+            Some(cursor) => range.gt(cursor),
+        };
+        let range = if end_inclusive {
+            range.le(&end)
+        } else {
+            range.lt(&end)
         };
         let mut terms = range.into_stream()?;
         let (mut taken, mut walked) = (0, 0usize);
@@ -141,4 +165,26 @@ pub(super) fn walk(
     });
     found.truncate(keep);
     Ok(Some(found))
+}
+
+/// The equality filters a walk checks per entry: all but the genre whose own order it walks.
+pub(super) fn beyond_scope(request: &ListRequest) -> impl Iterator<Item = &(&'static str, u64)> {
+    let genre = order::genre_scope(request);
+    request
+        .equal
+        .iter()
+        .filter(move |(field, value)| !(*field == "genre_id" && Some(*value) == genre))
+}
+
+/// The range on the field a numeric list is sorted by, when it has one (the first, if
+/// several: the walk checks the others per entry).
+pub(super) fn sort_range(request: &ListRequest) -> Option<(&'static str, u64, u64)> {
+    if matches!(request.sort, SortField::Id | SortField::Name) {
+        return None;
+    }
+    request
+        .ranges
+        .iter()
+        .find(|(field, ..)| *field == request.sort.column())
+        .copied()
 }
