@@ -87,6 +87,9 @@ struct IndexCheck {
     warm: bool,
     /// Documents the live reader sees now (the report has the count at opening).
     documents: Option<u64>,
+    /// Segments the live reader sees: many right after a build, one once the background
+    /// merge is done (live writes add small ones that tantivy merges in turn).
+    segments: Option<usize>,
     /// The index schema version this binary reads and writes.
     schema_version: u32,
     report: Option<OpenReport>,
@@ -236,6 +239,7 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
         },
         warm: live_index.is_some(),
         documents: live_index.map(|index| index.documents()),
+        segments: live_index.map(|index| index.segments()),
         schema_version: crate::search::SCHEMA_VERSION,
         report: state.index.report().cloned(),
         applied_change: state.index.get().map(|index| index.applied_change()),
