@@ -93,18 +93,15 @@ pub(super) fn walk(
     };
     // A range on the sorted field bounds the walk instead of turning entries away: it
     // starts where the range begins in the list's direction and ends where it ends.
-    let (mut start, mut end) = {
-        let prefix = order::prefix(request.kind, request.sort, request.descending, genre);
-        let end = order::prefix_end(&prefix);
-        (prefix, end)
+    let prefix = order::prefix(request.kind, request.sort, request.descending, genre);
+    let (start, end, end_inclusive) = match (sort_range(request), request.descending) {
+        (None, _) => {
+            let end = order::prefix_end(&prefix);
+            (prefix, end, false)
+        }
+        (Some((_, min, max)), false) => (term(min, 0), term(max, u64::MAX), true),
+        (Some((_, min, max)), true) => (term(max, u64::MAX), term(min, 0), true),
     };
-    let mut end_inclusive = false;
-    if let Some((_, min, max)) = sort_range(request) {
-        (start, end, end_inclusive) = match request.descending {
-            false => (term(min, 0), term(max, u64::MAX), true),
-            true => (term(max, u64::MAX), term(min, 0), true),
-        };
-    }
     let cursor = request
         .after
         .as_ref()
