@@ -2,7 +2,6 @@
 //! `fields=` selection and `include=` of related entries.
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use serde_json::Value;
 use utoipa::IntoParams;
 
@@ -275,12 +274,7 @@ impl ListQuery {
 
     /// Runs the query and shapes the page: each entry's stored JSON is spliced in as it is,
     /// with its includes after its own fields; only `fields=` makes an entry be parsed.
-    pub fn run(
-        &self,
-        index: &CatalogIndex,
-        secret: &[u8],
-        budget: &Budget,
-    ) -> ApiResult<Box<RawValue>> {
+    pub fn run(&self, index: &CatalogIndex, secret: &[u8], budget: &Budget) -> ApiResult<String> {
         let page = if self.terms.is_empty() {
             index.list(&self.request, budget)?
         } else {
@@ -288,6 +282,7 @@ impl ListQuery {
             request.facets = term_facets(index, &self.terms)?;
             index.list(&request, budget)?
         };
+        let mut related = Related::new(index);
         let mut out = String::with_capacity(page.items.iter().map(String::len).sum::<usize>() + 64);
         out.push_str("{\"data\":[");
         for (i, item) in page.items.iter().enumerate() {
@@ -296,10 +291,12 @@ impl ListQuery {
             }
             let kind = self.request.kind;
             if self.fields.is_empty() {
-                self.includes.splice(index, kind, item, item, &mut out)?;
+                self.includes
+                    .splice(&mut related, kind, item, item, &mut out)?;
             } else {
                 let shown = select(item, &self.fields)?;
-                self.includes.splice(index, kind, item, &shown, &mut out)?;
+                self.includes
+                    .splice(&mut related, kind, item, &shown, &mut out)?;
             }
         }
         out.push_str("],\"page\":");
@@ -311,7 +308,8 @@ impl ListQuery {
         };
         out.push_str(&serde_json::to_string(&info).map_err(anyhow::Error::from)?);
         out.push('}');
-        Ok(RawValue::from_string(out).map_err(anyhow::Error::from)?)
+        // Not parsed again to check it: every piece is stored or serialised JSON.
+        Ok(out)
     }
 }
 
@@ -375,7 +373,7 @@ impl Includes {
     /// with the includes added.
     pub fn splice(
         &self,
-        index: &CatalogIndex,
+        related: &mut Related,
         kind: Kind,
         body: &str,
         shown: &str,
@@ -401,26 +399,28 @@ impl Includes {
             out.push_str(include);
             out.push_str("\":");
             match (kind, *include) {
-                (Kind::Track, "album") => one(index, Kind::Album, refs.album_id, out)?,
+                (Kind::Track, "album") => related.one(Kind::Album, refs.album_id, out)?,
                 (Kind::Track | Kind::Album, "artist") => {
-                    one(index, Kind::Artist, refs.artist_id, out)?
+                    related.one(Kind::Artist, refs.artist_id, out)?
                 }
-                (Kind::Track, "genre") => one(index, Kind::Genre, refs.genre_id, out)?,
+                (Kind::Track, "genre") => related.one(Kind::Genre, refs.genre_id, out)?,
                 (Kind::Track, "media_type") => {
-                    one(index, Kind::MediaType, refs.media_type_id, out)?
+                    related.one(Kind::MediaType, refs.media_type_id, out)?
                 }
-                (Kind::Album, "tracks") => children(index, Kind::Track, "album_id", refs.id, out)?,
+                (Kind::Album, "tracks") => {
+                    children(related.index, Kind::Track, "album_id", refs.id, out)?
+                }
                 (Kind::Artist, "albums") => {
-                    children(index, Kind::Album, "artist_id", refs.id, out)?
+                    children(related.index, Kind::Album, "artist_id", refs.id, out)?
                 }
                 (Kind::Playlist, "tracks") => {
-                    let members = index.members(refs.id.unwrap_or(0))?;
+                    let members = related.index.members(refs.id.unwrap_or(0))?;
                     out.push('[');
                     for (i, track) in members.into_iter().take(MAX_EMBEDDED).enumerate() {
                         if i > 0 {
                             out.push(',');
                         }
-                        one(index, Kind::Track, Some(track), out)?;
+                        related.one(Kind::Track, Some(track), out)?;
                     }
                     out.push(']');
                 }
@@ -436,18 +436,41 @@ impl Includes {
     }
 }
 
-/// One entry's JSON, or `null` when it does not exist.
-fn one(index: &CatalogIndex, kind: Kind, id: Option<i64>, out: &mut String) -> ApiResult<()> {
-    match id.map(|id| index.get(kind, id)).transpose()?.flatten() {
-        Some(body) => out.push_str(&body),
-        None => out.push_str("null"),
+/// The entries an answer's includes refer to, each read from the index once: a page of 25
+/// tracks names a few albums, artists and genres, mostly the same ones again.
+pub struct Related<'a> {
+    index: &'a CatalogIndex,
+    read: std::collections::HashMap<(u64, i64), Option<String>>,
+}
+
+impl<'a> Related<'a> {
+    pub fn new(index: &'a CatalogIndex) -> Self {
+        Self {
+            index,
+            read: std::collections::HashMap::new(),
+        }
     }
-    Ok(())
+
+    /// Writes one entry's JSON, or `null` when it does not exist.
+    fn one(&mut self, kind: Kind, id: Option<i64>, out: &mut String) -> ApiResult<()> {
+        let Some(id) = id else {
+            out.push_str("null");
+            return Ok(());
+        };
+        let body = match self.read.entry((kind.code(), id)) {
+            std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(self.index.get(kind, id)?)
+            }
+        };
+        out.push_str(body.as_deref().unwrap_or("null"));
+        Ok(())
+    }
 }
 
 pub(crate) fn one_value(index: &CatalogIndex, kind: Kind, id: Option<i64>) -> ApiResult<Value> {
     let mut out = String::new();
-    one(index, kind, id, &mut out)?;
+    Related::new(index).one(kind, id, &mut out)?;
     Ok(serde_json::from_str(&out).map_err(anyhow::Error::from)?)
 }
 

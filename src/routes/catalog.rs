@@ -4,7 +4,7 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use bytes::Bytes;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::browse::list::{Includes, ListParams, ListQuery, PageInfo};
+use crate::browse::list::{Includes, ListParams, ListQuery, PageInfo, Related};
 use crate::catalog::{Album, Artist, Group, Kind, Track};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
@@ -53,7 +53,7 @@ async fn detail(
                     ApiError::NotFound(format!("there is no {} with id {id}", kind.noun()))
                 })?;
                 let mut out = String::with_capacity(body.len());
-                includes.splice(index, kind, &body, &body, &mut out)?;
+                includes.splice(&mut Related::new(index), kind, &body, &body, &mut out)?;
                 Ok(Bytes::from(out))
             })
         })
@@ -121,7 +121,7 @@ async fn list(
             let page = state
                 .read_catalog(move |index, budget| query.run(index, &secret, budget))
                 .await?;
-            Ok(Bytes::from(String::from(Box::<str>::from(page))))
+            Ok(Bytes::from(page))
         })
         .await
 }

@@ -184,7 +184,7 @@ async fn term_tracks(
             let page = state
                 .read_catalog(move |index, budget| query.run(index, &secret, budget))
                 .await?;
-            Ok(Bytes::from(String::from(Box::<str>::from(page))))
+            Ok(Bytes::from(page))
         })
         .await
 }

@@ -7,6 +7,7 @@
 //! never leaves a half-built index in place. The process keeps one long-lived reader.
 
 mod budget;
+mod entries;
 pub mod feed;
 mod list;
 mod query;
@@ -20,12 +21,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
-use tantivy::collector::TopDocs;
-use tantivy::query::TermQuery;
-use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy};
 
-use crate::catalog::{self, Kind};
+use crate::catalog;
 use crate::db::Db;
 use crate::progress::Progress;
 pub use budget::{Budget, Exhausted};
@@ -153,6 +151,8 @@ pub struct CatalogIndex {
     /// The taxonomy terms and their counts, derived from the index as of the last reload.
     terms: terms::TermCache,
     tuning: std::sync::RwLock<ListTuning>,
+    /// The fast-field columns lists read, per segment.
+    columns: list::ColumnCache,
 }
 
 fn index_dir(data_dir: &Path) -> PathBuf {
@@ -266,6 +266,7 @@ impl CatalogIndex {
             applied: tokio::sync::Mutex::new(applied),
             applied_seen: std::sync::atomic::AtomicI64::new(applied),
             terms: terms::TermCache::default(),
+            columns: list::ColumnCache::default(),
             tuning: std::sync::RwLock::new(ListTuning::default()),
         })
     }
@@ -311,48 +312,6 @@ impl CatalogIndex {
 
     pub fn documents(&self) -> u64 {
         self.reader.searcher().num_docs()
-    }
-
-    /// The JSON representation of one entry, or `None` when there is no such entry.
-    pub fn get(&self, kind: Kind, id: i64) -> anyhow::Result<Option<String>> {
-        let Ok(id) = u64::try_from(id) else {
-            return Ok(None);
-        };
-        let searcher = self.reader.searcher();
-        let term = Term::from_field_u64(self.schema.key, schema::key(kind, id));
-        let query = TermQuery::new(term, IndexRecordOption::Basic);
-        let hits = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
-        let Some((_, address)) = hits.first() else {
-            return Ok(None);
-        };
-        let doc: TantivyDocument = searcher.doc(*address)?;
-        let body = doc
-            .get_first(self.schema.body)
-            .and_then(|v| v.as_str())
-            .context("an indexed entry has no body")?;
-        Ok(Some(body.to_string()))
-    }
-
-    /// A playlist's track ids in order; empty when there is no such playlist.
-    pub fn members(&self, playlist: i64) -> anyhow::Result<Vec<i64>> {
-        let Ok(id) = u64::try_from(playlist) else {
-            return Ok(Vec::new());
-        };
-        let searcher = self.reader.searcher();
-        let term = Term::from_field_u64(self.schema.key, schema::key(Kind::Playlist, id));
-        let hits = searcher.search(
-            &TermQuery::new(term, IndexRecordOption::Basic),
-            &TopDocs::with_limit(1).order_by_score(),
-        )?;
-        let Some((_, address)) = hits.first() else {
-            return Ok(Vec::new());
-        };
-        let doc: TantivyDocument = searcher.doc(*address)?;
-        let members = doc
-            .get_first(self.schema.members)
-            .and_then(|v| v.as_str())
-            .unwrap_or("[]");
-        Ok(serde_json::from_str(members)?)
     }
 
     /// Folds every segment into one, then shows and warms it, unless one segment already

@@ -4,6 +4,10 @@
 use std::path::Path;
 
 use anyhow::Context;
+use tantivy::schema::document::{
+    DeserializeError, DocumentDeserialize, DocumentDeserializer, ValueDeserialize,
+    ValueDeserializer, ValueVisitor,
+};
 use tantivy::schema::{
     Facet, FacetOptions, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing,
     TextOptions, FAST, INDEXED, STORED, STRING,
@@ -14,8 +18,8 @@ use crate::catalog::{Entry, Kind, Record};
 
 /// Bumped whenever fields, their options or the index format change; an index of another
 /// version is rebuilt. 11: string dictionaries without zstd. 12: tracks' numeric orders
-/// within their genre.
-pub const SCHEMA_VERSION: u32 = 12;
+/// within their genre. 13: the body is each document's first stored value.
+pub const SCHEMA_VERSION: u32 = 13;
 
 /// The words search matches (see `model::words::search_analyzer`).
 pub const TOKENIZER: &str = "words";
@@ -186,6 +190,8 @@ impl CatalogSchema {
     pub fn document(&self, record: &Record) -> TantivyDocument {
         let entry = &record.entry;
         let mut doc = TantivyDocument::default();
+        // First, so that reading an entry's JSON stops there (`FirstStored`).
+        doc.add_text(self.body, entry.to_json());
         for (id, facet) in &record.terms {
             doc.add_u64(self.number("term_id"), (*id).max(0) as u64);
             doc.add_facet(
@@ -218,7 +224,6 @@ impl CatalogSchema {
                 doc.add_text(self.name_joined, form);
             }
         }
-        doc.add_text(self.body, entry.to_json());
         doc.add_text(self.name_sort, crate::model::sort_key(entry.name()));
         for term in super::list::order::terms(entry) {
             doc.add_bytes(self.order, &term);
@@ -269,5 +274,45 @@ impl CatalogSchema {
             | Entry::Term(_) => {}
         }
         doc
+    }
+}
+
+/// A stored document's first value, read without the others. Every document stores its
+/// body first, so lists and lookups read an entry's JSON without decoding its search text
+/// (four more strings) into a whole `TantivyDocument`.
+pub struct FirstStored(pub Option<(Field, String)>);
+
+impl DocumentDeserialize for FirstStored {
+    fn deserialize<'de, D: DocumentDeserializer<'de>>(
+        mut deserializer: D,
+    ) -> Result<Self, DeserializeError> {
+        Ok(Self(deserializer.next_field::<StoredText>()?.and_then(
+            |(field, text)| text.0.map(|text| (field, text)),
+        )))
+    }
+}
+
+/// A stored value when it is text; other values are read and dropped.
+struct StoredText(Option<String>);
+
+impl ValueDeserialize for StoredText {
+    fn deserialize<'de, D: ValueDeserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, DeserializeError> {
+        deserializer.deserialize_any(TextVisitor)
+    }
+}
+
+struct TextVisitor;
+
+impl ValueVisitor for TextVisitor {
+    type Value = StoredText;
+
+    fn visit_string(&self, text: String) -> Result<Self::Value, DeserializeError> {
+        Ok(StoredText(Some(text)))
+    }
+
+    fn visit_u64(&self, _: u64) -> Result<Self::Value, DeserializeError> {
+        Ok(StoredText(None))
     }
 }

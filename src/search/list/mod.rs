@@ -6,18 +6,23 @@
 //! (`scan`). The key is `(sort value, id)`, so pages stay stable while entries are added or
 //! removed.
 
+mod columns;
 pub mod order;
 mod position;
 mod scan;
 mod walk;
 
+use std::sync::Arc;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::{Facet, IndexRecordOption, Value};
-use tantivy::{DocAddress, TantivyDocument, Term};
+
+use tantivy::schema::{Facet, IndexRecordOption};
+use tantivy::{DocAddress, Term};
 
 use super::budget::Budget;
 use super::CatalogIndex;
 use crate::catalog::Kind;
+pub(crate) use columns::ColumnCache;
+use columns::{range_share, SegmentColumns};
 
 /// What a list is ordered by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,20 +151,15 @@ impl ListTuning {
 impl CatalogIndex {
     pub fn list(&self, request: &ListRequest, budget: &Budget) -> anyhow::Result<ListPage> {
         let searcher = self.reader.searcher();
-        let keys = self.page_keys(&searcher, request, budget)?;
+        let columns = self.columns.of(&searcher)?;
+        let keys = self.page_keys(&searcher, &columns, request, budget)?;
 
         // One entry more than a page is read: if it is there, so is a next page.
         let more = keys.len() > request.limit;
         let mut items = Vec::with_capacity(keys.len().min(request.limit));
         let mut next = None;
         for (key, address) in keys.into_iter().take(request.limit) {
-            let doc: TantivyDocument = searcher.doc(address)?;
-            let body = doc
-                .get_first(self.schema.body)
-                .and_then(|v| v.as_str())
-                .unwrap_or("{}")
-                .to_string();
-            items.push(body);
+            items.push(self.body_at(&searcher, address)?);
             next = Some(key);
         }
         Ok(ListPage {
@@ -174,6 +174,7 @@ impl CatalogIndex {
     fn page_keys(
         &self,
         searcher: &tantivy::Searcher,
+        columns: &[Arc<SegmentColumns>],
         request: &ListRequest,
         budget: &Budget,
     ) -> anyhow::Result<Vec<(Key, DocAddress)>> {
@@ -183,11 +184,11 @@ impl CatalogIndex {
             && request.ranges.is_empty()
             && request.facets.is_empty();
         if unfiltered {
-            if let Some(keys) = walk::walk(self, searcher, request, None, budget)? {
+            if let Some(keys) = walk::walk(self, searcher, columns, request, None, budget)? {
                 return Ok(keys);
             }
         }
-        let filter = self.filter_query(searcher, request)?;
+        let filter = self.filter_query(searcher, columns, request)?;
         let in_scope = match genre {
             Some(genre) => {
                 searcher.doc_freq(&Term::from_field_u64(self.schema.field("genre_id"), genre))?
@@ -200,11 +201,12 @@ impl CatalogIndex {
             self.list_tuning()
                 .walk_allowance(request.limit + 1, filter.matches, walked);
         if let Some(at_most) = allowance {
-            if let Some(keys) = walk::walk(self, searcher, request, Some(at_most), budget)? {
+            if let Some(keys) = walk::walk(self, searcher, columns, request, Some(at_most), budget)?
+            {
                 return Ok(keys);
             }
         }
-        scan::scan(searcher, &filter, request, budget)
+        scan::scan(searcher, columns, &filter, request, budget)
     }
 
     /// The query of a list's kind and term filters, and what its filters are estimated to
@@ -212,6 +214,7 @@ impl CatalogIndex {
     fn filter_query(
         &self,
         searcher: &tantivy::Searcher,
+        columns: &[Arc<SegmentColumns>],
         request: &ListRequest,
     ) -> anyhow::Result<Filter> {
         let mut terms = vec![Term::from_field_u64(
@@ -247,7 +250,7 @@ impl CatalogIndex {
         let (mut first_range_share, mut sort_range_share) = (None, None);
         let sort_range = walk::sort_range(request);
         for range @ (field, min, max) in &request.ranges {
-            let share = range_share(searcher, field, *min, *max)?;
+            let share = range_share(columns, field, *min, *max)?;
             first_range_share.get_or_insert(share);
             if Some(*range) == sort_range {
                 sort_range_share = Some(share);
@@ -296,38 +299,6 @@ struct Filter {
     first_range_share: Option<f64>,
     /// The same for a range on the sorted field, which bounds a walk (`walk::sort_range`).
     sort_range_share: Option<f64>,
-}
-
-/// How many documents, spread over the index, a range's share of entries is estimated from.
-const RANGE_SAMPLES: u64 = 256;
-
-/// About what share of the entries that have `field` lie in `min..=max`, from documents at
-/// even steps through each segment. A walk's expected length depends on it (a narrow range
-/// turns most entries away), and counting exactly would cost what a scan costs.
-fn range_share(
-    searcher: &tantivy::Searcher,
-    field: &str,
-    min: u64,
-    max: u64,
-) -> anyhow::Result<f64> {
-    let total = searcher.num_docs().max(1);
-    let (mut valued, mut inside) = (0u64, 0u64);
-    for segment in searcher.segment_readers() {
-        let column = segment.fast_fields().u64(field)?;
-        let docs = segment.max_doc();
-        let samples = (RANGE_SAMPLES * u64::from(docs) / total).clamp(1, u64::from(docs).max(1));
-        let step = (u64::from(docs) / samples).max(1);
-        let mut doc = step / 2;
-        while doc < u64::from(docs) {
-            if let Some(value) = column.first(doc as tantivy::DocId) {
-                valued += 1;
-                inside += u64::from(value >= min && value <= max);
-            }
-            doc += step;
-        }
-    }
-    // Half a match when none was seen: a range the samples missed is narrow, not empty.
-    Ok(((inside as f64 + 0.5) / (valued as f64 + 1.0)).min(1.0))
 }
 
 impl CatalogIndex {

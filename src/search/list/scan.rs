@@ -4,12 +4,13 @@
 //! best `limit + 1` after the cursor are kept.
 
 use std::collections::BinaryHeap;
+use std::sync::Arc;
 
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::query::{EnableScoring, Query};
-use tantivy::{DocAddress, DocSet, SegmentOrdinal, SegmentReader, TERMINATED};
+use tantivy::{DocAddress, DocSet, SegmentOrdinal, TERMINATED};
 
-use super::{Filter, Key, ListRequest, SortField, SortValue};
+use super::{Filter, Key, ListRequest, SegmentColumns, SortField, SortValue};
 use crate::search::budget::{Budget, CHECK_EVERY};
 
 /// How a segment ranks its documents: a position in the list as one number, smaller first
@@ -29,18 +30,14 @@ struct SegmentRanks {
 }
 
 impl SegmentRanks {
-    fn new(segment: &SegmentReader, request: &ListRequest) -> anyhow::Result<Self> {
-        let fast = segment.fast_fields();
+    fn new(columns: &SegmentColumns, request: &ListRequest) -> anyhow::Result<Self> {
         let ranker = match request.sort {
-            SortField::Name => Ranker::Name(
-                fast.str("name_sort")?
-                    .ok_or_else(|| anyhow::anyhow!("name_sort is not a fast field"))?,
-            ),
-            other => Ranker::Number(fast.u64(other.column())?),
+            SortField::Name => Ranker::Name(columns.name.clone()),
+            other => Ranker::Number(columns.u64(other.column())?.clone()),
         };
         let mut ranks = Self {
             ranker,
-            ids: fast.u64("id")?,
+            ids: columns.u64("id")?.clone(),
             descending: request.descending,
             after: None,
         };
@@ -142,6 +139,7 @@ impl SegmentRanks {
 
 pub(super) fn scan(
     searcher: &tantivy::Searcher,
+    columns: &[Arc<SegmentColumns>],
     filter: &Filter,
     request: &ListRequest,
     budget: &Budget,
@@ -151,19 +149,21 @@ pub(super) fn scan(
     let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
     let mut found = Vec::new();
     for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
-        let ranks = SegmentRanks::new(segment, request)?;
+        let columns = &columns[ordinal];
+        let ranks = SegmentRanks::new(columns, request)?;
         let ranges = request
             .ranges
             .iter()
-            .map(|(field, min, max)| Ok((segment.fast_fields().u64(field)?, *min, *max)))
+            .map(|(field, min, max)| Ok((columns.u64(field)?, *min, *max)))
             .collect::<anyhow::Result<Vec<_>>>()?;
         // The best `keep` so far; the top is the worst of them.
         let mut best: BinaryHeap<(u128, tantivy::DocId)> = BinaryHeap::with_capacity(keep + 1);
-        let mut offer = |doc: tantivy::DocId| {
+        // `known` ranges are known to hold for the document offered.
+        let mut offer = |doc: tantivy::DocId, known: usize| {
             let alive = segment
                 .alive_bitset()
                 .is_none_or(|alive| alive.is_alive(doc));
-            let in_ranges = ranges.iter().all(|(column, min, max)| {
+            let in_ranges = ranges[known..].iter().all(|(column, min, max)| {
                 column.first(doc).is_some_and(|v| v >= *min && v <= *max)
             });
             if alive && in_ranges {
@@ -203,7 +203,7 @@ pub(super) fn scan(
                         budget.check()?;
                     }
                     if scorer.doc() <= doc && scorer.seek(doc) == doc {
-                        offer(doc);
+                        offer(doc, 1);
                     }
                 }
             }
@@ -214,7 +214,7 @@ pub(super) fn scan(
                     if seen.is_multiple_of(CHECK_EVERY) {
                         budget.check()?;
                     }
-                    offer(doc);
+                    offer(doc, 0);
                     doc = scorer.advance();
                 }
             }

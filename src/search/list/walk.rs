@@ -5,8 +5,10 @@ use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{BitSet, DocAddress, DocId, DocSet, SegmentOrdinal, SegmentReader, TERMINATED};
 
+use std::sync::Arc;
+
 use super::order;
-use super::{Key, ListRequest, SortField, SortValue};
+use super::{Key, ListRequest, SegmentColumns, SortField, SortValue};
 use crate::search::budget::{Budget, CHECK_EVERY};
 use crate::search::CatalogIndex;
 
@@ -23,16 +25,16 @@ impl SegmentFilter {
         index: &CatalogIndex,
         searcher: &tantivy::Searcher,
         segment: &SegmentReader,
+        columns: &SegmentColumns,
         request: &ListRequest,
     ) -> anyhow::Result<Self> {
-        let fast = segment.fast_fields();
         let equal = beyond_scope(request)
-            .map(|(field, value)| Ok((fast.u64(field)?, *value)))
+            .map(|(field, value)| Ok((columns.u64(field)?.clone(), *value)))
             .collect::<anyhow::Result<_>>()?;
         let ranges = request
             .ranges
             .iter()
-            .map(|(field, min, max)| Ok((fast.u64(field)?, *min, *max)))
+            .map(|(field, min, max)| Ok((columns.u64(field)?.clone(), *min, *max)))
             .collect::<anyhow::Result<_>>()?;
         let facets = if request.facets.is_empty() {
             None
@@ -78,6 +80,7 @@ impl SegmentFilter {
 pub(super) fn walk(
     index: &CatalogIndex,
     searcher: &tantivy::Searcher,
+    columns: &[Arc<SegmentColumns>],
     request: &ListRequest,
     at_most: Option<usize>,
     budget: &Budget,
@@ -110,7 +113,7 @@ pub(super) fn walk(
     let keep = request.limit + 1;
     let mut found: Vec<(Key, DocAddress)> = Vec::new();
     for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
-        let filter = SegmentFilter::new(index, searcher, segment, request)?;
+        let filter = SegmentFilter::new(index, searcher, segment, &columns[ordinal], request)?;
         let inverted = segment.inverted_index(index.schema.order)?;
         let range = inverted.terms().range();
         let range = match &cursor {
