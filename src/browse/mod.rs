@@ -3,6 +3,7 @@
 //! shapes answers; the index engine (`search`) finds what goes in them.
 
 mod filters;
+mod includes;
 pub mod list;
 pub mod playlists;
 pub mod search;

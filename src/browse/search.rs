@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
@@ -113,7 +114,7 @@ pub struct SearchHit {
     pub highlight: Option<String>,
     /// The entry, as its detail endpoint returns it.
     #[schema(value_type = Object)]
-    pub item: Value,
+    pub item: Box<RawValue>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -300,8 +301,14 @@ pub fn search(
     let results = metrics.time_search("search", || index.search(&request))?;
     let mut data = Vec::with_capacity(results.hits.len());
     for hit in results.hits {
-        let mut item = serde_json::from_str(&hit.body).map_err(anyhow::Error::from)?;
-        embed(index, hit.kind, &includes, &mut item)?;
+        // The stored JSON as it is, unless something is embedded in it.
+        let item = if includes.is_empty() {
+            RawValue::from_string(hit.body).map_err(anyhow::Error::from)?
+        } else {
+            let mut item = serde_json::from_str(&hit.body).map_err(anyhow::Error::from)?;
+            embed(index, hit.kind, &includes, &mut item)?;
+            serde_json::value::to_raw_value(&item).map_err(anyhow::Error::from)?
+        };
         data.push(SearchHit {
             kind: kind_name(hit.kind),
             score: hit.score,

@@ -274,6 +274,7 @@ impl CatalogIndex {
         let snippets = SnippetGenerator::create(&searcher, &found.plan.terms(), self.schema.name)?;
         let mut hits = Vec::with_capacity(found.run.top.len());
         let mut seen = Seen::default();
+        let spell = found.may_correct();
         for (score, address) in &found.run.top {
             let doc: TantivyDocument = searcher.doc(*address)?;
             let kind_code = doc
@@ -293,7 +294,7 @@ impl CatalogIndex {
                 .get_first(self.schema.name)
                 .and_then(|v| v.as_str())
                 .unwrap_or("");
-            for (field, _) in self.text_fields() {
+            for (field, _) in self.text_fields().into_iter().filter(|_| spell) {
                 if let Some(text) = doc.get_first(field).and_then(|v| v.as_str()) {
                     seen.add(text);
                 }
