@@ -13,9 +13,6 @@ use chinook::search::CatalogIndex;
 use chinook::seed::{self, Outcome, Source};
 use chinook::startup::Application;
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "chinook",
