@@ -276,15 +276,17 @@ impl CatalogIndex {
     fn warm(&self) -> anyhow::Result<Duration> {
         let started = Instant::now();
         let searcher = self.reader.searcher();
-        for segment in searcher.segment_readers() {
+        // Opened through the lists' cache, so the first list finds its columns (and their
+        // range samples) ready.
+        let columns = self.columns.of(&searcher)?;
+        for (segment, columns) in searcher.segment_readers().iter().zip(&columns) {
             for field in self.schema.indexed_fields() {
                 let inverted = segment.inverted_index(field)?;
                 let mut terms = inverted.terms().stream()?;
                 while terms.advance() {}
             }
-            let fast = segment.fast_fields();
             for name in schema::FAST_U64_FIELDS {
-                let column = fast.u64(name)?;
+                let column = columns.u64(name)?;
                 let mut sum = 0u64;
                 for doc in 0..segment.max_doc() {
                     sum = sum.wrapping_add(column.first(doc).unwrap_or(0));

@@ -19,9 +19,9 @@ const RANGE_FIELDS: [&str; 2] = ["milliseconds", "price_cents"];
 pub(crate) struct SegmentColumns {
     numbers: Vec<(&'static str, Column<u64>)>,
     pub name: StrColumn,
-    /// Of each range field: the values of the sampled documents that have one, sorted, and
-    /// how many documents each sample stands for.
+    /// Of each range field: the values of the sampled documents that have one, sorted.
     samples: Vec<(&'static str, Vec<u64>)>,
+    /// How many documents each sample stands for.
     step: u32,
 }
 

@@ -13,16 +13,16 @@ mod scan;
 mod walk;
 
 use std::sync::Arc;
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Facet, IndexRecordOption};
 use tantivy::{DocAddress, Term};
 
 use super::budget::Budget;
 use super::CatalogIndex;
 use crate::catalog::Kind;
-pub(crate) use columns::ColumnCache;
-use columns::{range_share, SegmentColumns};
+use columns::range_share;
+pub(crate) use columns::{ColumnCache, SegmentColumns};
 
 /// What a list is ordered by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -319,10 +319,11 @@ impl CatalogIndex {
             term("kind", Kind::Track.code()),
             term("album_id", album),
         ]);
+        let columns = self.columns.of(&searcher)?;
         let mut ids = Vec::new();
         for address in searcher.search(&query, &tantivy::collector::DocSetCollector)? {
-            let segment = searcher.segment_reader(address.segment_ord);
-            if let Some(id) = segment.fast_fields().u64("id")?.first(address.doc_id) {
+            let column = columns[address.segment_ord as usize].u64("id")?;
+            if let Some(id) = column.first(address.doc_id) {
                 ids.push(id as i64);
             }
         }

@@ -113,21 +113,18 @@ impl CatalogIndex {
         }
         let mut terms = Vec::new();
         let mut name = Vec::new();
-        for segment in searcher.segment_readers() {
+        let columns = self.columns.of(searcher)?;
+        for (segment, columns) in searcher.segment_readers().iter().zip(&columns) {
             let Some(alive) = segment.alive_bitset() else {
                 continue;
             };
             if segment.num_deleted_docs() == 0 {
                 continue;
             }
-            let fast = segment.fast_fields();
-            let (kinds, ids) = (fast.u64("kind")?, fast.u64("id")?);
-            let names = fast
-                .str("name_sort")?
-                .ok_or_else(|| anyhow::anyhow!("name_sort is not a fast field"))?;
+            let (kinds, ids, names) = (columns.u64("kind")?, columns.u64("id")?, &columns.name);
             let values = match request.sort {
                 SortField::Id | SortField::Name => None,
-                other => Some(fast.u64(other.column())?),
+                other => Some(columns.u64(other.column())?),
             };
             for doc in (0..segment.max_doc()).filter(|&doc| alive.is_deleted(doc)) {
                 if kinds.first(doc) != Some(request.kind.code()) {

@@ -1,11 +1,11 @@
 //! Lists read straight off the order terms' dictionary, from the cursor on: the cost is the
 //! page (plus the entries a filter turns away), not the catalog.
 
+use std::sync::Arc;
+
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{BitSet, DocAddress, DocId, DocSet, SegmentOrdinal, SegmentReader, TERMINATED};
-
-use std::sync::Arc;
 
 use super::order;
 use super::{Key, ListRequest, SegmentColumns, SortField, SortValue};
