@@ -5,7 +5,7 @@ use futures_util::StreamExt;
 use serde_json::{json, Value};
 use sqlx::Row;
 
-use crate::helpers::{assert_problem, TestApp};
+use crate::helpers::{assert_problem, TestApp, TestDatabase};
 
 /// Fetches every path concurrently and returns the bodies in order.
 async fn fetch_all(app: &TestApp, paths: Vec<String>) -> Vec<(String, u16, Value)> {
@@ -183,7 +183,7 @@ async fn index_origin(app: &TestApp) -> String {
 
 #[tokio::test]
 async fn the_index_is_reused_when_current_and_rebuilt_when_not() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_on(TestDatabase::chinook_unindexed().await, |_| {}).await;
     assert_eq!(index_origin(&app).await, "built");
 
     let database = app.stop_keeping_database().await;

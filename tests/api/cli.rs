@@ -174,7 +174,7 @@ async fn migrate_then_seed_a_synthetic_catalog_from_the_command_line() {
 
 #[tokio::test]
 async fn reindex_rebuilds_the_search_index() {
-    let database = TestDatabase::chinook().await;
+    let database = TestDatabase::chinook_unindexed().await;
     let output = chinook(&database).arg("reindex").output().unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     let text = String::from_utf8_lossy(&output.stdout);

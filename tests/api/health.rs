@@ -147,7 +147,7 @@ async fn readiness_and_health_turn_503_when_the_database_is_gone() {
 
 #[tokio::test]
 async fn readiness_is_503_until_the_index_is_warm() {
-    let database = crate::helpers::TestDatabase::chinook().await;
+    let database = crate::helpers::TestDatabase::chinook_unindexed().await;
     let app = chinook::startup::Application::build(database.config())
         .await
         .unwrap();

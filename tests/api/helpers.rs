@@ -2,7 +2,10 @@
 //! backend under test (`CHINOOK_TEST_BACKEND=sqlite|postgres`), in its own data directory.
 //!
 //! The Chinook dataset is imported once per test run into a template (a SQLite file, or a
-//! PostgreSQL template database); each test starts from a copy of it.
+//! PostgreSQL template database) and indexed there once; each test starts from a copy of
+//! both, so an app boots on a current index instead of building its own (a second of CPU
+//! per app in a debug build, hundreds of apps a run). Tests of building the index start
+//! from `TestDatabase::chinook_unindexed`.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -105,10 +108,26 @@ impl TestDatabase {
         Self { dir, url, owned }
     }
 
-    /// A copy of the template holding the imported Chinook dataset.
+    /// A copy of the template holding the imported Chinook dataset, with a copy of the
+    /// template's index in its data directory: current for the copy, so it is reused.
     pub async fn chinook() -> Self {
+        let database = Self::chinook_unindexed().await;
+        let (_, template_dir) = template();
+        let index = template_dir.join("index");
+        let copy = database.dir.path().join("index");
+        std::fs::create_dir(&copy).expect("an index directory");
+        for file in std::fs::read_dir(&index).expect("the template's index") {
+            let file = file.expect("a file of the template's index");
+            std::fs::copy(file.path(), copy.join(file.file_name()))
+                .expect("copying the template's index");
+        }
+        database
+    }
+
+    /// A copy of the template's database alone: the app builds its index at boot.
+    pub async fn chinook_unindexed() -> Self {
         sqlx::any::install_default_drivers();
-        let template = template();
+        let (template, _) = template();
         let dir = tempfile::tempdir().expect("a temporary directory");
         let (url, owned) = match template {
             Template::Sqlite(file) => {
@@ -166,10 +185,11 @@ enum Template {
     Postgres(String),
 }
 
-/// Imports the dataset once per test binary, through the real `chinook seed` command.
-fn template() -> &'static Template {
+/// Imports the dataset once per test binary, through the real `chinook seed` command, and
+/// indexes it with `chinook reindex`; returns the template and its data directory.
+fn template() -> (&'static Template, &'static std::path::Path) {
     static TEMPLATE: OnceLock<(Template, tempfile::TempDir)> = OnceLock::new();
-    let (template, _dir) = TEMPLATE.get_or_init(|| {
+    let (template, dir) = TEMPLATE.get_or_init(|| {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let (template, url) = match backend() {
             Backend::Sqlite => (
@@ -192,24 +212,27 @@ fn template() -> &'static Template {
                 (Template::Postgres(name), url)
             }
         };
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_chinook"))
-            .args(["seed", "--dataset"])
-            .arg(dataset_path())
-            .env("CHINOOK_DATA_DIR", dir.path())
-            .env("CHINOOK_DATABASE_URL", &url)
-            .env("CHINOOK_LOG", "warn")
-            // The template's copies do not carry its media directory.
-            .env("CHINOOK_SEED_AUDIO", "none")
-            .output()
-            .expect("chinook seed runs");
-        assert!(
-            output.status.success(),
-            "seeding the template failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let run = |args: &[&std::ffi::OsStr]| {
+            let output = std::process::Command::new(env!("CARGO_BIN_EXE_chinook"))
+                .args(args)
+                .env("CHINOOK_DATA_DIR", dir.path())
+                .env("CHINOOK_DATABASE_URL", &url)
+                .env("CHINOOK_LOG", "warn")
+                // The template's copies do not carry its media directory.
+                .env("CHINOOK_SEED_AUDIO", "none")
+                .output()
+                .expect("chinook runs");
+            assert!(
+                output.status.success(),
+                "{args:?} on the template failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        };
+        run(&["seed".as_ref(), "--dataset".as_ref(), dataset_path().as_os_str()]);
+        run(&["reindex".as_ref()]);
         (template, dir)
     });
-    template
+    (template, dir.path())
 }
 
 /// The application, running on a random port.
