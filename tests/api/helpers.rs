@@ -228,7 +228,11 @@ fn template() -> (&'static Template, &'static std::path::Path) {
                 String::from_utf8_lossy(&output.stderr)
             );
         };
-        run(&["seed".as_ref(), "--dataset".as_ref(), dataset_path().as_os_str()]);
+        run(&[
+            "seed".as_ref(),
+            "--dataset".as_ref(),
+            dataset_path().as_os_str(),
+        ]);
         run(&["reindex".as_ref()]);
         (template, dir)
     });
