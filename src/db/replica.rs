@@ -73,8 +73,7 @@ impl Replica {
         let options = AnyConnectOptions::from_str(url.expose())?
             .log_statements(tracing::log::LevelFilter::Debug)
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections)
+        let pool = super::born_here(AnyPoolOptions::new(), max_connections)
             // A replica that does not answer quickly is treated as down and the read goes to
             // the primary; waiting out a long timeout would only delay the request.
             .acquire_timeout(Duration::from_secs(1))

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::{assert_problem, TestApp};
+use crate::helpers::{assert_problem, TestApp, TestDatabase};
 
 #[tokio::test]
 async fn draining_turns_readiness_503_while_in_flight_requests_finish() {
@@ -82,4 +82,52 @@ async fn after_stopping_the_port_is_closed() {
     let url = app.url("/health/live");
     app.stop().await.unwrap();
     assert!(reqwest::get(url).await.is_err());
+}
+
+/// Each actix worker runs a runtime of its own, and a graceful stop ends an idle worker's
+/// runtime while the others still serve. A PostgreSQL connection is a socket of the runtime
+/// that opened it: one that a request on a worker had opened, lent to a request on another
+/// worker, failed mid-request when the first worker stopped (a purchase got a 500 during a
+/// rolling update). The pools open every connection up front, on the runtime that makes them.
+#[tokio::test]
+async fn database_connections_outlive_the_worker_runtimes_that_used_them() {
+    let database = TestDatabase::chinook().await;
+    let db = database.connect().await;
+    let connections = database.config().db_max_connections as usize;
+
+    // A worker takes every connection at once, as a burst of requests would, gives them
+    // back, and goes on serving until it is told to stop.
+    let (used, all_used) = tokio::sync::oneshot::channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker_db = db.clone();
+    let worker = tokio::task::spawn_blocking(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mut held = Vec::new();
+            for _ in 0..connections {
+                held.push(worker_db.reader().acquire().await.unwrap());
+            }
+            for conn in &mut held {
+                sqlx::query("SELECT 1").execute(conn).await.unwrap();
+            }
+            drop(held);
+            used.send(()).unwrap();
+            let _ = stopped.await;
+        });
+    });
+
+    // Another worker's requests hold every connection when the first worker stops.
+    all_used.await.unwrap();
+    let mut held = Vec::new();
+    for _ in 0..connections {
+        held.push(db.reader().acquire().await.unwrap());
+    }
+    stop.send(()).unwrap();
+    worker.await.unwrap();
+    for conn in &mut held {
+        sqlx::query("SELECT 1").execute(conn).await.unwrap();
+    }
 }
