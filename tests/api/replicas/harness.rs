@@ -61,7 +61,9 @@ impl Replica {
         DatabaseUrl::parse(url.as_str()).unwrap()
     }
 
-    fn pg_ctl(&self, args: &[&str]) -> bool {
+    /// Off the test's runtime, which drives the app's database connections: blocked while
+    /// `pg_ctl start -w` waits, it would stall the very requests the test is watching.
+    async fn pg_ctl(&self, args: &[&str]) -> bool {
         let (program, prefix) = match self.run.split_first() {
             Some((program, rest)) => (program.clone(), rest.to_vec()),
             None => (format!("{}/pg_ctl", self.bin), Vec::new()),
@@ -75,25 +77,28 @@ impl Replica {
             .args(["-D", &self.data])
             .args(args)
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
+            .stderr(std::process::Stdio::null());
+        tokio::task::spawn_blocking(move || command.status())
+            .await
+            .expect("pg_ctl's thread")
             .expect("pg_ctl runs")
             .success()
     }
 
-    pub(super) fn kill(&self) {
+    pub(super) async fn kill(&self) {
         assert!(
-            self.pg_ctl(&["-m", "immediate", "stop"]),
+            self.pg_ctl(&["-m", "immediate", "stop"]).await,
             "the replica stops"
         );
     }
 
-    pub(super) fn start(&self) {
+    pub(super) async fn start(&self) {
         let options = std::fs::read_to_string(format!("{}/chinook-options", self.data))
             .expect("start_replica kept the replica's options");
         let log = format!("{}/../replica.log", self.data);
         assert!(
-            self.pg_ctl(&["-w", "-t", "60", "-l", &log, "-o", options.trim(), "start"]),
+            self.pg_ctl(&["-w", "-t", "60", "-l", &log, "-o", options.trim(), "start"])
+                .await,
             "the replica starts"
         );
     }
@@ -108,8 +113,8 @@ impl Replica {
 
     /// Undoes what an earlier test (maybe a failed one) left: a stopped replica, a paused replay.
     async fn heal(&self) {
-        if !self.pg_ctl(&["status"]) {
-            self.start();
+        if !self.pg_ctl(&["status"]).await {
+            self.start().await;
         }
         self.sql("SELECT pg_wal_replay_resume()").await;
     }

@@ -132,7 +132,7 @@ async fn killing_the_replica_under_load_loses_no_read_and_it_rejoins_when_restar
         }
     };
     eventually("reads are under way", reads_past(100)).await;
-    replica.kill();
+    replica.kill().await;
     let at_kill = answered.load(Ordering::Relaxed);
     eventually("reads continue past the kill", reads_past(at_kill + 300)).await;
     wait_for_status(&app.state.db, "ejected").await;
@@ -141,7 +141,7 @@ async fn killing_the_replica_under_load_loses_no_read_and_it_rejoins_when_restar
         "with no healthy replica, reads go to the primary"
     );
 
-    replica.start();
+    replica.start().await;
     wait_for_status(&app.state.db, "ok").await;
     let at_restart = answered.load(Ordering::Relaxed);
     eventually(
