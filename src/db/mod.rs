@@ -46,8 +46,8 @@ pub struct Db {
     queries: IntCounterVec,
 }
 
-/// A PostgreSQL pool whose connections are all opened by the pool's own task, on the
-/// runtime that creates the pool, and kept open.
+/// A PostgreSQL pool whose connections are all opened on the runtime that creates the pool
+/// (by `Db::connect` for the primary, by the pool's own task for a replica), and kept open.
 ///
 /// A socket belongs to the runtime that opened it, and each actix worker runs a runtime of
 /// its own that a graceful stop ends as soon as that worker is idle. A connection a request
