@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use crate::helpers::{assert_problem, TestApp, TestDatabase};
+use chinook::config::Backend;
+
+use crate::helpers::{assert_problem, backend, TestApp, TestDatabase};
 
 #[tokio::test]
 async fn draining_turns_readiness_503_while_in_flight_requests_finish() {
@@ -94,6 +96,15 @@ async fn database_connections_outlive_the_worker_runtimes_that_used_them() {
     let database = TestDatabase::chinook().await;
     let db = database.connect().await;
     let connections = database.config().db_max_connections as usize;
+    // What keeps them all on this runtime: on PostgreSQL the pool is full before any request
+    // could open one (SQLite's connections use no runtime, and its readers open lazily).
+    if backend() == Backend::Postgres {
+        let open: u32 = db.pools().iter().map(|(_, pool)| pool.size()).sum();
+        assert_eq!(
+            open as usize, connections,
+            "every connection is open at start"
+        );
+    }
 
     // A worker takes every connection at once, as a burst of requests would, gives them
     // back, and goes on serving until it is told to stop.
