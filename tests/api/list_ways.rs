@@ -17,7 +17,7 @@ const ADMIN: &str = "andrew@chinookcorp.com";
 type Filter = fn(&TrackRow, &HashSet<i64>) -> bool;
 
 /// Filters and what SQL keeps of them; the set holds the tracks of the rock term's genres.
-const FILTERS: [(&str, Filter); 7] = [
+const FILTERS: [(&str, Filter); 9] = [
     ("genre=1", |r, _| r.genre_id == Some(1)),
     ("media_type=2", |r, _| r.media_type_id == 2),
     ("min_ms=200000&max_price=1", |r, _| {
@@ -35,6 +35,14 @@ const FILTERS: [(&str, Filter); 7] = [
     }),
     // A range few tracks fall in (the long ones), whichever way is asked for.
     ("min_ms=1000000", |r, _| r.milliseconds >= 1_000_000),
+    // Two ranges, the second the narrower: a scan reads that one's tracks first.
+    ("min_price=0.99&min_ms=1000000", |r, _| {
+        r.cents >= 99 && r.milliseconds >= 1_000_000
+    }),
+    // The narrower range starts at 0, where tracks without a length would rank too.
+    ("max_price=2&max_ms=100000", |r, _| {
+        r.cents <= 200 && r.milliseconds <= 100_000
+    }),
 ];
 
 /// Each way a filtered list can take, forced by its tuning.
@@ -44,7 +52,7 @@ const WAYS: [(&str, ListTuning); 4] = [
         ListTuning {
             scan_at_most: 0,
             walk_at_most: usize::MAX,
-            scan_per_walk: 0,
+            walk_per_scan: 0,
         },
     ),
     (
@@ -52,7 +60,7 @@ const WAYS: [(&str, ListTuning); 4] = [
         ListTuning {
             scan_at_most: u64::MAX,
             walk_at_most: 0,
-            scan_per_walk: 0,
+            walk_per_scan: 0,
         },
     ),
     (
@@ -60,7 +68,7 @@ const WAYS: [(&str, ListTuning); 4] = [
         ListTuning {
             scan_at_most: 0,
             walk_at_most: 150,
-            scan_per_walk: 0,
+            walk_per_scan: 0,
         },
     ),
     (
@@ -68,7 +76,7 @@ const WAYS: [(&str, ListTuning); 4] = [
         ListTuning {
             scan_at_most: 0,
             walk_at_most: usize::MAX,
-            scan_per_walk: 8,
+            walk_per_scan: 1,
         },
     ),
 ];

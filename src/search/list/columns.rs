@@ -2,12 +2,16 @@
 //! (opening one reads the segment's column directory: a tenth of a cold list), with the
 //! sampled values that estimate a range's share.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::index::SegmentId;
 use tantivy::{Searcher, SegmentReader};
 
+use super::ranked::Orders;
+use super::SortField;
+use crate::catalog::Kind;
 use crate::search::schema::FAST_U64_FIELDS;
 
 /// How many documents of a segment, at even steps, a range's share is estimated from.
@@ -23,6 +27,9 @@ pub(crate) struct SegmentColumns {
     samples: Vec<(&'static str, Vec<u64>)>,
     /// How many documents each sample stands for.
     step: u32,
+    pub max_doc: u32,
+    /// The segment's list orders, built as lists ask for them.
+    pub(super) orders: Orders,
 }
 
 impl SegmentColumns {
@@ -41,6 +48,8 @@ impl SegmentColumns {
             name,
             samples: Vec::new(),
             step,
+            max_doc: segment.max_doc(),
+            orders: Orders::default(),
         };
         for field in RANGE_FIELDS {
             let column = columns.u64(field)?;
@@ -100,12 +109,50 @@ pub(crate) fn range_share(
 /// The columns of the segments read last; a segment never changes, so its columns hold
 /// for as long as it is searched.
 #[derive(Default)]
-pub(crate) struct ColumnCache(Mutex<Vec<(SegmentId, Arc<SegmentColumns>)>>);
+pub(crate) struct ColumnCache {
+    segments: Mutex<Vec<(SegmentId, Arc<SegmentColumns>)>>,
+    /// Whether a thread is building the orders of new segments.
+    warming: AtomicBool,
+}
 
 impl ColumnCache {
+    /// Opens the columns and builds every list order of the searcher's segments on a thread
+    /// of its own, so the first lists after a reload (a merge makes a segment as large as
+    /// the catalog) find them ready instead of building them. One such thread at a time: a
+    /// reload meanwhile leaves its new segments to the lists that read them first.
+    pub fn warm_soon(self: &Arc<Self>, searcher: Searcher) {
+        if self.warming.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let cache = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("list-orders".into())
+            .spawn(move || {
+                if let Err(e) = cache.warm(&searcher) {
+                    tracing::warn!(error = format!("{e:#}"), "building list orders failed");
+                }
+                cache.warming.store(false, Ordering::Release);
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "cannot start the thread that builds list orders");
+            self.warming.store(false, Ordering::Release);
+        }
+    }
+
+    fn warm(&self, searcher: &Searcher) -> anyhow::Result<()> {
+        for columns in self.of(searcher)? {
+            for kind in Kind::ALL {
+                for &sort in SortField::of(kind) {
+                    columns.orders.of(&columns, kind, sort)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The columns of each of the searcher's segments, in its order.
     pub fn of(&self, searcher: &Searcher) -> anyhow::Result<Vec<Arc<SegmentColumns>>> {
-        let mut cached = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cached = self.segments.lock().unwrap_or_else(|e| e.into_inner());
         let segments = searcher.segment_readers();
         if cached.len() != segments.len()
             || !segments

@@ -1,14 +1,15 @@
 //! Catalog lists: filtered, sorted, keyset-paginated reads of one kind of entry, each
 //! costing what its page costs whatever the catalog's size.
 //!
-//! A list is read in the order's own index terms from the cursor on (`walk`), checking
-//! filters per entry; a filter narrow enough is read whole instead, ranked from fast fields
-//! (`scan`). The key is `(sort value, id)`, so pages stay stable while entries are added or
-//! removed.
+//! A list is read in its order from the cursor on (`walk`, through each segment's
+//! documents ranked once per order, `ranked`), checking filters per entry; a filter narrow
+//! enough is read whole instead, ranked from fast fields (`scan`). The key is `(sort value,
+//! id)`, so pages stay stable while entries are added or removed.
 
 mod columns;
 pub mod order;
 mod position;
+mod ranked;
 mod scan;
 mod walk;
 
@@ -44,6 +45,18 @@ impl SortField {
             SortField::Price => "price_cents",
             SortField::Popularity => "popularity",
         }
+    }
+
+    /// The sort whose order is that of a numeric column, when there is one.
+    pub(crate) fn of_column(column: &str) -> Option<Self> {
+        [
+            SortField::Id,
+            SortField::Milliseconds,
+            SortField::Price,
+            SortField::Popularity,
+        ]
+        .into_iter()
+        .find(|sort| sort.column() == column)
     }
 }
 
@@ -111,22 +124,25 @@ pub struct ListTuning {
     /// A walk that passes over this many entries without filling its page stops and reads
     /// the filter's matches instead.
     pub walk_at_most: usize,
-    /// How many of a filter's matches a scan ranks in the time a walk passes over one
-    /// entry. A walk's allowance is also `matches / scan_per_walk` entries, so a walk that
+    /// How many entries a walk passes over in the time a scan ranks one of a filter's
+    /// matches. A walk's allowance is also `matches * walk_per_scan` entries, so a walk that
     /// fails costs about what the scan after it costs, whatever the filter's width; and a
     /// list whose expected walk is longer scans at once. 0: walks are allowed
     /// `walk_at_most` whatever they are expected to cost.
-    pub scan_per_walk: u64,
+    pub walk_per_scan: u64,
 }
 
 impl Default for ListTuning {
     fn default() -> Self {
         Self {
             scan_at_most: 256,
-            walk_at_most: 20_000,
-            // Measured at 1M tracks: a walk's step (a term and its postings) costs about
-            // 1 us, a scanned match (two column reads and a heap compare) about 75 ns.
-            scan_per_walk: 16,
+            // About 50 ms, the most a walk that was expected to be short may cost.
+            walk_at_most: 2_000_000,
+            // Measured at 1M tracks: a walk's step (an id from the order, the filter's
+            // column reads) costs about 25 ns (57,604 price-filtered steps of
+            // `sort=-milliseconds&max_price=0.99` in 1.4 ms), a scanned match (its
+            // postings, two column reads and a heap compare) about 75 ns.
+            walk_per_scan: 3,
         }
     }
 }
@@ -137,10 +153,10 @@ impl ListTuning {
         if matches <= self.scan_at_most {
             return None;
         }
-        if self.scan_per_walk == 0 {
+        if self.walk_per_scan == 0 {
             return Some(self.walk_at_most);
         }
-        let allowance = usize::try_from(matches / self.scan_per_walk)
+        let allowance = usize::try_from(matches.saturating_mul(self.walk_per_scan))
             .unwrap_or(usize::MAX)
             .min(self.walk_at_most);
         let expected = (keep as u128 * u128::from(entries)) / u128::from(matches.max(1));
@@ -178,25 +194,16 @@ impl CatalogIndex {
         request: &ListRequest,
         budget: &Budget,
     ) -> anyhow::Result<Vec<(Key, DocAddress)>> {
-        // A genre with an order of its own is walked in it: its tracks are the walk's entries.
-        let genre = order::genre_scope(request);
-        let unfiltered = walk::beyond_scope(request).next().is_none()
-            && request.ranges.is_empty()
-            && request.facets.is_empty();
+        let unfiltered =
+            request.equal.is_empty() && request.ranges.is_empty() && request.facets.is_empty();
         if unfiltered {
             if let Some(keys) = walk::walk(self, searcher, columns, request, None, budget)? {
                 return Ok(keys);
             }
         }
         let filter = self.filter_query(searcher, columns, request)?;
-        let in_scope = match genre {
-            Some(genre) => {
-                searcher.doc_freq(&Term::from_field_u64(self.schema.field("genre_id"), genre))?
-            }
-            None => filter.entries,
-        };
         // A range on the sorted field bounds the walk: it passes over only what lies inside.
-        let walked = (in_scope as f64 * filter.sort_range_share.unwrap_or(1.0)).ceil() as u64;
+        let walked = (filter.entries as f64 * filter.sort_range_share.unwrap_or(1.0)).ceil() as u64;
         let allowance =
             self.list_tuning()
                 .walk_allowance(request.limit + 1, filter.matches, walked);
@@ -247,11 +254,13 @@ impl CatalogIndex {
                 matches.min(searcher.doc_freq(&Term::from_facet(self.schema.taxonomy, &parsed))?);
             clauses.push((Occur::Must, self.facet_query(facet)?));
         }
-        let (mut first_range_share, mut sort_range_share) = (None, None);
+        let (mut narrowest_range, mut sort_range_share) = (None::<(usize, f64)>, None);
         let sort_range = walk::sort_range(request);
-        for range @ (field, min, max) in &request.ranges {
+        for (at, range @ (field, min, max)) in request.ranges.iter().enumerate() {
             let share = range_share(columns, field, *min, *max)?;
-            first_range_share.get_or_insert(share);
+            if narrowest_range.is_none_or(|(_, narrowest)| share < narrowest) {
+                narrowest_range = Some((at, share));
+            }
             if Some(*range) == sort_range {
                 sort_range_share = Some(share);
             }
@@ -261,7 +270,7 @@ impl CatalogIndex {
             query: BooleanQuery::new(clauses),
             matches,
             entries,
-            first_range_share,
+            narrowest_range,
             sort_range_share,
         })
     }
@@ -295,8 +304,8 @@ struct Filter {
     matches: u64,
     /// How many entries the kind has.
     entries: u64,
-    /// About what share of the entries the first range keeps, when there is a range.
-    first_range_share: Option<f64>,
+    /// Which range keeps the fewest entries, and about what share of them it keeps.
+    narrowest_range: Option<(usize, f64)>,
     /// The same for a range on the sorted field, which bounds a walk (`walk::sort_range`).
     sort_range_share: Option<f64>,
 }

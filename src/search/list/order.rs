@@ -9,12 +9,10 @@
 //! Each order is indexed twice: ascending, and descending with every byte after the prefix
 //! inverted, which reverses the order (the 0 byte ending a name becomes the greatest, so a
 //! longer name now sorts first). Walking a term dictionary forward is fast from any bound;
-//! walking it backward is not, so a descending list walks its own terms forward.
+//! walking it backward is not, so a descending order has terms of its own.
 //!
-//! A track's descending length and price orders are indexed a second time within its genre
-//! (the prefix then carries a scope bit and the genre id). Those orders follow the genre:
-//! video and long-form genres hold the longest and dearest tracks, so a genre's list walked
-//! in the catalog's order would first pass over every track of the others.
+//! Lists walk `ranked` orders built from the columns; these terms remain for `position`,
+//! which finds a far offset from their ordinals.
 
 use super::{Key, SortField, SortValue};
 use crate::catalog::{Entry, Kind};
@@ -50,40 +48,14 @@ impl SortField {
     }
 }
 
-/// The sorts a track's list is also ordered by within its genre, descending: the longest
-/// and the dearest tracks are the video and long-form genres', so another genre's list in
-/// those orders would walk past all of them first. (Ascending, a genre of short or cheap
-/// tracks is near the front; a video genre's few tracks are scanned.)
-pub const GENRE_SCOPED: [SortField; 2] = [SortField::Milliseconds, SortField::Price];
-
-/// Set in a prefix's second byte when the order is one genre's.
-const SCOPED: u8 = 0x40;
 const DESCENDING: u8 = 0x80;
 
-/// The genre whose own order a list walks: a track list filtered to one genre and sorted
-/// by one of `GENRE_SCOPED`, descending.
-pub fn genre_scope(request: &super::ListRequest) -> Option<u64> {
-    if request.kind != Kind::Track || !request.descending || !GENRE_SCOPED.contains(&request.sort) {
-        return None;
-    }
-    request
-        .equal
-        .iter()
-        .find(|(field, _)| *field == "genre_id")
-        .map(|(_, genre)| *genre)
-}
-
 /// The bytes every order term of `kind` sorted by `sort` begins with: `[kind, sort]`, with
-/// the high bit of the second byte set for a descending order, and for a genre's own order
-/// the scope bit and the genre id after.
-pub fn prefix(kind: Kind, sort: SortField, descending: bool, genre: Option<u64>) -> Vec<u8> {
+/// the high bit of the second byte set for a descending order.
+pub fn prefix(kind: Kind, sort: SortField, descending: bool) -> Vec<u8> {
     let mut bytes = vec![kind.code() as u8, sort.code()];
     if descending {
         bytes[1] |= DESCENDING;
-    }
-    if let Some(genre) = genre {
-        bytes[1] |= SCOPED;
-        bytes.extend_from_slice(&genre.to_be_bytes());
     }
     bytes
 }
@@ -100,16 +72,9 @@ pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
     end
 }
 
-/// The term of the entry at `key` in the order `sort` of `kind` (of one genre's tracks when
-/// `genre` is given), ascending or descending.
-pub fn term(
-    kind: Kind,
-    sort: SortField,
-    descending: bool,
-    genre: Option<u64>,
-    key: &Key,
-) -> Vec<u8> {
-    let mut bytes = prefix(kind, sort, descending, genre);
+/// The term of the entry at `key` in the order `sort` of `kind`, ascending or descending.
+pub fn term(kind: Kind, sort: SortField, descending: bool, key: &Key) -> Vec<u8> {
+    let mut bytes = prefix(kind, sort, descending);
     let start = bytes.len();
     match (&key.value, sort) {
         (_, SortField::Id) => {}
@@ -135,8 +100,7 @@ fn invert(bytes: &mut [u8]) {
 /// The key an order term spells, or `None` for bytes that are not one.
 pub fn key_of(sort: SortField, term: &[u8]) -> Option<Key> {
     let flags = *term.get(1)?;
-    let start = if flags & SCOPED != 0 { 10 } else { 2 };
-    let mut rest = term.get(start..)?.to_vec();
+    let mut rest = term.get(2..)?.to_vec();
     if flags & DESCENDING != 0 {
         invert(&mut rest);
     }
@@ -174,20 +138,7 @@ pub fn terms(entry: &Entry) -> Vec<Vec<u8>> {
                 }
             };
             let key = Key { value, id };
-            let genre = match entry {
-                Entry::Track(track, ..) if GENRE_SCOPED.contains(&sort) => {
-                    track.genre_id.map(|g| g.max(0) as u64)
-                }
-                _ => None,
-            };
-            let mut terms = vec![
-                term(kind, sort, false, None, &key),
-                term(kind, sort, true, None, &key),
-            ];
-            if genre.is_some() {
-                terms.push(term(kind, sort, true, genre, &key));
-            }
-            terms
+            [term(kind, sort, false, &key), term(kind, sort, true, &key)]
         })
         .collect()
 }
@@ -216,7 +167,7 @@ mod tests {
         for descending in [false, true] {
             let terms: Vec<Vec<u8>> = keys
                 .iter()
-                .map(|k| term(Kind::Track, SortField::Name, descending, None, k))
+                .map(|k| term(Kind::Track, SortField::Name, descending, k))
                 .collect();
             let mut sorted = terms.clone();
             sorted.sort();
@@ -232,25 +183,15 @@ mod tests {
             value: SortValue::Number(258),
             id: 4,
         };
-        let t = term(Kind::Track, SortField::Popularity, false, None, &number);
+        let t = term(Kind::Track, SortField::Popularity, false, &number);
         assert_eq!(key_of(SortField::Popularity, &t), Some(number.clone()));
-        let t = term(Kind::Track, SortField::Popularity, true, None, &number);
+        let t = term(Kind::Track, SortField::Popularity, true, &number);
         assert_eq!(key_of(SortField::Popularity, &t), Some(number.clone()));
-        for descending in [false, true] {
-            let t = term(Kind::Track, SortField::Price, descending, Some(3), &number);
-            assert!(t.starts_with(&prefix(Kind::Track, SortField::Price, descending, Some(3))));
-            assert_eq!(key_of(SortField::Price, &t), Some(number.clone()));
-            let unscoped = prefix(Kind::Track, SortField::Price, descending, None);
-            assert!(
-                t.as_slice() >= prefix_end(&unscoped).as_slice(),
-                "a genre's terms lie outside the catalog's order"
-            );
-        }
         let id = Key {
             value: SortValue::Number(12),
             id: 12,
         };
-        let t = term(Kind::Genre, SortField::Id, false, None, &id);
+        let t = term(Kind::Genre, SortField::Id, false, &id);
         assert_eq!(t.len(), 10);
         assert_eq!(key_of(SortField::Id, &t), Some(id));
     }

@@ -35,7 +35,7 @@ impl CatalogIndex {
         let Some(deleted) = self.deleted_terms(&searcher, request)? else {
             return Ok(None);
         };
-        let prefix = order::prefix(request.kind, request.sort, request.descending, None);
+        let prefix = order::prefix(request.kind, request.sort, request.descending);
         let end = order::prefix_end(&prefix);
         let mut segments: Vec<(Arc<InvertedIndexReader>, u64, u64)> = Vec::new();
         for segment in searcher.segment_readers() {
@@ -147,7 +147,6 @@ impl CatalogIndex {
                     request.kind,
                     request.sort,
                     request.descending,
-                    None,
                     &key,
                 ));
             }

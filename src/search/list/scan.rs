@@ -10,7 +10,7 @@ use tantivy::columnar::{Column, StrColumn};
 use tantivy::query::{EnableScoring, Query};
 use tantivy::{DocAddress, DocSet, SegmentOrdinal, TERMINATED};
 
-use super::{Filter, Key, ListRequest, SegmentColumns, SortField, SortValue};
+use super::{ranked, Filter, Key, ListRequest, SegmentColumns, SortField, SortValue};
 use crate::search::budget::{Budget, CHECK_EVERY};
 
 /// How a segment ranks its documents: a position in the list as one number, smaller first
@@ -21,16 +21,18 @@ enum Ranker {
     Name(StrColumn),
 }
 
-struct SegmentRanks {
+pub(super) struct SegmentRanks {
     ranker: Ranker,
     ids: Column<u64>,
     descending: bool,
     /// Only entries ranked after this are wanted.
     after: Option<u128>,
+    /// The same place in the ascending order, whatever the list's direction.
+    after_raw: Option<u128>,
 }
 
 impl SegmentRanks {
-    fn new(columns: &SegmentColumns, request: &ListRequest) -> anyhow::Result<Self> {
+    pub(super) fn new(columns: &SegmentColumns, request: &ListRequest) -> anyhow::Result<Self> {
         let ranker = match request.sort {
             SortField::Name => Ranker::Name(columns.name.clone()),
             other => Ranker::Number(columns.u64(other.column())?.clone()),
@@ -40,16 +42,22 @@ impl SegmentRanks {
             ids: columns.u64("id")?.clone(),
             descending: request.descending,
             after: None,
+            after_raw: None,
         };
-        ranks.after = match &request.after {
+        ranks.after_raw = match &request.after {
             None => None,
-            Some(key) => Some(ranks.cursor_rank(key)?),
+            Some(key) => Some(ranks.cursor_raw(key)?),
         };
+        ranks.after = ranks.after_raw.map(|raw| ranks.directed(raw));
         Ok(ranks)
     }
 
-    fn ordered(&self, value: u64, id: u64) -> u128 {
-        let raw = (u128::from(value) << 64) | u128::from(id);
+    /// Where the cursor falls in the ascending order, when there is one.
+    pub(super) fn after_raw(&self) -> Option<u128> {
+        self.after_raw
+    }
+
+    fn directed(&self, raw: u128) -> u128 {
         if self.descending {
             !raw
         } else {
@@ -57,8 +65,8 @@ impl SegmentRanks {
         }
     }
 
-    /// Where the cursor falls among this segment's entries.
-    fn cursor_rank(&self, key: &Key) -> anyhow::Result<u128> {
+    /// Where the cursor falls among this segment's entries, in the ascending order.
+    fn cursor_raw(&self, key: &Key) -> anyhow::Result<u128> {
         let (value, id) = match (&self.ranker, &key.value) {
             (Ranker::Number(_), SortValue::Number(v)) => (*v, key.id),
             (Ranker::Name(column), SortValue::Text(text)) => {
@@ -81,21 +89,26 @@ impl SegmentRanks {
             }
             _ => anyhow::bail!("a cursor's key does not fit its sort"),
         };
-        Ok(self.ordered(value, id))
+        Ok(raw(value, id))
     }
 
-    fn rank(&self, doc: tantivy::DocId) -> u128 {
+    /// A document's place in the ascending order, whatever the list's direction.
+    pub(super) fn raw(&self, doc: tantivy::DocId) -> u128 {
         let value = match &self.ranker {
             Ranker::Number(column) => column.first(doc).unwrap_or(0),
             Ranker::Name(column) => column.ords().first(doc).map_or(0, |ord| 2 * ord + 1),
         };
-        self.ordered(value, self.ids.first(doc).unwrap_or(0))
+        raw(value, self.ids.first(doc).unwrap_or(0))
+    }
+
+    fn rank(&self, doc: tantivy::DocId) -> u128 {
+        self.directed(self.raw(doc))
     }
 
     /// The list keys of ranked documents. Names come from the column's dictionary in one
     /// pass over their ordinals, in order: a page's names sit side by side there, mostly
     /// in one block, where looking each up alone would decode its block once per name.
-    fn keys(&self, docs: &[tantivy::DocId]) -> anyhow::Result<Vec<Key>> {
+    pub(super) fn keys(&self, docs: &[tantivy::DocId]) -> anyhow::Result<Vec<Key>> {
         let ids = docs.iter().map(|&doc| self.ids.first(doc).unwrap_or(0));
         match &self.ranker {
             Ranker::Number(column) => Ok(docs
@@ -137,6 +150,11 @@ impl SegmentRanks {
     }
 }
 
+/// A sort value and an id as one number, in their order.
+fn raw(value: u64, id: u64) -> u128 {
+    (u128::from(value) << 64) | u128::from(id)
+}
+
 pub(super) fn scan(
     searcher: &tantivy::Searcher,
     columns: &[Arc<SegmentColumns>],
@@ -151,11 +169,16 @@ pub(super) fn scan(
     for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
         let columns = &columns[ordinal];
         let ranks = SegmentRanks::new(columns, request)?;
-        let ranges = request
-            .ranges
+        // The narrowest range first: it is the one that can go first (below).
+        let mut ranged = request.ranges.clone();
+        if let Some((at, _)) = filter.narrowest_range {
+            ranged.swap(0, at);
+        }
+        let ranges = ranged
             .iter()
             .map(|(field, min, max)| Ok((columns.u64(field)?, *min, *max)))
             .collect::<anyhow::Result<Vec<_>>>()?;
+        let ranged_field = ranged.first().map_or("", |(field, ..)| *field);
         // The best `keep` so far; the top is the worst of them.
         let mut best: BinaryHeap<(u128, tantivy::DocId)> = BinaryHeap::with_capacity(keep + 1);
         // `known` ranges are known to hold for the document offered.
@@ -181,29 +204,41 @@ pub(super) fn scan(
         let mut scorer = weight.scorer(segment, 1.0)?;
         let mut seen = 0u32;
         match ranges.first() {
-            // A column yields the documents in a range in one pass over its values, at a
-            // few nanoseconds each, where each of the query's matches costs tens: the range
-            // goes first when the query's matches are many and the range keeps few of them.
+            // The range's documents come from its order (or a pass over the column's
+            // values), at a few nanoseconds each, where each of the query's matches costs
+            // tens: the range goes first when the query's matches are many and the range
+            // keeps few of them.
             Some((column, min, max))
                 if by_range(
                     scorer.size_hint(),
                     segment.max_doc(),
-                    filter.first_range_share,
+                    filter.narrowest_range.map(|(_, share)| share),
                 ) =>
             {
-                let mut candidates = Vec::new();
-                column.get_docids_for_value_range(
-                    *min..=*max,
-                    0..segment.max_doc(),
-                    &mut candidates,
-                );
+                // An order holds the documents without a value too (ranked as 0), so the
+                // range is checked again for those.
+                let (candidates, known) = match SortField::of_column(ranged_field) {
+                    Some(sort) if *min == 0 => {
+                        (ranked::within(columns, request.kind, sort, *min, *max)?, 0)
+                    }
+                    Some(sort) => (ranked::within(columns, request.kind, sort, *min, *max)?, 1),
+                    None => {
+                        let mut candidates = Vec::new();
+                        column.get_docids_for_value_range(
+                            *min..=*max,
+                            0..segment.max_doc(),
+                            &mut candidates,
+                        );
+                        (candidates, 1)
+                    }
+                };
                 for doc in candidates {
                     seen = seen.wrapping_add(1);
                     if seen.is_multiple_of(CHECK_EVERY) {
                         budget.check()?;
                     }
                     if scorer.doc() <= doc && scorer.seek(doc) == doc {
-                        offer(doc, 1);
+                        offer(doc, known);
                     }
                 }
             }

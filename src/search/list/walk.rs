@@ -1,14 +1,14 @@
-//! Lists read straight off the order terms' dictionary, from the cursor on: the cost is the
-//! page (plus the entries a filter turns away), not the catalog.
+//! Lists read in order from the cursor on, through each segment's ranked documents
+//! (`ranked`), checking filters per entry from fast-field columns: the cost is the page
+//! (plus the entries a filter turns away, a few nanoseconds each), not the catalog.
 
 use std::sync::Arc;
 
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query};
-use tantivy::schema::IndexRecordOption;
 use tantivy::{BitSet, DocAddress, DocId, DocSet, SegmentOrdinal, SegmentReader, TERMINATED};
 
-use super::order;
-use super::{Key, ListRequest, SegmentColumns, SortField, SortValue};
+use super::scan::SegmentRanks;
+use super::{Key, ListRequest, SegmentColumns, SortField};
 use crate::search::budget::{Budget, CHECK_EVERY};
 use crate::search::CatalogIndex;
 
@@ -28,7 +28,9 @@ impl SegmentFilter {
         columns: &SegmentColumns,
         request: &ListRequest,
     ) -> anyhow::Result<Self> {
-        let equal = beyond_scope(request)
+        let equal = request
+            .equal
+            .iter()
             .map(|(field, value)| Ok((columns.u64(field)?.clone(), *value)))
             .collect::<anyhow::Result<_>>()?;
         let ranges = request
@@ -75,8 +77,8 @@ impl SegmentFilter {
 }
 
 /// The next `limit + 1` entries after the cursor, in order; `None` when some segment had to
-/// pass over more than `at_most` terms (a filter that turns most entries away), where a scan
-/// of the filter's matches costs less.
+/// pass over more than `at_most` entries (a filter that turns most entries away), where a
+/// scan of the filter's matches costs less.
 pub(super) fn walk(
     index: &CatalogIndex,
     searcher: &tantivy::Searcher,
@@ -85,74 +87,49 @@ pub(super) fn walk(
     at_most: Option<usize>,
     budget: &Budget,
 ) -> anyhow::Result<Option<Vec<(Key, DocAddress)>>> {
-    // Descending orders have terms of their own, read forward like the ascending ones.
-    let genre = order::genre_scope(request);
-    let term = |value: u64, id: u64| {
-        let key = Key {
-            value: SortValue::Number(value),
-            id,
-        };
-        order::term(request.kind, request.sort, request.descending, genre, &key)
-    };
-    // A range on the sorted field bounds the walk instead of turning entries away: it
-    // starts where the range begins in the list's direction and ends where it ends.
-    let prefix = order::prefix(request.kind, request.sort, request.descending, genre);
-    let (start, end, end_inclusive) = match (sort_range(request), request.descending) {
-        (None, _) => {
-            let end = order::prefix_end(&prefix);
-            (prefix, end, false)
-        }
-        (Some((_, min, max)), false) => (term(min, 0), term(max, u64::MAX), true),
-        (Some((_, min, max)), true) => (term(max, u64::MAX), term(min, 0), true),
-    };
-    let cursor = request
-        .after
-        .as_ref()
-        .map(|key| order::term(request.kind, request.sort, request.descending, genre, key))
-        .filter(|cursor| *cursor >= start);
     let keep = request.limit + 1;
     let mut found: Vec<(Key, DocAddress)> = Vec::new();
     for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
-        let filter = SegmentFilter::new(index, searcher, segment, &columns[ordinal], request)?;
-        let inverted = segment.inverted_index(index.schema.order)?;
-        let range = inverted.terms().range();
-        let range = match &cursor {
-            None => range.ge(&start),
-            Some(cursor) => range.gt(cursor),
-        };
-        let range = if end_inclusive {
-            range.le(&end)
-        } else {
-            range.lt(&end)
-        };
-        let mut terms = range.into_stream()?;
-        let (mut taken, mut walked) = (0, 0usize);
-        'terms: while terms.advance() {
+        let columns = &columns[ordinal];
+        let order = columns.orders.of(columns, request.kind, request.sort)?;
+        let ranks = SegmentRanks::new(columns, request)?;
+        let filter = SegmentFilter::new(index, searcher, segment, columns, request)?;
+        let (start, end) = bounds(&order, &ranks, request);
+        let alive = segment.alive_bitset();
+        let mut docs = Vec::with_capacity(keep);
+        let mut walked = 0usize;
+        let mut step = |doc: DocId| -> anyhow::Result<bool> {
             walked += 1;
             if walked.is_multiple_of(CHECK_EVERY as usize) {
                 budget.check()?;
             }
-            if at_most.is_some_and(|most| walked > most) {
-                return Ok(None);
+            if alive.is_none_or(|alive| alive.is_alive(doc)) && filter.accepts(doc) {
+                docs.push(doc);
             }
-            let mut postings =
-                inverted.read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)?;
-            let mut doc = postings.doc();
-            while doc != TERMINATED {
-                let alive = segment
-                    .alive_bitset()
-                    .is_none_or(|alive| alive.is_alive(doc));
-                if alive && filter.accepts(doc) {
-                    let key = order::key_of(request.sort, terms.key())
-                        .ok_or_else(|| anyhow::anyhow!("an order term is malformed"))?;
-                    found.push((key, DocAddress::new(ordinal as SegmentOrdinal, doc)));
-                    taken += 1;
-                    if taken == keep {
-                        break 'terms;
-                    }
+            Ok(docs.len() < keep && at_most.is_none_or(|most| walked <= most))
+        };
+        let entries = &order[start..end.max(start)];
+        let mut more = true;
+        if request.descending {
+            for &doc in entries.iter().rev() {
+                if !step(doc)? {
+                    more = false;
+                    break;
                 }
-                doc = postings.advance();
             }
+        } else {
+            for &doc in entries {
+                if !step(doc)? {
+                    more = false;
+                    break;
+                }
+            }
+        }
+        if !more && docs.len() < keep {
+            return Ok(None);
+        }
+        for (key, doc) in ranks.keys(&docs)?.into_iter().zip(docs) {
+            found.push((key, DocAddress::new(ordinal as SegmentOrdinal, doc)));
         }
     }
     found.sort_by(|a, b| {
@@ -167,17 +144,30 @@ pub(super) fn walk(
     Ok(Some(found))
 }
 
-/// The equality filters a walk checks per entry: all but the genre whose own order it walks.
-pub(super) fn beyond_scope(request: &ListRequest) -> impl Iterator<Item = &(&'static str, u64)> {
-    let genre = order::genre_scope(request);
-    request
-        .equal
-        .iter()
-        .filter(move |(field, value)| !(*field == "genre_id" && Some(*value) == genre))
+/// The part of a segment's order a list may take its entries from: after the cursor, and
+/// within a range on the sorted field (which bounds the walk instead of turning entries
+/// away), as `start..end` in ascending order.
+fn bounds(order: &[DocId], ranks: &SegmentRanks, request: &ListRequest) -> (usize, usize) {
+    let place = |below: &dyn Fn(u128) -> bool| order.partition_point(|&doc| below(ranks.raw(doc)));
+    let (mut start, mut end) = (0, order.len());
+    if let Some((_, min, max)) = sort_range(request) {
+        let low = u128::from(min) << 64;
+        let high = (u128::from(max) << 64) | u128::from(u64::MAX);
+        start = place(&|raw| raw < low);
+        end = place(&|raw| raw <= high);
+    }
+    if let Some(after) = ranks.after_raw() {
+        if request.descending {
+            end = end.min(place(&|raw| raw < after));
+        } else {
+            start = start.max(place(&|raw| raw <= after));
+        }
+    }
+    (start, end)
 }
 
 /// The range on the field a numeric list is sorted by, when it has one (the first, if
-/// several: the walk checks the others per entry).
+/// several: the others are checked per entry).
 pub(super) fn sort_range(request: &ListRequest) -> Option<(&'static str, u64, u64)> {
     if matches!(request.sort, SortField::Id | SortField::Name) {
         return None;
