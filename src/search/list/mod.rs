@@ -202,8 +202,15 @@ impl CatalogIndex {
             }
         }
         let filter = self.filter_query(searcher, columns, request)?;
+        // A genre's list walks only its tracks (`ranked::genre_scope`).
+        let in_scope = match ranked::genre_scope(request) {
+            Some(genre) => {
+                searcher.doc_freq(&Term::from_field_u64(self.schema.field("genre_id"), genre))?
+            }
+            None => filter.entries,
+        };
         // A range on the sorted field bounds the walk: it passes over only what lies inside.
-        let walked = (filter.entries as f64 * filter.sort_range_share.unwrap_or(1.0)).ceil() as u64;
+        let walked = (in_scope as f64 * filter.sort_range_share.unwrap_or(1.0)).ceil() as u64;
         let allowance =
             self.list_tuning()
                 .walk_allowance(request.limit + 1, filter.matches, walked);

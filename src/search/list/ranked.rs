@@ -15,8 +15,9 @@ use crate::catalog::Kind;
 #[derive(Default)]
 pub(super) struct Orders(Mutex<Vec<Order>>);
 
-/// One order: whose entries, by what, and their documents in it.
-type Order = (Kind, SortField, Arc<[DocId]>);
+/// One order: whose entries (a kind, and for tracks perhaps one genre's), by what, and
+/// their documents in it.
+type Order = (Kind, SortField, Option<u64>, Arc<[DocId]>);
 
 impl Orders {
     /// The segment's documents of `kind` in ascending `sort` order, ties by id.
@@ -26,15 +27,63 @@ impl Orders {
         kind: Kind,
         sort: SortField,
     ) -> anyhow::Result<Arc<[DocId]>> {
+        self.within_genre(columns, kind, sort, None)
+    }
+
+    /// As `of`, for only the tracks of `genre` when one is given: a genre's list walks its
+    /// own tracks, where the catalog's order would first pass over every track of the
+    /// others before it (in length or price order, every long video). Taken from the
+    /// catalog's order in one pass, so each costs 4 bytes per track of its genre.
+    pub fn within_genre(
+        &self,
+        columns: &SegmentColumns,
+        kind: Kind,
+        sort: SortField,
+        genre: Option<u64>,
+    ) -> anyhow::Result<Arc<[DocId]>> {
         // Held while building, so concurrent first lists wait for one build.
         let mut built = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((.., order)) = built.iter().find(|(k, s, _)| *k == kind && *s == sort) {
-            return Ok(order.clone());
+        let find = |built: &[Order], genre: Option<u64>| {
+            built
+                .iter()
+                .find(|(k, s, g, _)| *k == kind && *s == sort && *g == genre)
+                .map(|(.., order)| order.clone())
+        };
+        if let Some(order) = find(&built, genre) {
+            return Ok(order);
         }
-        let order = build(columns, kind, sort)?;
-        built.push((kind, sort, order.clone()));
+        let all = match find(&built, None) {
+            Some(order) => order,
+            None => {
+                let order = build(columns, kind, sort)?;
+                built.push((kind, sort, None, order.clone()));
+                order
+            }
+        };
+        let Some(genre) = genre else {
+            return Ok(all);
+        };
+        let genres = columns.u64("genre_id")?;
+        let order: Arc<[DocId]> = all
+            .iter()
+            .copied()
+            .filter(|&doc| genres.first(doc) == Some(genre))
+            .collect();
+        built.push((kind, sort, Some(genre), order.clone()));
         Ok(order)
     }
+}
+
+/// The genre whose own order a list walks: a track list filtered to one genre.
+pub(super) fn genre_scope(request: &ListRequest) -> Option<u64> {
+    if request.kind != Kind::Track {
+        return None;
+    }
+    request
+        .equal
+        .iter()
+        .find(|(field, _)| *field == "genre_id")
+        .map(|(_, genre)| *genre)
 }
 
 fn build(columns: &SegmentColumns, kind: Kind, sort: SortField) -> anyhow::Result<Arc<[DocId]>> {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query};
 use tantivy::{BitSet, DocAddress, DocId, DocSet, SegmentOrdinal, SegmentReader, TERMINATED};
 
+use super::ranked;
 use super::scan::SegmentRanks;
 use super::{Key, ListRequest, SegmentColumns, SortField};
 use crate::search::budget::{Budget, CHECK_EVERY};
@@ -91,7 +92,10 @@ pub(super) fn walk(
     let mut found: Vec<(Key, DocAddress)> = Vec::new();
     for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
         let columns = &columns[ordinal];
-        let order = columns.orders.of(columns, request.kind, request.sort)?;
+        let genre = ranked::genre_scope(request);
+        let order = columns
+            .orders
+            .within_genre(columns, request.kind, request.sort, genre)?;
         let ranks = SegmentRanks::new(columns, request)?;
         let filter = SegmentFilter::new(index, searcher, segment, columns, request)?;
         let (start, end) = bounds(&order, &ranks, request);
