@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use tantivy::DocId;
 
-use super::scan::SegmentRanks;
+use super::scan::{raw, SegmentRanks};
 use super::{ListRequest, SegmentColumns, SortField};
 use crate::catalog::Kind;
 
@@ -97,9 +97,18 @@ fn build(columns: &SegmentColumns, kind: Kind, sort: SortField) -> anyhow::Resul
     Ok(ranked.into_iter().map(|(_, doc)| doc).collect())
 }
 
+/// Where the entries whose sort value lies in `min..=max` sit in `order`, as `start..end`:
+/// two binary searches, for `ranks` of the order's own sort.
+pub(super) fn span(order: &[DocId], ranks: &SegmentRanks, min: u64, max: u64) -> (usize, usize) {
+    let (low, high) = (raw(min, 0), raw(max, u64::MAX));
+    let start = order.partition_point(|&doc| ranks.raw(doc) < low);
+    let end = order.partition_point(|&doc| ranks.raw(doc) <= high);
+    (start, end.max(start))
+}
+
 /// The segment's documents of `kind` whose `sort` value lies in `min..=max`, in document
-/// order: read from the order between two binary searches, so the cost is the range's
-/// documents, where a column's range scan reads every document of the segment.
+/// order: read from the order's span, so the cost is the range's documents, where a
+/// column's range scan reads every document of the segment.
 pub(super) fn within(
     columns: &SegmentColumns,
     kind: Kind,
@@ -109,13 +118,8 @@ pub(super) fn within(
 ) -> anyhow::Result<Vec<DocId>> {
     let order = columns.orders.of(columns, kind, sort)?;
     let ranks = SegmentRanks::new(columns, &ListRequest::unfiltered(kind, sort, false))?;
-    let (low, high) = (
-        u128::from(min) << 64,
-        (u128::from(max) << 64) | u128::from(u64::MAX),
-    );
-    let start = order.partition_point(|&doc| ranks.raw(doc) < low);
-    let end = order.partition_point(|&doc| ranks.raw(doc) <= high);
-    let mut docs = order[start..end.max(start)].to_vec();
+    let (start, end) = span(&order, &ranks, min, max);
+    let mut docs = order[start..end].to_vec();
     docs.sort_unstable();
     Ok(docs)
 }

@@ -151,7 +151,7 @@ impl SegmentRanks {
 }
 
 /// A sort value and an id as one number, in their order.
-fn raw(value: u64, id: u64) -> u128 {
+pub(super) fn raw(value: u64, id: u64) -> u128 {
     (u128::from(value) << 64) | u128::from(id)
 }
 
@@ -204,34 +204,22 @@ pub(super) fn scan(
         let mut scorer = weight.scorer(segment, 1.0)?;
         let mut seen = 0u32;
         match ranges.first() {
-            // The range's documents come from its order (or a pass over the column's
-            // values), at a few nanoseconds each, where each of the query's matches costs
-            // tens: the range goes first when the query's matches are many and the range
-            // keeps few of them.
-            Some((column, min, max))
+            // The range's documents come from its order, at a few nanoseconds each, where
+            // each of the query's matches costs tens: the range goes first when the query's
+            // matches are many and the range keeps few of them.
+            Some((_, min, max))
                 if by_range(
                     scorer.size_hint(),
                     segment.max_doc(),
                     filter.narrowest_range.map(|(_, share)| share),
                 ) =>
             {
-                // An order holds the documents without a value too (ranked as 0), so the
-                // range is checked again for those.
-                let (candidates, known) = match SortField::of_column(ranged_field) {
-                    Some(sort) if *min == 0 => {
-                        (ranked::within(columns, request.kind, sort, *min, *max)?, 0)
-                    }
-                    Some(sort) => (ranked::within(columns, request.kind, sort, *min, *max)?, 1),
-                    None => {
-                        let mut candidates = Vec::new();
-                        column.get_docids_for_value_range(
-                            *min..=*max,
-                            0..segment.max_doc(),
-                            &mut candidates,
-                        );
-                        (candidates, 1)
-                    }
-                };
+                let sort = SortField::of_column(ranged_field)
+                    .ok_or_else(|| anyhow::anyhow!("{ranged_field} has no list order"))?;
+                let candidates = ranked::within(columns, request.kind, sort, *min, *max)?;
+                // An order holds the documents without a value too (ranked as 0), so a
+                // range from 0 is checked again.
+                let known = usize::from(*min > 0);
                 for doc in candidates {
                     seen = seen.wrapping_add(1);
                     if seen.is_multiple_of(CHECK_EVERY) {

@@ -101,36 +101,25 @@ pub(super) fn walk(
         let (start, end) = bounds(&order, &ranks, request);
         let alive = segment.alive_bitset();
         let mut docs = Vec::with_capacity(keep);
+        let mut entries = order[start..end].iter();
         let mut walked = 0usize;
-        let mut step = |doc: DocId| -> anyhow::Result<bool> {
+        while docs.len() < keep {
+            let next = if request.descending {
+                entries.next_back()
+            } else {
+                entries.next()
+            };
+            let Some(&doc) = next else { break };
             walked += 1;
             if walked.is_multiple_of(CHECK_EVERY as usize) {
                 budget.check()?;
             }
+            if at_most.is_some_and(|most| walked > most) {
+                return Ok(None);
+            }
             if alive.is_none_or(|alive| alive.is_alive(doc)) && filter.accepts(doc) {
                 docs.push(doc);
             }
-            Ok(docs.len() < keep && at_most.is_none_or(|most| walked <= most))
-        };
-        let entries = &order[start..end.max(start)];
-        let mut more = true;
-        if request.descending {
-            for &doc in entries.iter().rev() {
-                if !step(doc)? {
-                    more = false;
-                    break;
-                }
-            }
-        } else {
-            for &doc in entries {
-                if !step(doc)? {
-                    more = false;
-                    break;
-                }
-            }
-        }
-        if !more && docs.len() < keep {
-            return Ok(None);
         }
         for (key, doc) in ranks.keys(&docs)?.into_iter().zip(docs) {
             found.push((key, DocAddress::new(ordinal as SegmentOrdinal, doc)));
@@ -152,22 +141,26 @@ pub(super) fn walk(
 /// within a range on the sorted field (which bounds the walk instead of turning entries
 /// away), as `start..end` in ascending order.
 fn bounds(order: &[DocId], ranks: &SegmentRanks, request: &ListRequest) -> (usize, usize) {
-    let place = |below: &dyn Fn(u128) -> bool| order.partition_point(|&doc| below(ranks.raw(doc)));
-    let (mut start, mut end) = (0, order.len());
-    if let Some((_, min, max)) = sort_range(request) {
-        let low = u128::from(min) << 64;
-        let high = (u128::from(max) << 64) | u128::from(u64::MAX);
-        start = place(&|raw| raw < low);
-        end = place(&|raw| raw <= high);
-    }
+    let (mut start, mut end) = match sort_range(request) {
+        Some((_, min, max)) => ranked::span(order, ranks, min, max),
+        None => (0, order.len()),
+    };
     if let Some(after) = ranks.after_raw() {
+        let place = order.partition_point(|&doc| {
+            let raw = ranks.raw(doc);
+            if request.descending {
+                raw < after
+            } else {
+                raw <= after
+            }
+        });
         if request.descending {
-            end = end.min(place(&|raw| raw < after));
+            end = end.min(place);
         } else {
-            start = start.max(place(&|raw| raw <= after));
+            start = start.max(place);
         }
     }
-    (start, end)
+    (start, end.max(start))
 }
 
 /// The range on the field a numeric list is sorted by, when it has one (the first, if
